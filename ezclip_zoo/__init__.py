@@ -1,0 +1,28 @@
+"""ezclip-zoo: EZ-CLIP (efficient zero-shot video action recognition) as a model zoo over open_clip."""
+
+from . import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
+from .config import BackboneConfig, EZCLIPConfig
+from .factory import build_model, create_model
+from .losses import ezclip_loss, kl_contrastive_loss, motion_loss
+from .model import EZCLIP
+from .official import load_official_checkpoint
+from .registry import get_model_config, list_models, register_model
+from .tokenizer import tokenize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EZCLIP",
+    "BackboneConfig",
+    "EZCLIPConfig",
+    "build_model",
+    "create_model",
+    "ezclip_loss",
+    "get_model_config",
+    "kl_contrastive_loss",
+    "list_models",
+    "load_official_checkpoint",
+    "motion_loss",
+    "register_model",
+    "tokenize",
+]

@@ -1,0 +1,43 @@
+"""The registered EZ-CLIP architectures: OpenAI CLIP ViTs from open_clip plus a tiny one for tests and demos.
+
+Every entry is a plain dict of `EZCLIPConfig` fields; the defaults follow the reference recipe (8 frames,
+adapter ratio 0.25, prompt dropout 0.1, stochastic depth 0.1).
+"""
+
+from __future__ import annotations
+
+from .registry import register_model
+
+_EZCLIP_DEFAULTS = {
+    "num_frames": 8,
+    "adapter_ratio": 0.25,
+    "prompt_dropout": 0.1,
+    "drop_path": 0.1,
+    "temporal_prompts": True,
+}
+
+
+def _openai(model: str) -> dict:
+    return {"backbone": {"model": model, "pretrained": "openai", "quick_gelu": True}, **_EZCLIP_DEFAULTS}
+
+
+register_model("ezclip-vit-b16", _openai("ViT-B-16"))
+register_model("ezclip-vit-b32", _openai("ViT-B-32"))
+register_model("ezclip-vit-l14", _openai("ViT-L-14"))
+
+# A random-weight miniature (64 px, patch 16, 2 + 2 layers) with the real CLIP tokenizer: for tests, examples and
+# trying the API without downloading anything. It has no pretrained weights and classifies nothing meaningfully.
+register_model(
+    "ezclip-test-tiny",
+    {
+        "backbone": {
+            "model_cfg": {
+                "embed_dim": 64,
+                "vision_cfg": {"image_size": 64, "patch_size": 16, "width": 128, "layers": 2, "head_width": 64},
+                "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1, "layers": 2},
+            },
+            "quick_gelu": True,
+        },
+        **_EZCLIP_DEFAULTS,
+    },
+)

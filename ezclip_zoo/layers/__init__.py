@@ -1,0 +1,7 @@
+"""The small trainable and stochastic pieces EZ-CLIP adds to a frozen CLIP."""
+
+from .adapter import Adapter
+from .drop import TokenDropPath
+from .temporal_prompts import TemporalPrompts
+
+__all__ = ["Adapter", "TemporalPrompts", "TokenDropPath"]

@@ -1,0 +1,39 @@
+"""The bottleneck adapter EZ-CLIP inserts in every transformer block of both towers."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["Adapter"]
+
+
+class Adapter(nn.Module):
+    """``x + fc2(GELU(fc1(x)))`` with an exact (erf) GELU and no scale.
+
+    ``fc2`` starts at zero, so a freshly built adapter is the identity and an untrained EZ-CLIP equals its CLIP.
+
+    Args:
+        width: token width D.
+        ratio: bottleneck width as a fraction of ``width`` (``int(width * ratio)``, as the reference computes it).
+    """
+
+    def __init__(self, width: int, ratio: float = 0.25) -> None:
+        super().__init__()
+        hidden = int(width * ratio)
+        if hidden < 1:
+            raise ValueError(f"adapter bottleneck int({width} * {ratio}) is empty; use a larger adapter_ratio")
+        self.fc1 = nn.Linear(width, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, width)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """fc1: PyTorch's default Linear init; fc2: zeros (identity adapter)."""
+        self.fc1.reset_parameters()
+        nn.init.zeros_(self.fc2.weight)
+        nn.init.zeros_(self.fc2.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [..., D] -> [..., D]."""
+        return x + self.fc2(self.act(self.fc1(x)))

@@ -1,0 +1,194 @@
+"""`EZCLIP`: a frozen open_clip CLIP with temporal visual prompts and adapters (arXiv 2312.08010)."""
+
+from __future__ import annotations
+
+from typing import Iterator, Mapping, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .backbone import check_supported_backbone
+from .config import EZCLIPConfig
+from .tokenizer import tokenize
+from .towers import TextTower, VideoTower
+
+__all__ = ["EZCLIP"]
+
+TextInput = Union[Sequence[str], torch.Tensor]
+
+
+class EZCLIP(nn.Module):
+    """EZ-CLIP over a frozen open_clip ``CLIP``.
+
+    Only ``video_tower`` (temporal prompts + vision adapters) and ``text_tower`` (text adapters) hold trainable
+    tensors; ``clip`` is the untouched, frozen open_clip model. Build one with `ezclip_zoo.create_model` or
+    `ezclip_zoo.load_official_checkpoint` rather than directly.
+
+    Args:
+        config: the model's hyper-parameters; ``config.backbone`` must describe ``clip``.
+        clip: the open_clip CLIP (frozen here).
+    """
+
+    def __init__(self, config: EZCLIPConfig, clip: nn.Module) -> None:
+        super().__init__()
+        check_supported_backbone(clip)
+        self.config = config
+        self.clip = clip.requires_grad_(False)
+        visual = clip.visual
+        with torch.device(clip.logit_scale.device):
+            self.video_tower = VideoTower(
+                width=visual.conv1.out_channels,
+                layers=len(visual.transformer.resblocks),
+                num_frames=config.num_frames,
+                adapter_ratio=config.adapter_ratio,
+                prompt_dropout=config.prompt_dropout,
+                drop_path=config.drop_path,
+                temporal_prompts=config.temporal_prompts,
+            )
+            self.text_tower = TextTower(
+                width=clip.transformer.width,
+                layers=len(clip.transformer.resblocks),
+                adapter_ratio=config.adapter_ratio,
+                drop_path=config.drop_path,
+            )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def num_frames(self) -> int:
+        """T, the number of frames per clip the model takes."""
+        return self.config.num_frames
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square input frames, in pixels."""
+        size = self.clip.visual.image_size
+        return size[0] if isinstance(size, (tuple, list)) else int(size)
+
+    @property
+    def context_length(self) -> int:
+        return int(self.clip.context_length)
+
+    @property
+    def logit_scale(self) -> float:
+        """Multiplier of the cosine similarities at inference (100, as the reference evaluates)."""
+        return self.config.logit_scale
+
+    @property
+    def train_logit_scale(self) -> torch.Tensor:
+        """``exp(clip.logit_scale)``: the frozen temperature the reference's training loss uses (about 100)."""
+        return self.clip.logit_scale.exp()
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.clip.visual.conv1.weight.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.clip.visual.conv1.weight.device
+
+    # ------------------------------------------------------------------ encoders
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """Per-frame embeddings of clips.
+
+        Args:
+            frames: [B, T, 3, H, W] frames normalised with the CLIP mean/std, T == ``num_frames``,
+                H == W == ``image_size``.
+
+        Returns:
+            [B, T, E] embeddings, not normalised.
+        """
+        if frames.ndim != 5 or frames.shape[2] != 3:
+            raise ValueError(f"frames must be [B, T, 3, H, W], got shape {tuple(frames.shape)}")
+        if frames.shape[1] != self.num_frames:
+            raise ValueError(
+                f"this model takes clips of {self.num_frames} frames (its temporal prompts have one vector per "
+                f"frame position), got {frames.shape[1]}; sample {self.num_frames} frames per clip"
+            )
+        size = self.image_size
+        if tuple(frames.shape[-2:]) != (size, size):
+            raise ValueError(f"frames must be {size}x{size} pixels, got {tuple(frames.shape[-2:])}; resize and crop")
+        return self.video_tower(self.clip.visual, frames.to(device=self.device, dtype=self.dtype))
+
+    def encode_video(self, frames: torch.Tensor) -> torch.Tensor:
+        """Clip embeddings: [B, T, 3, H, W] -> [B, E], the mean of the per-frame embeddings, not normalised."""
+        return self.encode_frames(frames).mean(dim=1)
+
+    def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
+        """Texts -> [C, context_length] token ids on the model's device (long texts truncated with a warning)."""
+        return tokenize(texts, self.context_length).to(self.device)
+
+    def encode_text(self, texts: TextInput) -> torch.Tensor:
+        """Text embeddings.
+
+        Args:
+            texts: C strings, or [C, context_length] token ids from `tokenize`.
+
+        Returns:
+            [C, E] embeddings at the EOT token, not normalised.
+        """
+        if isinstance(texts, torch.Tensor):
+            if texts.ndim != 2 or texts.dtype not in (torch.int32, torch.int64):
+                raise ValueError(f"token ids must be an integer tensor [C, L], got {texts.dtype} {tuple(texts.shape)}")
+            if texts.shape[1] > self.context_length:
+                raise ValueError(f"token ids are {texts.shape[1]} long, the context is {self.context_length}")
+            tokens = texts.to(self.device)
+        else:
+            tokens = self.tokenize(texts)
+        return self.text_tower(self.clip, tokens)
+
+    def forward(self, frames: torch.Tensor, texts: TextInput) -> torch.Tensor:
+        """Logits ``logit_scale * cos(video, text)``: frames [B, T, 3, H, W], C texts -> [B, C]."""
+        video = F.normalize(self.encode_video(frames), dim=-1)
+        text = F.normalize(self.encode_text(texts), dim=-1)
+        return self.logit_scale * video @ text.T
+
+    # ------------------------------------------------------------------ trainable part
+    def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
+        """(name, parameter) of the prompts and adapters: what fine-tuning updates."""
+        for prefix in ("video_tower", "text_tower"):
+            for name, param in getattr(self, prefix).named_parameters(prefix=prefix):
+                yield name, param
+
+    def trainable_parameters(self) -> Iterator[nn.Parameter]:
+        """The prompt and adapter parameters (for an optimizer)."""
+        return (p for _, p in self.trainable_named_parameters())
+
+    def num_trainable_parameters(self) -> int:
+        """Number of trainable scalars (5,204,736 for ViT-B/16 at 8 frames)."""
+        return sum(p.numel() for p in self.trainable_parameters())
+
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Only the prompt and adapter tensors (detached, on their device): what a zoo checkpoint stores."""
+        return {name: param.detach() for name, param in self.trainable_named_parameters()}
+
+    def load_trainable_state_dict(self, state_dict: Mapping[str, torch.Tensor]) -> None:
+        """Load prompt and adapter tensors strictly: missing, unexpected or mis-shaped keys raise, listing them."""
+        own = dict(self.trainable_named_parameters())
+        missing = sorted(set(own) - set(state_dict))
+        unexpected = sorted(set(state_dict) - set(own))
+        shapes = [
+            f"{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(own[k].shape)}"
+            for k in sorted(set(own) & set(state_dict))
+            if tuple(state_dict[k].shape) != tuple(own[k].shape)
+        ]
+        if missing or unexpected or shapes:
+            raise ValueError(
+                "trainable weights do not fit this model: "
+                f"missing keys {missing}, unexpected keys {unexpected}, shape mismatches {shapes}"
+            )
+        with torch.no_grad():
+            for name, param in own.items():
+                param.copy_(state_dict[name].to(dtype=param.dtype, device=param.device))
+
+    def train(self, mode: bool = True) -> "EZCLIP":
+        """Train mode for the EZ-CLIP parts (prompt dropout, drop-path); the frozen CLIP stays in eval mode."""
+        super().train(mode)
+        self.clip.eval()
+        return self
+
+    def extra_repr(self) -> str:
+        return (
+            f"name={self.config.name!r}, backbone={self.config.backbone.name!r}, num_frames={self.num_frames}, "
+            f"temporal_prompts={self.config.temporal_prompts}"
+        )

@@ -1,0 +1,43 @@
+"""Registry of named EZ-CLIP architectures, each a plain config dict (see `architectures`)."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import fnmatch
+from typing import Any
+
+from .config import EZCLIPConfig
+
+__all__ = ["register_model", "list_models", "get_model_config", "is_model"]
+
+_MODEL_CONFIGS: dict[str, dict[str, Any]] = {}
+
+
+def register_model(name: str, config: dict[str, Any], *, overwrite: bool = False) -> None:
+    """Register an architecture under ``name``; ``config`` is an `EZCLIPConfig` dict (validated now)."""
+    if name in _MODEL_CONFIGS and not overwrite:
+        raise ValueError(f"model {name!r} is already registered; pass overwrite=True to replace it")
+    EZCLIPConfig.from_dict({**config, "name": name})  # fail at registration, not at first use
+    _MODEL_CONFIGS[name] = copy.deepcopy({**config, "name": name})
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Sorted names of the registered architectures matching a glob ``pattern`` (e.g. ``"*b16*"``)."""
+    return sorted(n for n in _MODEL_CONFIGS if fnmatch.fnmatchcase(n, pattern))
+
+
+def is_model(name: str) -> bool:
+    """Whether ``name`` is a registered architecture."""
+    return name in _MODEL_CONFIGS
+
+
+def get_model_config(name: str) -> EZCLIPConfig:
+    """The config of a registered architecture (a fresh copy)."""
+    if name not in _MODEL_CONFIGS:
+        close = difflib.get_close_matches(str(name), list(_MODEL_CONFIGS), n=3)
+        raise KeyError(
+            f"unknown EZ-CLIP architecture {name!r}; registered: {list_models()}"
+            + (f" (did you mean {close}?)" if close else "")
+        )
+    return EZCLIPConfig.from_dict(_MODEL_CONFIGS[name])

@@ -1,0 +1,54 @@
+"""The text tower: CLIP's causal transformer with an adapter in every block, pooled at the EOT token."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..layers import Adapter
+from ._common import drop_paths, drop_rates
+from .attention import self_attention
+
+__all__ = ["TextTower"]
+
+
+class TextTower(nn.Module):
+    """EZ-CLIP parts of the text tower: one `Adapter` per block (after the attention residual, before the MLP).
+
+    Args:
+        width: text transformer width.
+        layers: text transformer depth.
+        adapter_ratio: adapter bottleneck ratio.
+        drop_path: largest stochastic-depth / attention-dropout rate (train time only).
+    """
+
+    def __init__(self, width: int, layers: int, adapter_ratio: float = 0.25, drop_path: float = 0.0) -> None:
+        super().__init__()
+        self.adapters = nn.ModuleList(Adapter(width, adapter_ratio) for _ in range(layers))
+        self.drop_paths = drop_paths(drop_path, layers)
+        self.attn_dropout = drop_rates(drop_path, layers)
+
+    def forward(self, clip: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+        """Encode token ids.
+
+        Args:
+            clip: the frozen open_clip ``CLIP`` (its text modules are used).
+            tokens: [C, context] int64 ids with SOT first and EOT (the largest id) last.
+
+        Returns:
+            [C, E] text embeddings at the EOT token after ``ln_final`` and the projection, not normalised.
+        """
+        eot = tokens.argmax(dim=-1)
+        # The mask is causal, so nothing after the last EOT can reach an EOT: run only that prefix.
+        length = int(eot.max()) + 1
+        x = clip.token_embedding(tokens[:, :length]) + clip.positional_embedding[:length]
+        dtype = clip.positional_embedding.dtype
+        x = x.to(dtype)
+        for i, block in enumerate(clip.transformer.resblocks):
+            p = self.attn_dropout[i] if self.training else 0.0
+            x = x + self.drop_paths[i](self_attention(block.attn, block.ln_1(x), causal=True, dropout_p=p))
+            x = self.adapters[i](x)
+            x = x + self.drop_paths[i](block.mlp(block.ln_2(x)))
+        pooled = clip.ln_final(x[torch.arange(x.shape[0], device=x.device), eot])
+        projection = clip.text_projection
+        return projection(pooled) if isinstance(projection, nn.Linear) else pooled @ projection

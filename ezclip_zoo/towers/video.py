@@ -1,0 +1,87 @@
+"""The video tower: CLIP's ViT run on every frame, with temporal prompts and adapters in every block."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import nn
+
+from ..layers import Adapter, TemporalPrompts
+from ._common import drop_paths, drop_rates
+from .attention import attention_with_extra_token, self_attention
+
+__all__ = ["VideoTower"]
+
+
+class VideoTower(nn.Module):
+    """EZ-CLIP parts of the vision tower.
+
+    In block l, for each clip of T frames with tokens x (CLS first):
+      1. ``p[t] = prompts[l, t] + mean over all tokens of frame t`` (CLS included);
+      2. ``p = attn(ln_1(p))`` across the T frames of the clip with the block's own frozen ``ln_1`` and attention,
+         no mask and no residual;
+      3. each frame attends over its tokens plus its ``p[t]``: ``x = x + attn(ln_1([x, p[t]]))[:L]``;
+      4. ``x = adapter(x)``; ``x = x + mlp(ln_2(x))``.
+    With ``temporal_prompts=False`` step 1-2 are skipped and step 3 is plain self-attention (the "base model").
+
+    Args:
+        width, layers: ViT width and depth.
+        num_frames: T, frames per clip.
+        adapter_ratio: adapter bottleneck ratio.
+        prompt_dropout: dropout on the prompt vectors (train time).
+        drop_path: largest stochastic-depth / attention-dropout rate (train time).
+        temporal_prompts: build the prompts (True) or the base model (False).
+    """
+
+    def __init__(
+        self,
+        width: int,
+        layers: int,
+        num_frames: int,
+        adapter_ratio: float = 0.25,
+        prompt_dropout: float = 0.0,
+        drop_path: float = 0.0,
+        temporal_prompts: bool = True,
+    ) -> None:
+        super().__init__()
+        self.num_frames = num_frames
+        self.prompts: Optional[TemporalPrompts] = (
+            TemporalPrompts(layers, num_frames, width, prompt_dropout) if temporal_prompts else None
+        )
+        self.adapters = nn.ModuleList(Adapter(width, adapter_ratio) for _ in range(layers))
+        self.drop_paths = drop_paths(drop_path, layers)
+        self.attn_dropout = drop_rates(drop_path, layers)
+
+    def forward(self, visual: nn.Module, frames: torch.Tensor) -> torch.Tensor:
+        """Encode clips frame by frame.
+
+        Args:
+            visual: the frozen open_clip ``VisionTransformer``.
+            frames: [B, T, 3, H, W] normalised pixels, T == ``num_frames``.
+
+        Returns:
+            [B, T, E] per-frame embeddings (``ln_post(CLS) @ proj``), not normalised.
+        """
+        b, t = frames.shape[:2]
+        x = visual.conv1(frames.flatten(0, 1))  # [BT, W, g, g]
+        x = x.flatten(2).transpose(1, 2)  # [BT, g*g, W]
+        cls = visual.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)
+        x = visual.ln_pre(x)
+        for i, block in enumerate(visual.transformer.resblocks):
+            p_attn = self.attn_dropout[i] if self.training else 0.0
+            drop_path = self.drop_paths[i]
+            if self.prompts is not None:
+                width = x.shape[-1]
+                prompt = self.prompts(i).to(x.dtype) + x.mean(dim=1).view(b, t, width)  # [B, T, W]
+                prompt = drop_path(self_attention(block.attn, block.ln_1(prompt), dropout_p=p_attn))
+                extra = block.ln_1(prompt.reshape(b * t, 1, width))
+                attn_out = attention_with_extra_token(block.attn, block.ln_1(x), extra, dropout_p=p_attn)
+            else:
+                attn_out = self_attention(block.attn, block.ln_1(x), dropout_p=p_attn)
+            x = x + drop_path(attn_out)
+            x = self.adapters[i](x)
+            x = x + drop_path(block.mlp(block.ln_2(x)))
+        pooled = visual.ln_post(x[:, 0])
+        return (pooled @ visual.proj).view(b, t, -1)
