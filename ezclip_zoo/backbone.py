@@ -13,6 +13,7 @@ import open_clip
 from open_clip.pretrained import download_pretrained, get_pretrained_cfg, list_pretrained_tags_by_model
 
 from .config import BackboneConfig
+from .errors import WeightsUnavailableError
 
 __all__ = ["backbone_model_cfg", "build_backbone", "load_state_dict_file", "check_supported_backbone"]
 
@@ -114,7 +115,16 @@ def build_backbone(
                     f"open_clip has no pretrained tag {cfg.pretrained!r} for {cfg.model!r}; "
                     f"available: {list_pretrained_tags_by_model(cfg.model)}"
                 )
-            path = download_pretrained(tag_cfg, cache_dir=cache_dir)
+            try:
+                path = download_pretrained(tag_cfg, cache_dir=cache_dir)
+            except Exception as exc:
+                raise WeightsUnavailableError(
+                    f"could not get the {cfg.model!r} CLIP weights (open_clip tag {cfg.pretrained!r}, Hub repo "
+                    f"{tag_cfg.get('hf_hub', '?')!r}): {exc}\nFix: connect to the internet once (unset "
+                    "HF_HUB_OFFLINE) so they are cached, pre-download them with `huggingface-cli download "
+                    f"{tag_cfg.get('hf_hub', '').rstrip('/')}`, or pass a local CLIP state dict as "
+                    "backbone={'weights': PATH} (`backbone_weights=PATH` in ezclip_zoo.load)"
+                ) from exc
             open_clip.load_checkpoint(clip, path)
     clip.requires_grad_(False)
     return clip.eval()

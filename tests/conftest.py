@@ -1,0 +1,72 @@
+"""Shared fixtures. No network here: the Hub is put offline before huggingface_hub is first imported."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # huggingface_hub reads this at import time
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parity_dir() -> Path | None:
+    env = os.environ.get("EZCLIP_PARITY_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO_ROOT.parent / "shared" / "parity")
+    for path in candidates:
+        if (path / "official_checkpoint.pt").is_file():
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def parity_dir() -> Path:
+    """The authors' parity fixtures: required on CI, skipped with a reason elsewhere when absent."""
+    path = _parity_dir()
+    if path is None:
+        reason = "parity fixtures not found: set EZCLIP_PARITY_DIR or place them at ../shared/parity"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def parity_ref(parity_dir):
+    from safetensors.torch import load_file
+
+    return load_file(str(parity_dir / "inputs_outputs.safetensors"))
+
+
+@pytest.fixture(scope="session")
+def parity_meta(parity_dir):
+    return json.loads((parity_dir / "meta.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def parity_model(parity_dir):
+    import ezclip_zoo
+
+    return ezclip_zoo.load_official_checkpoint(parity_dir / "official_checkpoint.pt")
+
+
+@pytest.fixture
+def tiny_model():
+    """The smallest registered architecture, random backbone, deterministic."""
+    import ezclip_zoo
+
+    torch.manual_seed(0)
+    return ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+
+
+def randomize_trainable(model, seed: int = 0, scale: float = 0.5) -> None:
+    """Give prompts and adapters non-trivial values (fresh adapters are the identity)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _, p in model.trainable_named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * scale / max(1, p.shape[-1]) ** 0.5)
