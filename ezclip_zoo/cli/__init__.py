@@ -1,0 +1,43 @@
+"""The ``ezclip-zoo`` command line. Each subcommand lives in its own module with a ``register(subparsers)``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from ..errors import EZCLIPError
+
+__all__ = ["main", "build_parser"]
+
+# Subcommand modules, in the order `ezclip-zoo --help` lists them.
+_SUBCOMMANDS = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ezclip-zoo", description="EZ-CLIP zero-shot video action recognition: models, checkpoints, inference."
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"ezclip-zoo {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in _SUBCOMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the CLI; returns the process exit code (0 success, 1 a reported error, 2 bad usage)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (EZCLIPError, FileNotFoundError, ValueError) as exc:
+        print(f"ezclip-zoo {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
