@@ -3,9 +3,11 @@
 from . import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
 from .config import BackboneConfig, EZCLIPConfig
 from .factory import build_model, create_model
+from .hub import load, push_to_hub
 from .losses import ezclip_loss, kl_contrastive_loss, motion_loss
 from .model import EZCLIP
 from .official import load_official_checkpoint
+from .pretrained import get_pretrained_entry, list_pretrained, register_pretrained
 from .registry import get_model_config, list_models, register_model
 from .tokenizer import tokenize
 
@@ -21,6 +23,11 @@ __all__ = [
     "get_model_config",
     "kl_contrastive_loss",
     "list_models",
+    "list_pretrained",
+    "get_pretrained_entry",
+    "load",
+    "push_to_hub",
+    "register_pretrained",
     "load_official_checkpoint",
     "motion_loss",
     "register_model",

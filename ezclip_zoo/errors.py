@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EZCLIPError", "WeightsUnavailableError"]
+__all__ = ["EZCLIPError", "WeightsUnavailableError", "ChecksumError", "CheckpointNotAvailableError"]
 
 
 class EZCLIPError(Exception):
@@ -11,3 +11,33 @@ class EZCLIPError(Exception):
 
 class WeightsUnavailableError(EZCLIPError, FileNotFoundError):
     """Weights could not be found locally nor downloaded (offline, no network, or not published)."""
+
+
+class ChecksumError(EZCLIPError, ValueError):
+    """A downloaded or cached file does not have the sha256 that ``checkpoints.json`` records."""
+
+
+class CheckpointNotAvailableError(EZCLIPError, LookupError):
+    """A checkpoint name is known but its weights are not published (yet); the message says how to make them."""
+
+
+class AnnotationError(EZCLIPError, ValueError):
+    """A dataset annotation file is malformed; the message names the file, the line and what was expected."""
+
+
+class ResumeError(EZCLIPError, ValueError):
+    """A training checkpoint does not fit the run asked to resume from it (other model, data or world size)."""
+
+
+__all__ += ["AnnotationError", "ResumeError"]
+
+
+class VideoDecodeError(EZCLIPError, ValueError):
+    """A video could not be read; the message names the file and the problem (empty, not a video, truncated...)."""
+
+
+class VideoNotFoundError(VideoDecodeError, FileNotFoundError):
+    """A video path does not exist (also a `VideoDecodeError`, so one ``except`` skips every unreadable video)."""
+
+
+__all__ += ["VideoDecodeError", "VideoNotFoundError"]

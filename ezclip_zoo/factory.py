@@ -21,8 +21,15 @@ def build_model(
     device: Optional[Union[str, torch.device]] = None,
     cache_dir: Optional[str] = None,
 ) -> EZCLIP:
-    """Build an `EZCLIP` from a config: backbone (with or without its weights) plus fresh prompts/adapters."""
+    """Build an `EZCLIP` from a config: backbone (with or without its weights) plus fresh prompts/adapters.
+
+    Without ``pretrained_backbone`` the config forgets its weights source, so that it describes the model it
+    belongs to: `EZCLIP.save_pretrained` then stores the random backbone instead of pointing at CLIP weights the
+    model never had.
+    """
     clip = build_backbone(config.backbone, pretrained=pretrained_backbone, device=device, cache_dir=cache_dir)
+    if not pretrained_backbone and (config.backbone.pretrained or config.backbone.weights):
+        config = config.replace(backbone={"pretrained": None, "weights": None})
     return EZCLIP(config, clip).eval()
 
 

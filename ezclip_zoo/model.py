@@ -181,6 +181,28 @@ class EZCLIP(nn.Module):
             for name, param in own.items():
                 param.copy_(state_dict[name].to(dtype=param.dtype, device=param.device))
 
+    # ------------------------------------------------------------------ checkpoints
+    def save_pretrained(self, folder, *, adapter_dtype: torch.dtype = torch.float16, card=None):
+        """Write a zoo folder: ``config.json``, ``model.safetensors`` (prompts fp32, adapters ``adapter_dtype``),
+        a model card ``README.md``, and ``backbone.safetensors`` when the backbone has no open_clip tag.
+        See `ezclip_zoo.serialization.save_pretrained`."""
+        from .serialization import save_pretrained
+
+        return save_pretrained(self, folder, adapter_dtype=adapter_dtype, card=card)
+
+    def push_to_hub(self, repo_id: str, **kwargs) -> str:
+        """Save and upload to a Hugging Face Hub model repo; see `ezclip_zoo.hub.push_to_hub`."""
+        from .hub import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **kwargs) -> "EZCLIP":
+        """Same as `ezclip_zoo.load`."""
+        from .hub import load
+
+        return load(name_or_path, **kwargs)
+
     def train(self, mode: bool = True) -> "EZCLIP":
         """Train mode for the EZ-CLIP parts (prompt dropout, drop-path); the frozen CLIP stays in eval mode."""
         super().train(mode)

@@ -12,7 +12,7 @@ from ..errors import EZCLIPError
 __all__ = ["main", "build_parser"]
 
 # Subcommand modules, in the order `ezclip-zoo --help` lists them.
-_SUBCOMMANDS = ()
+_SUBCOMMANDS = ("listing", "convert")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +37,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (EZCLIPError, FileNotFoundError, ValueError) as exc:
         print(f"ezclip-zoo {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

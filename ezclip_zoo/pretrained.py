@@ -1,0 +1,128 @@
+"""The list of published checkpoints (``checkpoints.json``, shipped inside the package) and its look-ups.
+
+Each entry is a plain dict in the spirit of timm's ``PretrainedCfg``: the architecture it instantiates, input
+size and normalisation, the frozen backbone (open_clip model + tag), where the trainable weights live on the Hub
+(``hf_hub_id``, pinned ``revision``, ``filename``, ``sha256``, ``size_bytes``), how class text is formed, the
+training setting, reported metrics with their source, licence and citation. ``status`` is ``"published"`` once
+the weights are on the Hub; other statuses mean `ezclip_zoo.load` must refuse the name and say how to get them.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import fnmatch
+import functools
+import json
+from importlib import resources
+from typing import Any, Optional
+
+from .registry import get_model_config
+
+__all__ = [
+    "list_pretrained",
+    "get_pretrained_entry",
+    "register_pretrained",
+    "is_pretrained",
+    "markdown_table",
+    "expected_weights_bytes",
+    "metrics_summary",
+]
+
+_REQUIRED = ("architecture", "num_frames", "backbone", "hf_hub_id", "revision", "filename", "sha256", "status")
+_USER_ENTRIES: dict[str, dict[str, Any]] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_entries() -> dict[str, dict[str, Any]]:
+    text = resources.files(__package__).joinpath("checkpoints.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    if data.get("format_version") != 1:
+        raise ValueError(f"checkpoints.json format_version {data.get('format_version')!r} is not supported")
+    entries = data["checkpoints"]
+    for name, entry in entries.items():
+        _validate(name, entry)
+    return entries
+
+
+def _validate(name: str, entry: dict[str, Any]) -> None:
+    missing = [k for k in _REQUIRED if k not in entry]
+    if missing:
+        raise ValueError(f"checkpoint entry {name!r} lacks {missing}")
+    if entry["status"] == "published" and not (entry["sha256"] and entry["revision"]):
+        raise ValueError(f"checkpoint entry {name!r} is published but has no pinned revision and sha256")
+    get_model_config(entry["architecture"])  # must name a registered architecture
+
+
+def _entries() -> dict[str, dict[str, Any]]:
+    return {**_builtin_entries(), **_USER_ENTRIES}
+
+
+def register_pretrained(name: str, entry: dict[str, Any], *, overwrite: bool = False) -> None:
+    """Add a checkpoint entry (same fields as ``checkpoints.json``) for this process, e.g. a private Hub repo."""
+    if name in _entries() and not overwrite:
+        raise ValueError(f"checkpoint {name!r} already exists; pass overwrite=True to replace it")
+    _validate(name, entry)
+    _USER_ENTRIES[name] = copy.deepcopy(entry)
+
+
+def is_pretrained(name: str) -> bool:
+    return name in _entries()
+
+
+def list_pretrained(pattern: str = "*", *, published_only: bool = False) -> list[str]:
+    """Sorted checkpoint names matching a glob pattern (optionally only those whose weights are on the Hub)."""
+    return sorted(
+        n for n, e in _entries().items()
+        if fnmatch.fnmatchcase(n, pattern) and (not published_only or e["status"] == "published")
+    )
+
+
+def get_pretrained_entry(name: str) -> dict[str, Any]:
+    """The ``checkpoints.json`` entry of ``name`` (a copy)."""
+    entries = _entries()
+    if name not in entries:
+        close = difflib.get_close_matches(name, list(entries), n=3)
+        raise KeyError(
+            f"no checkpoint named {name!r}" + (f"; did you mean {close}?" if close else "")
+            + f" Known checkpoints: {sorted(entries)}"
+        )
+    return copy.deepcopy(entries[name])
+
+
+def expected_weights_bytes(entry_or_architecture: Any) -> int:
+    """Size of the tensors in a zoo weights file: prompts in float32, adapters in float16 (header excluded)."""
+    arch = entry_or_architecture["architecture"] if isinstance(entry_or_architecture, dict) else entry_or_architecture
+    frames = entry_or_architecture.get("num_frames", 8) if isinstance(entry_or_architecture, dict) else 8
+    from .factory import create_model
+
+    model = create_model(arch, pretrained_backbone=False, device="meta", num_frames=frames)
+    return sum(p.numel() * (4 if ".prompts." in n else 2) for n, p in model.trainable_named_parameters())
+
+
+def metrics_summary(entry: dict[str, Any]) -> str:
+    """Reported metrics of an entry in one short line."""
+    # zero-shot results name the target dataset; base-to-novel ones share the training dataset
+    parts = [
+        f"{m['dataset'] if m['split'] == 'zero-shot' else m['split'].replace('harmonic-mean', 'HM')} {m['value']}"
+        for m in entry.get("metrics", [])
+    ]
+    return ", ".join(parts) if parts else "-"
+
+
+def markdown_table(names: Optional[list[str]] = None) -> str:
+    """The README's "Pretrained checkpoints" table, generated from the entries."""
+    names = list_pretrained() if names is None else names
+    rows = [
+        "| name | architecture | setting | text | status | weights | reported top-1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        e = get_pretrained_entry(name)
+        size = e["size_bytes"] or expected_weights_bytes(e)
+        approx = "" if e["size_bytes"] else "~"
+        rows.append(
+            f"| `{name}` | `{e['architecture']}` | {e['training']['setting']}, {e['training']['dataset']} "
+            f"| {e['text']['mode']} | {e['status']} | {approx}{size / 1e6:.1f} MB | {metrics_summary(e)} |"
+        )
+    return "\n".join(rows)

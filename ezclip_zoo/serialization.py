@@ -1,0 +1,147 @@
+"""The zoo checkpoint folder: ``config.json`` + ``model.safetensors`` (trainable tensors only) + model card.
+
+A folder is self-contained: when the backbone cannot be fetched by an open_clip pretrained tag (a custom or
+random CLIP), its weights are written beside as ``backbone.safetensors`` and ``config.json`` points at them with
+a path relative to the folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .config import CONFIG_FORMAT_VERSION, EZCLIPConfig
+
+__all__ = [
+    "CONFIG_NAME",
+    "WEIGHTS_NAME",
+    "BACKBONE_WEIGHTS_NAME",
+    "save_pretrained",
+    "save_trainable_weights",
+    "read_config",
+    "read_weights",
+    "sha256_file",
+]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+BACKBONE_WEIGHTS_NAME = "backbone.safetensors"
+CARD_NAME = "README.md"
+
+PathLike = Union[str, os.PathLike]
+
+
+def sha256_file(path: PathLike, chunk_bytes: int = 1 << 20) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _needs_embedded_backbone(config: EZCLIPConfig) -> bool:
+    return not (config.backbone.model is not None and config.backbone.pretrained is not None)
+
+
+def save_pretrained(
+    model: torch.nn.Module,
+    folder: PathLike,
+    *,
+    adapter_dtype: torch.dtype = torch.float16,
+    card: Optional[dict[str, Any]] = None,
+) -> Path:
+    """Write ``model`` as a zoo folder and return its path.
+
+    Args:
+        model: an `EZCLIP`.
+        folder: target folder (created; existing zoo files in it are replaced).
+        adapter_dtype: storage dtype of the adapter tensors. float16 is how the authors trained them and makes a
+            ViT-B/16 checkpoint about 10.5 MB; pass torch.float32 to keep fine-tuned weights unrounded. Prompts
+            are always stored in float32.
+        card: extra model-card fields (``checkpoints.json`` entry style: ``training``, ``metrics``, ``text``,
+            ``metrics_source``, ``citation``, ``license``, ``name``).
+
+    Returns:
+        The folder path.
+    """
+    from .model_card import write_model_card
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = model.config
+    backbone = {}
+    if _needs_embedded_backbone(config):
+        clip_sd = {k: v.detach().float().contiguous().cpu() for k, v in model.clip.state_dict().items()}
+        save_file(clip_sd, str(folder / BACKBONE_WEIGHTS_NAME), metadata={"format": "pt"})
+        backbone = {"weights": BACKBONE_WEIGHTS_NAME}
+    config = config.replace(backbone=backbone) if backbone else config
+
+    save_trainable_weights(model, folder / WEIGHTS_NAME, adapter_dtype=adapter_dtype)
+    from . import __version__
+
+    document = {
+        "format_version": CONFIG_FORMAT_VERSION,
+        "library": "ezclip-zoo",
+        "library_version": __version__,
+        "model": {k: v for k, v in config.to_dict().items() if k != "format_version"},
+        "preprocess": _preprocess_info(model),
+    }
+    (folder / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_model_card(folder / CARD_NAME, config, weights_bytes=(folder / WEIGHTS_NAME).stat().st_size, card=card)
+    return folder
+
+
+def save_trainable_weights(model: torch.nn.Module, path: PathLike, *, adapter_dtype: torch.dtype = torch.float16) -> None:
+    """Write the prompt (float32) and adapter (``adapter_dtype``) tensors of ``model`` to a safetensors file."""
+    tensors = {}
+    for name, tensor in model.trainable_state_dict().items():
+        dtype = torch.float32 if ".prompts." in name else adapter_dtype
+        tensors[name] = tensor.detach().to(device="cpu", dtype=dtype).contiguous()
+    # one metadata key only: safetensors writes metadata in hash-map order, which would make the sha256 of the
+    # same weights differ from run to run
+    save_file(tensors, str(path), metadata={"format": "pt"})
+
+
+def _preprocess_info(model: torch.nn.Module) -> dict[str, Any]:
+    from open_clip import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+
+    return {
+        "image_size": model.image_size,
+        "num_frames": model.num_frames,
+        "mean": list(OPENAI_DATASET_MEAN),
+        "std": list(OPENAI_DATASET_STD),
+        "interpolation": "bicubic",
+    }
+
+
+def read_config(path: PathLike) -> EZCLIPConfig:
+    """Read a zoo ``config.json``; refuses other libraries' files and newer format versions."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read {path} as a zoo config.json: {exc}") from exc
+    if not isinstance(document, dict) or "model" not in document:
+        raise ValueError(f"{path} is not an ezclip-zoo config.json (no 'model' entry)")
+    version = document.get("format_version")
+    if not isinstance(version, int) or version > CONFIG_FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has config format_version {version!r}, newer than this ezclip-zoo understands "
+            f"({CONFIG_FORMAT_VERSION}); upgrade with `pip install -U ezclip-zoo`"
+        )
+    return EZCLIPConfig.from_dict({**document["model"], "format_version": version})
+
+
+def read_weights(path: PathLike) -> dict[str, torch.Tensor]:
+    """Read a zoo ``model.safetensors``; a damaged file is a clear error."""
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types for truncated or garbled files
+        raise ValueError(f"{path} is not a readable safetensors file ({exc}); re-download or re-convert it") from exc
