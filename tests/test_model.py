@@ -169,3 +169,29 @@ def test_bfloat16_model_runs_and_agrees_with_float32(tiny_model):
     assert out.dtype == torch.bfloat16
     assert (out.float() - ref).abs().max() < 2.0  # logits are 100 * cosine; bf16 keeps ~3 significant digits
     assert torch.equal(out.float().argmax(-1), ref.argmax(-1))
+
+
+@pytest.mark.parametrize("prompts", [True, False])
+def test_grad_checkpointing_gives_the_same_loss_and_gradients(prompts):
+    torch.manual_seed(0)
+    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, temporal_prompts=prompts)
+    randomize_trainable(model)
+    model.train()
+    frames = _frames(model)
+
+    def run():
+        for p in model.trainable_parameters():
+            p.grad = None
+        torch.manual_seed(1)  # same dropout masks in both runs (checkpointing replays the RNG state)
+        loss = ezclip_zoo.ezclip_loss(model.encode_frames(frames), model.encode_text(["a b", "c"]),
+                                      torch.tensor([0, 1]), model.train_logit_scale)
+        loss.backward()
+        return loss.detach(), {n: p.grad.clone() for n, p in model.trainable_named_parameters()}
+
+    loss, grads = run()
+    model.set_grad_checkpointing(True)
+    assert model.video_tower.grad_checkpointing and model.text_tower.grad_checkpointing
+    loss_ckpt, grads_ckpt = run()
+    torch.testing.assert_close(loss_ckpt, loss)
+    for name in grads:
+        torch.testing.assert_close(grads_ckpt[name], grads[name], msg=name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from ..layers import Adapter
 from ._common import drop_paths, drop_rates
@@ -27,28 +28,36 @@ class TextTower(nn.Module):
         self.adapters = nn.ModuleList(Adapter(width, adapter_ratio) for _ in range(layers))
         self.drop_paths = drop_paths(drop_path, layers)
         self.attn_dropout = drop_rates(drop_path, layers)
+        self.grad_checkpointing = False  # recompute each block in backward instead of storing its activations
 
     def forward(self, clip: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
         """Encode token ids.
 
         Args:
             clip: the frozen open_clip ``CLIP`` (its text modules are used).
-            tokens: [C, context] int64 ids with SOT first and EOT (the largest id) last.
+            tokens: [C, L] int64 ids with SOT first and EOT (the largest id) last; L <= context. Because the
+                mask is causal, any prefix that contains every EOT gives the same result as the full context.
 
         Returns:
             [C, E] text embeddings at the EOT token after ``ln_final`` and the projection, not normalised.
         """
         eot = tokens.argmax(dim=-1)
-        # The mask is causal, so nothing after the last EOT can reach an EOT: run only that prefix.
-        length = int(eot.max()) + 1
-        x = clip.token_embedding(tokens[:, :length]) + clip.positional_embedding[:length]
+        length = tokens.shape[1]
+        x = clip.token_embedding(tokens) + clip.positional_embedding[:length]
         dtype = clip.positional_embedding.dtype
         x = x.to(dtype)
         for i, block in enumerate(clip.transformer.resblocks):
-            p = self.attn_dropout[i] if self.training else 0.0
-            x = x + self.drop_paths[i](self_attention(block.attn, block.ln_1(x), causal=True, dropout_p=p))
-            x = self.adapters[i](x)
-            x = x + self.drop_paths[i](block.mlp(block.ln_2(x)))
+            if self.grad_checkpointing and torch.is_grad_enabled():
+                x = checkpoint(self._block, i, block, x, use_reentrant=False)
+            else:
+                x = self._block(i, block, x)
         pooled = clip.ln_final(x[torch.arange(x.shape[0], device=x.device), eot])
         projection = clip.text_projection
         return projection(pooled) if isinstance(projection, nn.Linear) else pooled @ projection
+
+    def _block(self, i: int, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Text block ``i`` with its adapter: x [C, L, W] -> [C, L, W] (causal)."""
+        p = self.attn_dropout[i] if self.training else 0.0
+        x = x + self.drop_paths[i](self_attention(block.attn, block.ln_1(x), causal=True, dropout_p=p))
+        x = self.adapters[i](x)
+        return x + self.drop_paths[i](block.mlp(block.ln_2(x)))

@@ -6,6 +6,7 @@ from typing import Optional
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from ..layers import Adapter, TemporalPrompts
 from ._common import drop_paths, drop_rates
@@ -52,6 +53,7 @@ class VideoTower(nn.Module):
         self.adapters = nn.ModuleList(Adapter(width, adapter_ratio) for _ in range(layers))
         self.drop_paths = drop_paths(drop_path, layers)
         self.attn_dropout = drop_rates(drop_path, layers)
+        self.grad_checkpointing = False  # recompute each block in backward instead of storing its activations
 
     def forward(self, visual: nn.Module, frames: torch.Tensor) -> torch.Tensor:
         """Encode clips frame by frame.
@@ -70,18 +72,25 @@ class VideoTower(nn.Module):
         x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)
         x = visual.ln_pre(x)
         for i, block in enumerate(visual.transformer.resblocks):
-            p_attn = self.attn_dropout[i] if self.training else 0.0
-            drop_path = self.drop_paths[i]
-            if self.prompts is not None:
-                width = x.shape[-1]
-                prompt = self.prompts(i).to(x.dtype) + x.mean(dim=1).view(b, t, width)  # [B, T, W]
-                prompt = drop_path(self_attention(block.attn, block.ln_1(prompt), dropout_p=p_attn))
-                extra = block.ln_1(prompt.reshape(b * t, 1, width))
-                attn_out = attention_with_extra_token(block.attn, block.ln_1(x), extra, dropout_p=p_attn)
+            if self.grad_checkpointing and torch.is_grad_enabled():
+                x = checkpoint(self._block, i, block, x, b, t, use_reentrant=False)
             else:
-                attn_out = self_attention(block.attn, block.ln_1(x), dropout_p=p_attn)
-            x = x + drop_path(attn_out)
-            x = self.adapters[i](x)
-            x = x + drop_path(block.mlp(block.ln_2(x)))
+                x = self._block(i, block, x, b, t)
         pooled = visual.ln_post(x[:, 0])
         return (pooled @ visual.proj).view(b, t, -1)
+
+    def _block(self, i: int, block: nn.Module, x: torch.Tensor, b: int, t: int) -> torch.Tensor:
+        """Vision block ``i`` with its prompt and adapter: x [B*T, L, W] -> [B*T, L, W]."""
+        p_attn = self.attn_dropout[i] if self.training else 0.0
+        drop_path = self.drop_paths[i]
+        if self.prompts is not None:
+            width = x.shape[-1]
+            prompt = self.prompts(i).to(x.dtype) + x.mean(dim=1).view(b, t, width)  # [B, T, W]
+            prompt = drop_path(self_attention(block.attn, block.ln_1(prompt), dropout_p=p_attn))
+            extra = block.ln_1(prompt.reshape(b * t, 1, width))
+            attn_out = attention_with_extra_token(block.attn, block.ln_1(x), extra, dropout_p=p_attn)
+        else:
+            attn_out = self_attention(block.attn, block.ln_1(x), dropout_p=p_attn)
+        x = x + drop_path(attn_out)
+        x = self.adapters[i](x)
+        return x + drop_path(block.mlp(block.ln_2(x)))

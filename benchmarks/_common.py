@@ -1,0 +1,66 @@
+"""Shared helpers of the benchmark scripts: interleaved timing, the machine line, table printing."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from typing import Callable, Sequence
+
+import torch
+
+
+def device_line(device: str = "cpu") -> str:
+    """One line naming where the numbers come from."""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"device: {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def interleaved_medians(fns: Sequence[Callable[[], object]], *, repeats: int, warmup: int, device: str = "cpu") -> list[float]:
+    """Median seconds per call of each function, timed round-robin so that drifts hit all of them alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    sync(device)
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            sync(device)
+            start = time.perf_counter()
+            fn()
+            sync(device)
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A GitHub-markdown table (pastes straight into the README)."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    print(line(cells[0]))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in cells[1:]:
+        print(line(r))
+
+
+def env_threads_note() -> str:
+    return f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
