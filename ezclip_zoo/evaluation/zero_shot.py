@@ -1,0 +1,178 @@
+"""Evaluate a model on a labelled video set: top-1/top-5 of the class scores, with unreadable videos counted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from ..data.dataset import collate_clips
+from .metrics import topk_correct
+from .scoring import autocast_context, class_probabilities, encode_class_texts
+
+__all__ = ["EvalResult", "evaluate"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalResult:
+    """Accuracy of one evaluation.
+
+    Attributes:
+        name: what was evaluated (split name).
+        top1, top5: accuracy in percent over the videos that could be decoded.
+        num_videos: videos scored; ``num_skipped``: videos that failed to decode (``failures`` lists them).
+        num_classes: classes scored against.
+        scores: [num_videos, num_classes] probabilities, ``labels`` and ``indices`` (dataset positions), kept
+            when asked for (``keep_scores=True``).
+        seconds: wall time.
+    """
+
+    name: str
+    top1: float
+    top5: float
+    num_videos: int
+    num_skipped: int
+    num_classes: int
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    scores: Optional[torch.Tensor] = None
+    labels: Optional[torch.Tensor] = None
+    indices: Optional[torch.Tensor] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (without the score matrix)."""
+        return {
+            "name": self.name,
+            "top1": self.top1,
+            "top5": self.top5,
+            "num_videos": self.num_videos,
+            "num_skipped": self.num_skipped,
+            "num_classes": self.num_classes,
+            "failures": [list(f) for f in self.failures],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _gather(obj: Any) -> list[Any]:
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return [obj]
+    out = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+@torch.no_grad()
+def evaluate(
+    model,
+    dataset: Dataset,
+    class_texts: Sequence[Sequence[str]],
+    *,
+    batch_size: int = 8,
+    num_workers: int = 0,
+    precision: str = "fp32",
+    name: str = "",
+    keep_scores: bool = False,
+    text_features: Optional[torch.Tensor] = None,
+) -> EvalResult:
+    """Classify every clip of ``dataset`` among its classes and measure top-1/top-5 accuracy.
+
+    Scores follow the reference test protocol: for each class text (template) the softmax over classes of
+    ``model.logit_scale * cos(video, text)``, averaged over the texts of a class and over the views of a clip
+    (items whose ``frames`` are [V, T, 3, S, S]). Under ``torch.distributed`` each rank scores every
+    world-size-th clip and all ranks return the same, complete result.
+
+    Args:
+        model: an `EZCLIP` (left in the train/eval mode it was in).
+        dataset: items ``{"frames": [T, 3, S, S] or [V, T, 3, S, S], "label", "index"}``, e.g. a
+            `VideoClipDataset` with ``train=False``; failed items (``"error"``) are counted, not scored.
+        class_texts: per class, its texts (`ezclip_zoo.data.class_texts`).
+        batch_size: clips per forward pass; num_workers: data-loader processes.
+        precision: ``"fp32"`` or ``"bf16"`` (autocast).
+        name: label of the result.
+        keep_scores: keep the [N, C] probabilities in the result.
+        text_features: precomputed `encode_class_texts` output, to skip text encoding.
+
+    Returns:
+        An `EvalResult`.
+    """
+    import torch.distributed as dist
+
+    start = time.perf_counter()
+    was_training = model.training
+    model.eval()
+    try:
+        if text_features is None:
+            text_features = encode_class_texts(model, class_texts, precision=precision)
+        num_classes = text_features.shape[1]
+        distributed = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+        shard = Subset(dataset, range(dist.get_rank(), len(dataset), dist.get_world_size())) if distributed else dataset
+        loader = DataLoader(
+            shard,
+            batch_size=batch_size,
+            shuffle=False,
+            num_workers=num_workers,
+            collate_fn=collate_clips,
+            generator=torch.Generator(),  # never draw from the global RNG (keeps resumed training exact)
+        )
+        scores, labels, indices, failures = [], [], [], []
+        for batch in loader:
+            failures += batch["failures"]
+            if batch["frames"] is None:
+                continue
+            frames = batch["frames"]
+            views = 1
+            if frames.ndim == 6:  # [B, V, T, 3, S, S]: average over views
+                views = frames.shape[1]
+                frames = frames.flatten(0, 1)
+            with autocast_context(model.device, precision):
+                video = model.encode_video(frames.to(model.device)).float()
+            probs = class_probabilities(video, text_features, model.logit_scale)
+            scores.append(probs.view(-1, views, num_classes).mean(dim=1).cpu())
+            labels.append(batch["labels"])
+            indices.append(batch["indices"])
+        local = (
+            torch.cat(scores) if scores else torch.zeros(0, num_classes),
+            torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long),
+            torch.cat(indices) if indices else torch.zeros(0, dtype=torch.long),
+            failures,
+        )
+        parts = _gather(local)
+        all_scores = torch.cat([p[0] for p in parts])
+        all_labels = torch.cat([p[1] for p in parts])
+        all_indices = torch.cat([p[2] for p in parts])
+        all_failures = [f for p in parts for f in p[3]]
+        order = all_indices.argsort()
+        all_scores, all_labels, all_indices = all_scores[order], all_labels[order], all_indices[order]
+    finally:
+        model.train(was_training)
+    n = all_scores.shape[0]
+    if n == 0:
+        raise ValueError(
+            f"evaluation of {name or 'dataset'}: no clip could be scored ({len(all_failures)} failed to decode"
+            + (f", e.g. {all_failures[0][0]}: {all_failures[0][1]}" if all_failures else "")
+            + ")"
+        )
+    correct = topk_correct(all_scores, all_labels, (1, 5))
+    if all_failures:
+        logger.warning("%s: %d videos could not be decoded and were skipped", name or "evaluation", len(all_failures))
+    return EvalResult(
+        name=name,
+        top1=100.0 * correct[1] / n,
+        top5=100.0 * correct[5] / n,
+        num_videos=n,
+        num_skipped=len(all_failures),
+        num_classes=num_classes,
+        failures=all_failures,
+        seconds=time.perf_counter() - start,
+        scores=all_scores if keep_scores else None,
+        labels=all_labels if keep_scores else None,
+        indices=all_indices if keep_scores else None,
+    )
