@@ -12,6 +12,9 @@ frozen random tiny CLIP, each over several seeds, and tested on held-out clips s
     python examples/motion_benchmark.py                      # the full benchmark: 3 variants x 3 seeds
     python examples/motion_benchmark.py --steps 50 --seeds 0  # a quick look
 
+Classes: moving right / left, moving down / up, growing / shrinking (3 pairs, 6 classes); ``--pairs rotation``
+adds rotating clockwise / anticlockwise, which the reference trials did not learn at 32 px.
+
 Every choice is pinned below (and printed): a random backbone gives a weak signal, and the settings that the
 trials with the reference implementation found to work are 32 x 32 frames with patch 16 (5 tokens per frame), a
 white shape on black, drop-path 0, lr 3e-3 with warm-up + cosine, batch 32, 1500 steps. CPU threads are pinned
