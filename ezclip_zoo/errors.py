@@ -41,3 +41,10 @@ class VideoNotFoundError(VideoDecodeError, FileNotFoundError):
 
 
 __all__ += ["VideoDecodeError", "VideoNotFoundError"]
+
+
+class VideoDecodeWarning(UserWarning):
+    """A video was read only in part (truncated or damaged); the message names the file and what was used."""
+
+
+__all__ += ["VideoDecodeWarning"]

@@ -1,0 +1,199 @@
+"""Inference preprocessing of video frames: resize, crop(s), CLIP mean/std.
+
+Two protocols, both per frame on uint8 RGB frames:
+
+* ``"clip"`` (default): the backbone's own open_clip preprocessing (``PreprocessCfg``: for OpenAI CLIP, resize the
+  short side to the image size with bicubic interpolation, centre crop, OpenAI mean/std). For one crop the output
+  equals ``open_clip.image_transform_v2(cfg, is_train=False)`` on the frame as a PIL image, bit for bit.
+* ``"reference"``: the EZ-CLIP / ActionCLIP test protocol: short side to ``image_size * 256 // 224`` (256 for 224
+  px models) with bilinear interpolation, then a centre crop of ``image_size``.
+
+Multi-view testing takes ``num_crops`` = 3 crops per frame, at the start, centre and end of the frame's long side
+(the usual "three crops"); the caller averages the predictions over views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from open_clip.transform import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, PreprocessCfg, merge_preprocess_dict
+
+__all__ = ["VideoTransform", "preprocess_frames", "preprocess_config", "PROTOCOLS", "crop_offsets"]
+
+PROTOCOLS = ("clip", "reference")
+_INTERPOLATIONS = ("bicubic", "bilinear")
+
+
+def preprocess_config(model: Any) -> PreprocessCfg:
+    """The open_clip ``PreprocessCfg`` of an `EZCLIP`'s backbone (its config's ``preprocess_cfg`` entry if any,
+    the model's image size, open_clip's defaults for the rest)."""
+    from open_clip import get_model_preprocess_cfg
+
+    from .backbone import backbone_model_cfg
+
+    overrides = dict(backbone_model_cfg(model.config.backbone).get("preprocess_cfg", {}) or {})
+    overrides.update(get_model_preprocess_cfg(model.clip))
+    overrides["size"] = model.image_size
+    return PreprocessCfg(**merge_preprocess_dict(PreprocessCfg(), overrides))
+
+
+def crop_offsets(height: int, width: int, size: int, num_crops: int) -> list[tuple[int, int]]:
+    """(top, left) of ``num_crops`` (1 or 3) ``size`` x ``size`` crops: the centre crop (torchvision's rounding),
+    or start / centre / end along the long side."""
+    if height < size or width < size:
+        raise ValueError(f"a {height}x{width} frame is smaller than the {size}x{size} crop")
+    top, left = int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
+    if num_crops == 1:
+        return [(top, left)]
+    if num_crops != 3:
+        raise ValueError(f"num_crops must be 1 or 3, got {num_crops}")
+    if width >= height:
+        return [(top, 0), (top, left), (top, width - size)]
+    return [(0, left), (top, left), (height - size, left)]
+
+
+@dataclass(frozen=True)
+class VideoTransform:
+    """Per-frame inference preprocessing.
+
+    Attributes:
+        image_size: side of the square model input, pixels.
+        resize_size: short side after resizing (``resize_mode="shortest"``).
+        interpolation: ``"bicubic"`` or ``"bilinear"`` (PIL's antialiased filters, as open_clip and the reference
+            use them).
+        mean, std: per-channel normalisation (CLIP's).
+        num_crops: 1 (centre) or 3 (along the long side).
+        resize_mode: open_clip's ``"shortest"`` (resize + crop), ``"longest"`` (resize + pad) or ``"squash"``; the
+            last two only with one crop.
+        fill_color: padding value for ``"longest"``.
+    """
+
+    image_size: int
+    resize_size: int
+    interpolation: str = "bicubic"
+    mean: tuple[float, float, float] = tuple(OPENAI_DATASET_MEAN)
+    std: tuple[float, float, float] = tuple(OPENAI_DATASET_STD)
+    num_crops: int = 1
+    resize_mode: str = "shortest"
+    fill_color: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.image_size, int) or self.image_size < 1:
+            raise ValueError(f"image_size must be a positive int, got {self.image_size!r}")
+        if not isinstance(self.resize_size, int) or self.resize_size < self.image_size:
+            raise ValueError(f"resize_size must be an int >= image_size ({self.image_size}), got {self.resize_size!r}")
+        if self.interpolation not in _INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}, got {self.interpolation!r}")
+        if self.num_crops not in (1, 3):
+            raise ValueError(f"num_crops must be 1 or 3, got {self.num_crops!r}")
+        if self.resize_mode not in ("shortest", "longest", "squash"):
+            raise ValueError(f"resize_mode must be 'shortest', 'longest' or 'squash', got {self.resize_mode!r}")
+        if self.resize_mode != "shortest" and self.num_crops != 1:
+            raise ValueError(f"resize_mode={self.resize_mode!r} supports one view only (num_crops=1)")
+
+    @classmethod
+    def from_model(cls, model: Any, protocol: str = "clip", num_crops: int = 1) -> "VideoTransform":
+        """The transform for an `EZCLIP` under a protocol (``"clip"`` or ``"reference"``, see the module doc)."""
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+        cfg = preprocess_config(model)
+        size = cfg.size if isinstance(cfg.size, int) else int(cfg.size[0])
+        base = cls(
+            image_size=size,
+            resize_size=size,
+            interpolation="bilinear" if cfg.interpolation == "bilinear" else "bicubic",
+            mean=tuple(float(m) for m in cfg.mean),
+            std=tuple(float(s) for s in cfg.std),
+            resize_mode=cfg.resize_mode,
+            fill_color=int(cfg.fill_color),
+        )
+        if protocol == "reference":
+            return replace(base, resize_size=size * 256 // 224, interpolation="bilinear", resize_mode="shortest",
+                           num_crops=num_crops)
+        return replace(base, num_crops=num_crops)
+
+    @property
+    def num_views(self) -> int:
+        return self.num_crops
+
+    def _resize(self, image):
+        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms import functional as TF
+
+        mode = InterpolationMode.BICUBIC if self.interpolation == "bicubic" else InterpolationMode.BILINEAR
+        if self.resize_mode == "shortest":
+            return TF.resize(image, self.resize_size, interpolation=mode)
+        if self.resize_mode == "squash":
+            return TF.resize(image, [self.image_size, self.image_size], interpolation=mode)
+        from open_clip.transform import CenterCropOrPad, ResizeKeepRatio
+
+        image = ResizeKeepRatio(self.image_size, interpolation=mode, longest=1)(image)
+        return CenterCropOrPad(self.image_size, fill=self.fill_color)(image)
+
+    def __call__(self, frame: Any) -> torch.Tensor:
+        """One frame (uint8 RGB [H, W, 3] ndarray/tensor, or a PIL image) -> float32 [num_crops, 3, S, S]."""
+        from PIL import Image
+
+        if isinstance(frame, Image.Image):
+            image = frame.convert("RGB")
+        else:
+            array = np.asarray(frame)
+            if array.dtype != np.uint8 or array.ndim != 3 or array.shape[-1] != 3:
+                raise ValueError(f"a frame must be uint8 RGB [H, W, 3], got {array.dtype} {array.shape}")
+            image = Image.fromarray(array)
+        pixels = np.asarray(self._resize(image))  # uint8 [h, w, 3]
+        size = self.image_size
+        offsets = crop_offsets(pixels.shape[0], pixels.shape[1], size, self.num_crops)
+        views = np.stack([pixels[t : t + size, l : l + size] for t, l in offsets]).transpose(0, 3, 1, 2)
+        # numpy float32 arithmetic, rounded exactly like torchvision's ToTensor + Normalize (bit-identical) but
+        # single-threaded: torch's intra-op threads cost more than they save on tensors this small
+        x = views.astype(np.float32) / np.float32(255)
+        x -= np.asarray(self.mean, dtype=np.float32).reshape(1, 3, 1, 1)
+        x /= np.asarray(self.std, dtype=np.float32).reshape(1, 3, 1, 1)
+        return torch.from_numpy(x)
+
+    def frames(self, frames: Any) -> torch.Tensor:
+        """Frames (any layout `ezclip_zoo.video.frames_to_uint8` takes) -> float32 [num_crops, T, 3, S, S]."""
+        from .video.arrays import frames_to_uint8
+
+        data = frames_to_uint8(frames, "frames")
+        return torch.stack([self(f.numpy()) for f in data], dim=1)
+
+    def stack(self, transformed: Sequence[torch.Tensor]) -> torch.Tensor:
+        """T outputs of ``__call__`` -> [num_crops, T, 3, S, S]."""
+        return torch.stack(list(transformed), dim=1)
+
+
+def preprocess_frames(
+    frames: Any,
+    image_size: int,
+    *,
+    resize_size: int | None = None,
+    interpolation: str = "bicubic",
+    mean: Sequence[float] = OPENAI_DATASET_MEAN,
+    std: Sequence[float] = OPENAI_DATASET_STD,
+) -> torch.Tensor:
+    """Resize (short side), centre-crop and normalise frames for the model.
+
+    Args:
+        frames: uint8 RGB [T, H, W, 3] (or float in [0, 1]; other layouts as `ezclip_zoo.video.frames_to_uint8`).
+        image_size: output side S (``model.image_size``).
+        resize_size: short side before cropping; ``image_size`` (open_clip's eval transform) when None. Use
+            ``image_size * 256 // 224`` for the reference test protocol (with ``interpolation="bilinear"``).
+        interpolation: ``"bicubic"`` (CLIP) or ``"bilinear"`` (reference).
+        mean, std: normalisation, CLIP's by default.
+
+    Returns:
+        float32 [T, 3, S, S].
+    """
+    transform = VideoTransform(
+        image_size=image_size,
+        resize_size=resize_size if resize_size is not None else image_size,
+        interpolation=interpolation,
+        mean=tuple(float(m) for m in mean),
+        std=tuple(float(s) for s in std),
+    )
+    return transform.frames(frames)[0]

@@ -1,0 +1,64 @@
+"""Video input: decoding (PyAV, optional torchcodec), TSN frame sampling, and in-memory frame conversion.
+
+The main entry points:
+
+* `read_video_frames(source, num_frames)` -> uint8 RGB [T, H, W, 3] for one TSN-sampled clip;
+* `read_video_clips(video, num_frames, num_clips=..., transform=...)` for any input (files or frames in memory),
+  several temporal views, with a per-frame transform applied as frames are decoded;
+* `sample_frame_indices(total_frames, num_frames, mode=...)`, the reference's TSN rule;
+* `probe_video(source)` -> `VideoInfo` (exact frame count, size, rotation, keyframes);
+* `write_video(path, frames)` to make test videos.
+"""
+
+from ..errors import VideoDecodeError, VideoDecodeWarning, VideoNotFoundError
+from .arrays import frames_to_uint8, is_frame_sequence
+from .pyav_reader import (
+    KEYFRAME_COST_FRAMES,
+    SEEK_COST_FRAMES,
+    STRATEGIES,
+    PyAVReader,
+    VideoInfo,
+    choose_strategy,
+    plan_seeks,
+    seek_cost,
+    sequential_cost,
+)
+from .reader import BACKENDS, VideoClips, describe, open_video, probe_video, read_video_clips, read_video_frames
+from .sampling import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
+from .source import VideoSource, is_encoded_source
+from .writer import write_video
+
+VIDEO_EXTENSIONS = (
+    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts", ".mts", ".ogv",
+)
+
+__all__ = [
+    "BACKENDS",
+    "SAMPLING_MODES",
+    "KEYFRAME_COST_FRAMES",
+    "SEEK_COST_FRAMES",
+    "STRATEGIES",
+    "VIDEO_EXTENSIONS",
+    "PyAVReader",
+    "VideoClips",
+    "VideoDecodeError",
+    "VideoDecodeWarning",
+    "VideoInfo",
+    "VideoNotFoundError",
+    "VideoSource",
+    "choose_strategy",
+    "describe",
+    "frames_to_uint8",
+    "is_encoded_source",
+    "is_frame_sequence",
+    "open_video",
+    "plan_seeks",
+    "probe_video",
+    "read_video_clips",
+    "read_video_frames",
+    "sample_clip_indices",
+    "sample_frame_indices",
+    "seek_cost",
+    "sequential_cost",
+    "write_video",
+]

@@ -1,0 +1,98 @@
+"""Where encoded video bytes come from: a path, bytes, or a file object; opened as often as a reader needs."""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any, BinaryIO, Union
+
+from ..errors import VideoDecodeError, VideoNotFoundError
+
+__all__ = ["VideoSource", "is_encoded_source"]
+
+EncodedSource = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+
+
+def is_encoded_source(obj: Any) -> bool:
+    """True for a path, bytes or a readable file object (as opposed to frames in memory)."""
+    return isinstance(obj, (str, os.PathLike, bytes, bytearray, memoryview)) or callable(getattr(obj, "read", None))
+
+
+class VideoSource:
+    """An encoded video that can be (re)opened from its start any number of times.
+
+    Args:
+        source: a path, the file's bytes, or a binary file object. Non-seekable file objects (pipes, sockets) are
+            read into memory once, because decoding needs two passes (index, then frames).
+
+    Raises:
+        VideoNotFoundError: the path does not exist.
+        VideoDecodeError: the path is a folder, or the file / bytes are empty.
+    """
+
+    def __init__(self, source: EncodedSource) -> None:
+        self._path: str | None = None
+        self._data: bytes | None = None
+        self._file: BinaryIO | None = None
+        self._start = 0
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            self.name = path
+            if not os.path.exists(path):
+                raise VideoNotFoundError(f"video file {path!r} does not exist")
+            if not os.path.isfile(path):
+                raise VideoDecodeError(f"video path {path!r} is not a file")
+            if os.path.getsize(path) == 0:
+                raise VideoDecodeError(f"video file {path!r} is empty (0 bytes)")
+            self._path = path
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            self._data = bytes(source)
+            self.name = f"<{len(self._data)} bytes>"
+            if not self._data:
+                raise VideoDecodeError("video bytes are empty (0 bytes)")
+        elif callable(getattr(source, "read", None)):
+            name = getattr(source, "name", None)
+            self.name = name if isinstance(name, str) else f"<{type(source).__name__}>"
+            seekable = getattr(source, "seekable", None)
+            if callable(seekable) and seekable():
+                self._file = source
+                self._start = source.tell()
+                source.seek(0, io.SEEK_END)
+                empty = source.tell() == self._start
+                source.seek(self._start)
+            else:
+                self._data = source.read()
+                empty = not self._data
+            if empty:
+                raise VideoDecodeError(f"video file object {self.name} is empty (0 bytes)")
+        else:
+            raise TypeError(f"a video source must be a path, bytes or a binary file object, got {type(source).__name__}")
+
+    @property
+    def path(self) -> str | None:
+        """The file path, when the source is one."""
+        return self._path
+
+    def open(self) -> Union[str, BinaryIO]:
+        """Something `av.open` / torchcodec read from the start: the path, or a file object at its start."""
+        if self._path is not None:
+            return self._path
+        if self._file is not None:
+            self._file.seek(self._start)
+            return self._file
+        return io.BytesIO(self._data)
+
+    def head(self, size: int = 12) -> bytes:
+        """The first bytes of the file (to recognise a container in error messages)."""
+        if self._path is not None:
+            with open(self._path, "rb") as f:
+                return f.read(size)
+        if self._file is not None:
+            self._file.seek(self._start)
+            data = self._file.read(size)
+            self._file.seek(self._start)
+            return data
+        return self._data[:size]
+
+    def __repr__(self) -> str:
+        return f"VideoSource({self.name})"
