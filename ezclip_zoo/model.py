@@ -146,6 +146,16 @@ class EZCLIP(nn.Module):
         text = F.normalize(self.encode_text(texts), dim=-1)
         return self.logit_scale * video @ text.T
 
+    def classify(self, videos, class_names, **kwargs):
+        """Zero-shot ranking of class names for a video (path, bytes, file, frames) or a list of videos.
+
+        ``model.classify("clip.mp4", ["dancing", "juggling"], topk=5)`` -> `ClassificationResult` (a list for a list
+        of videos). Keyword options (descriptions, templates, multi-view, dtype, ...): `ezclip_zoo.inference.classify`.
+        """
+        from .inference import classify
+
+        return classify(self, videos, class_names, **kwargs)
+
     # ------------------------------------------------------------------ trainable part
     def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
         """(name, parameter) of the prompts and adapters: what fine-tuning updates."""

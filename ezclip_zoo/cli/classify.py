@@ -1,0 +1,171 @@
+"""``ezclip-zoo classify VIDEO... --model NAME|PATH --label L ...``: ranked action labels for video files.
+
+Prints a table per video (JSON Lines with ``--json``); with ``--output FILE.jsonl`` it runs as a resumable batch
+job (progress bar, done videos skipped on re-runs, unreadable files recorded as errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Optional
+
+_DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
+
+
+# ---------------------------------------------------------------------------- shared with `embed`
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", "-m", required=True, metavar="NAME|PATH",
+                   help="checkpoint name (ezclip-zoo list), hf-hub:ORG/REPO, a folder from save_pretrained, or an "
+                        "architecture name for a fresh random-weight model (e.g. ezclip-test-tiny)")
+    p.add_argument("--device", default=None, help="torch device, e.g. cuda or cpu (default: cpu)")
+    p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
+                   help="model dtype; bfloat16 is several times faster on recent CPUs and GPUs (default float32)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random init for architecture names (default 0)")
+
+
+def add_video_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("videos", nargs="*", metavar="VIDEO", help="video files, or folders (searched recursively)")
+    p.add_argument("--clips", type=int, default=1, help="temporal views per video (default 1)")
+    p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
+    p.add_argument("--protocol", choices=("clip", "reference"), default="clip",
+                   help="preprocessing: the backbone's open_clip transform (clip) or short side 256 + centre crop "
+                        "224 as the paper evaluates (reference)")
+    p.add_argument("--strategy", choices=("auto", "sequential", "seek"), default="auto", help="frame decoding")
+    p.add_argument("--backend", choices=("pyav", "torchcodec"), default="pyav", help="video decoder")
+    p.add_argument("--batch-size", type=int, default=8, help="clips per forward pass (default 8)")
+    p.add_argument("--workers", type=int, default=0, help="decoding processes (default 0: decode in-process)")
+    p.add_argument("--output", "-o", default=None, metavar="FILE.jsonl",
+                   help="write JSON Lines here, resuming a previous run into the same file")
+    p.add_argument("--overwrite", action="store_true", help="with --output: start the file afresh instead of resuming")
+    p.add_argument("--retry-errors", action="store_true", help="with --output: try videos recorded as errors again")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def load_model(args: argparse.Namespace):
+    """The model ``--model`` names: an architecture (fresh, seeded) or a checkpoint via `ezclip_zoo.load`."""
+    import torch
+
+    import ezclip_zoo
+
+    dtype = getattr(torch, _DTYPES[args.dtype])
+    if args.model in ezclip_zoo.list_models():
+        torch.manual_seed(args.seed)
+        model = ezclip_zoo.create_model(args.model, device=args.device)
+        print(
+            f"note: {args.model} is an architecture: its prompts and adapters are freshly initialised (seed "
+            f"{args.seed}), so predictions are not meaningful; pass a checkpoint for real results",
+            file=sys.stderr,
+        )
+        return model.to(dtype)
+    return ezclip_zoo.load(args.model, device=args.device, dtype=dtype)
+
+
+def expand_videos(paths: list[str]) -> list[str]:
+    """Files as given; folders replaced by the video files under them."""
+    from ..inference import find_videos
+
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            found = find_videos(p)
+            if not found:
+                print(f"warning: no video files in folder {p!r}", file=sys.stderr)
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def summary(report, what: str) -> str:
+    parts = [f"{report.processed - report.failed} {what}"]
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    if report.skipped:
+        parts.append(f"{report.skipped} skipped (already in the output)")
+    return ", ".join(parts) + (f" -> {report.output}" if report.output else "")
+
+
+# ---------------------------------------------------------------------------- classify
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "classify", help="rank action labels for videos (zero-shot)",
+        description="Rank action labels for video files with an EZ-CLIP model.",
+        epilog="examples:\n"
+               "  ezclip-zoo classify clip.mp4 -m ezclip-b16-k400 -l dancing -l juggling -l 'riding a bike'\n"
+               "  ezclip-zoo classify videos/ -m ./my-model --labels classes.txt --topk 3 --json\n"
+               "  ezclip-zoo classify videos/ -m ezclip-b16-k400 --labels k400.csv -o results.jsonl --workers 4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_video_arguments(p)
+    add_model_arguments(p)
+    p.add_argument("--label", "-l", action="append", default=[], metavar="L", help="a class name (repeatable)")
+    p.add_argument("--labels", metavar="FILE",
+                   help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
+                        "name[,description] rows")
+    p.add_argument("--template", action="append", default=None, metavar="T",
+                   help="prompt template with {} (repeatable; softmax averaged over templates), or 'actionclip' for "
+                        "the reference's 16")
+    p.add_argument("--topk", "-k", type=int, default=5, help="labels to report per video (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per video instead of a table")
+    p.add_argument("--all-classes", action="store_true", help="JSON/output records include every class's probability")
+    p.add_argument("--text-cache", default=None, metavar="DIR",
+                   help="folder of cached text embeddings (default: ~/.cache/ezclip_zoo/text_embeddings)")
+    p.add_argument("--no-text-cache", action="store_true", help="do not read or write cached text embeddings")
+    p.set_defaults(func=run)
+
+
+def _class_names(args: argparse.Namespace) -> Any:
+    from ..inference import read_labels_file
+
+    if args.labels and args.label:
+        raise ValueError("give class names with --label or with --labels FILE, not both")
+    if args.labels:
+        return read_labels_file(args.labels)
+    if not args.label:
+        raise ValueError("no class names: pass --label NAME (repeatable) or --labels FILE")
+    return list(args.label)
+
+
+def _text_cache(args: argparse.Namespace):
+    from ..inference import TextEmbeddingCache, default_cache_dir
+
+    if args.no_text_cache:
+        return False
+    return TextEmbeddingCache(directory=args.text_cache or default_cache_dir())
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..inference import classify_videos
+
+    videos = expand_videos(args.videos)
+    if not videos:
+        raise ValueError("no videos given: pass video files or folders")
+    class_names = _class_names(args)
+    templates: Optional[Any] = None
+    if args.template:
+        templates = args.template[0] if args.template == ["actionclip"] else args.template
+    model = load_model(args)
+    report = classify_videos(
+        model, videos, class_names, output=args.output, topk=args.topk, templates=templates,
+        batch_size=args.batch_size, num_workers=args.workers, num_clips=args.clips, num_crops=args.crops,
+        protocol=args.protocol, strategy=args.strategy, backend=args.backend, text_cache=_text_cache(args),
+        resume=not args.overwrite, retry_errors=args.retry_errors, progress=show_progress(args),
+        keep_results=args.output is None, all_classes=args.all_classes,
+    )
+    if args.output is None:
+        for result in report.results:
+            if args.json:
+                record = result.to_dict(all_classes=args.all_classes) if hasattr(result, "labels") else result.to_dict()
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(result)
+    if args.output is not None or report.failed:
+        print(summary(report, "classified"), file=sys.stderr)
+    return 1 if report.failed else 0

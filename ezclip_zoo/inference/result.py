@@ -1,0 +1,108 @@
+"""Result records of inference: one `ClassificationResult` per classified video, `VideoError` for a failed one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import torch
+
+__all__ = ["ClassificationResult", "VideoError", "EmbeddingResult"]
+
+
+@dataclass
+class ClassificationResult:
+    """Ranked labels of one video.
+
+    Attributes:
+        source: the video's name (its path, or a description of in-memory input).
+        labels: the top-k class names, best first.
+        probabilities: their probabilities (softmax over all classes, averaged over views and templates).
+        logits: their logits (``logit_scale`` x cosine similarity, averaged over views and templates).
+        class_names: all C class names, in the order of ``all_probabilities``.
+        all_probabilities: float32 [C].
+        all_logits: float32 [C].
+        frame_indices: the sampled frame indices of each temporal view.
+        total_frames: frames in the video.
+        strategy: how frames were decoded (``"sequential"``, ``"seek"``, ``"torchcodec"``, ``"memory"``).
+    """
+
+    source: str
+    labels: list[str]
+    probabilities: list[float]
+    logits: list[float]
+    class_names: tuple[str, ...] = field(repr=False, default=())
+    all_probabilities: Optional[torch.Tensor] = field(repr=False, default=None)
+    all_logits: Optional[torch.Tensor] = field(repr=False, default=None)
+    frame_indices: list[list[int]] = field(repr=False, default_factory=list)
+    total_frames: int = field(repr=False, default=0)
+    strategy: str = field(repr=False, default="")
+
+    @property
+    def label(self) -> str:
+        """The best class."""
+        return self.labels[0]
+
+    @property
+    def probability(self) -> float:
+        """The best class's probability."""
+        return self.probabilities[0]
+
+    def to_dict(self, all_classes: bool = False) -> dict[str, Any]:
+        """JSON-able dict: source, labels, probabilities, logits, frames (and every class's probability with
+        ``all_classes``)."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "labels": list(self.labels),
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "logits": [round(float(x), 4) for x in self.logits],
+            "total_frames": self.total_frames,
+            "frame_indices": self.frame_indices,
+        }
+        if all_classes and self.all_probabilities is not None:
+            out["all_probabilities"] = dict(
+                zip(self.class_names, (round(float(p), 6) for p in self.all_probabilities.tolist()))
+            )
+        return out
+
+    def __str__(self) -> str:
+        width = max(len(label) for label in self.labels)
+        rows = [f"{self.source}"]
+        rows += [
+            f"  {rank}. {label:<{width}}  {prob:7.2%}  (logit {logit:.2f})"
+            for rank, (label, prob, logit) in enumerate(zip(self.labels, self.probabilities, self.logits), 1)
+        ]
+        return "\n".join(rows)
+
+
+@dataclass
+class EmbeddingResult:
+    """The L2-normalised embedding of one video (mean over its views), float32 [E]."""
+
+    source: str
+    embedding: torch.Tensor
+    total_frames: int = 0
+    frame_indices: list[list[int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "embedding": [float(x) for x in self.embedding.tolist()],
+            "total_frames": self.total_frames,
+            "frame_indices": self.frame_indices,
+        }
+
+
+@dataclass
+class VideoError:
+    """A video that could not be processed in batch mode (its record in the output instead of a crash)."""
+
+    source: str
+    error: str
+    error_type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "error": self.error, "error_type": self.error_type}
+
+    def __str__(self) -> str:
+        return f"{self.source}\n  ERROR {self.error_type}: {self.error}"
