@@ -1,5 +1,6 @@
 """``torchrun --nproc_per_node=2`` (gloo on CPU) runs examples/finetune.py: both ranks end bit-identical, and the
-result equals one process training on the same global batch (features are gathered across ranks for the loss)."""
+result (validation included) equals one process training on the same global batch (features are gathered across
+ranks for the loss)."""
 
 import json
 import os
@@ -45,7 +46,7 @@ def test_torchrun_two_ranks_end_identical_and_match_one_process(ucf, tmp_path):
     common = [
         "--format", "ucf101", "--annotations", ucf["annotation_dir"], "--video-root", ucf["video_root"],
         "--model", "ezclip-test-tiny", "--no-pretrained-backbone", "--epochs", "2", "--workers", "0",
-        "--threads", "1", "--warmup-epochs", "0.5", "--lr", "1e-3", "--no-val", "--max-grad-norm", "1.0",
+        "--threads", "1", "--warmup-epochs", "0.5", "--lr", "1e-3", "--max-grad-norm", "1.0",
         # no dropout, so that both runs draw nothing at random beyond the (rank-independent) clip sampling
         "--drop-path", "0", "--prompt-dropout", "0",
     ]
@@ -53,12 +54,19 @@ def test_torchrun_two_ranks_end_identical_and_match_one_process(ucf, tmp_path):
     _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={_free_port()}",
           str(FINETUNE), *common, "--batch-size", "2", "--output", str(ddp_out)], tmp_path)
     summary = json.loads((ddp_out / "train_summary.json").read_text())
-    assert summary["world_size"] == 2 and summary["state"]["global_step"] == 8
+    # 16 videos, 4 held out for validation (scored in shards by both ranks): 12 = 3 steps of 2 ranks x 2, 2 epochs
+    assert summary["world_size"] == 2 and summary["state"]["global_step"] == 6
+    assert [h["val_videos"] for h in summary["state"]["history"]] == [4, 4]
     digests = summary["rank_digests"]
     assert len(digests) == 2 and digests[0] == digests[1] and summary["ranks_in_sync"]
 
     # one process with the same global batch (2 ranks x 2 = 4) sees the same clips in the same steps
     _run([sys.executable, str(FINETUNE), *common, "--batch-size", "4", "--output", str(single_out)], tmp_path)
+    single_summary = json.loads((single_out / "train_summary.json").read_text())
+    assert [h["val_top1"] for h in single_summary["state"]["history"]] == [
+        h["val_top1"] for h in summary["state"]["history"]
+    ]
+    assert single_summary["selected"] == summary["selected"]
     ddp = load_file(str(ddp_out / "model" / "model.safetensors"))
     single = load_file(str(single_out / "model" / "model.safetensors"))
     assert ddp.keys() == single.keys()

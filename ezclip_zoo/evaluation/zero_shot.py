@@ -138,16 +138,16 @@ def evaluate(
             scores.append(probs.view(-1, views, num_classes).mean(dim=1).cpu())
             labels.append(batch["labels"])
             indices.append(batch["indices"])
-        local = (
-            torch.cat(scores) if scores else torch.zeros(0, num_classes),
-            torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long),
-            torch.cat(indices) if indices else torch.zeros(0, dtype=torch.long),
+        local = (  # numpy, not tensors: torch's object collectives mis-unpickle some tensor storages
+            torch.cat(scores).numpy() if scores else torch.zeros(0, num_classes).numpy(),
+            torch.cat(labels).numpy() if labels else torch.zeros(0, dtype=torch.long).numpy(),
+            torch.cat(indices).numpy() if indices else torch.zeros(0, dtype=torch.long).numpy(),
             failures,
         )
         parts = _gather(local)
-        all_scores = torch.cat([p[0] for p in parts])
-        all_labels = torch.cat([p[1] for p in parts])
-        all_indices = torch.cat([p[2] for p in parts])
+        all_scores = torch.cat([torch.from_numpy(p[0]) for p in parts])
+        all_labels = torch.cat([torch.from_numpy(p[1]) for p in parts])
+        all_indices = torch.cat([torch.from_numpy(p[2]) for p in parts])
         all_failures = [f for p in parts for f in p[3]]
         order = all_indices.argsort()
         all_scores, all_labels, all_indices = all_scores[order], all_labels[order], all_indices[order]
