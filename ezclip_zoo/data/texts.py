@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
 
+from ..inference.labels import ACTIONCLIP_TEMPLATES
 from ..tokenizer import validate_texts
 
 __all__ = ["ACTION_TEMPLATES", "class_texts"]
 
 # ActionCLIP's 16 prompt templates, which the EZ-CLIP reference falls back to without class descriptions: one is
 # sampled per clip at train time, and at test time the class probabilities are averaged over all of them.
-ACTION_TEMPLATES: tuple[str, ...] = (
-    "a photo of action {}",
-    "a picture of action {}",
-    "Human action of {}",
-    "{}, an action",
-    "{} this is an action",
-    "{}, a video of action",
-    "Playing action of {}",
-    "{}",
-    "Playing a kind of action, {}",
-    "Doing a kind of action, {}",
-    "Look, the human is {}",
-    "Can you recognize the action of {}?",
-    "Video classification of {}",
-    "A video of {}",
-    "The man is {}",
-    "The woman is {}",
-)
+ACTION_TEMPLATES: tuple[str, ...] = ACTIONCLIP_TEMPLATES
 
 
 def class_texts(
