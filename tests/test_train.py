@@ -143,10 +143,17 @@ def test_model_selection_uses_the_validation_split(csv_paths, tmp_path):
     assert result.state.best_metric == best and result.selected == "best"
     first_best = next(h for h in history if h["val_top1"] == best)
     assert result.state.best_step == first_best["step"]
+    assert result.state.best_step < result.state.global_step  # in this run selection goes back to an earlier epoch
+    last = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["trainable"]  # the last step's weights
+    assert any(not torch.equal(last[k], v) for k, v in model.trainable_state_dict().items())
     # the returned model and the final folder hold the best epoch's weights, which score the best accuracy
     assert trainable_digest(ezclip_zoo.load(tmp_path / "run" / "model")) == trainable_digest(model)
     assert trainable_digest(ezclip_zoo.load(tmp_path / "run" / "best")) == trainable_digest(model)
     assert evaluate(model, val_set, texts).top1 == best
+    in_memory = tiny(3)  # without output_dir the best weights are kept in memory
+    fit(in_memory, video_set(train, in_memory), TrainConfig(epochs=3, batch_size=4, lr=5e-3, warmup_steps=0),
+        class_texts=texts, val_data=val_set)
+    assert trainable_digest(in_memory) == trainable_digest(model)
 
 
 @pytest.fixture(scope="module")
@@ -212,5 +219,5 @@ def test_bad_settings_are_refused(motion):
         fit(tiny(), motion, TrainConfig(batch_size=32), class_texts=[[c] for c in motion.classes])
     with pytest.raises(ValueError, match="class_texts has 3 classes"):
         fit(tiny(), motion, TrainConfig(batch_size=4), class_texts=[["a"], ["b"], ["c"]])
-    with pytest.raises(ValueError, match="resume=True needs output_dir"):
+    with pytest.raises(ValueError, match="resuming needs output_dir"):
         fit(tiny(), motion, TrainConfig(batch_size=4), class_texts=[[c] for c in motion.classes], resume=True)

@@ -185,7 +185,7 @@ def fit(
         output_dir: where files go (None: nothing is written, nothing can be resumed).
         val_data: validation set for model selection (never the test set), scored like `evaluate`.
         val_class_texts: class texts of ``val_data`` (default ``class_texts``).
-        resume: False, True (``output_dir/checkpoint.pt``) or a checkpoint path.
+        resume: False, True (``output_dir/checkpoint.pt``) or a checkpoint path (``output_dir`` still required).
         callbacks: called with the `TrainState` after every optimizer step (logging, early stop by raising).
         card: extra model-card fields for the final folder (e.g. ``{"training": {"dataset": "ucf101"}}``).
 
@@ -208,8 +208,8 @@ def _fit(ctx, model, train_data, config, class_texts, output_dir, val_data, val_
     out = Path(output_dir) if output_dir is not None else None
     texts = _check_class_texts(class_texts, train_data)
     val_texts = _check_class_texts(val_class_texts or class_texts, val_data) if val_data is not None else None
-    if resume and out is None and not isinstance(resume, (str, Path)):
-        raise ValueError("resume=True needs output_dir (where checkpoint.pt is)")
+    if resume and out is None:
+        raise ValueError("resuming needs output_dir (where checkpoint.pt, best/ and model/ are)")
 
     model.to(device)
     torch.manual_seed(config.seed + ctx.rank)  # dropout and drop-path streams; differ per rank like their data
@@ -292,6 +292,7 @@ def _fit(ctx, model, train_data, config, class_texts, output_dir, val_data, val_
             )
         ctx.barrier()
 
+    best_weights: Optional[dict[str, torch.Tensor]] = None  # in memory, so selection works without output_dir
     loader_generator = torch.Generator()  # the loader never draws from the global RNG (exact resume)
     while state.epoch < config.epochs:
         epoch = state.epoch
@@ -380,6 +381,7 @@ def _fit(ctx, model, train_data, config, class_texts, output_dir, val_data, val_
             if state.best_metric is None or result.top1 > state.best_metric:
                 state.best_metric, state.best_step = result.top1, state.global_step
                 record["best"] = True
+                best_weights = {k: v.detach().cpu().clone() for k, v in model.trainable_state_dict().items()}
                 if out is not None and ctx.is_main:
                     _save_zoo_folder(model, out / BEST_DIR, _card(card, state, config, "best"))
                 ctx.barrier()
@@ -395,14 +397,13 @@ def _fit(ctx, model, train_data, config, class_texts, output_dir, val_data, val_
         checkpoint()
 
     selected = "last"
-    if val_data is not None and state.best_step is not None and state.best_step != state.global_step:
-        if out is None:
-            logger.warning("no output_dir: the best validation weights were not kept; returning the last ones")
-        else:
-            _load_zoo_weights(model, out / BEST_DIR)
-            selected = "best"
-    elif val_data is not None:
+    if val_data is not None and state.best_step is not None:
         selected = "best"
+        if state.best_step != state.global_step:
+            if best_weights is not None:
+                model.load_trainable_state_dict(best_weights)
+            else:  # the best epoch was before an interruption: its weights are on disk
+                _load_zoo_weights(model, out / BEST_DIR)
     digests = ctx.all_gather_object(trainable_digest(model))
     if len(set(digests)) != 1:
         logger.error("ranks ended with different weights: %s", digests)
