@@ -6,7 +6,7 @@
 * `TextEmbeddingCache`: text embeddings cached per (model, texts), in memory and optionally on disk.
 """
 
-from .batch import BatchReport, VideoClipDataset, classify_folder, classify_videos, embed_videos, find_videos
+from .batch import BatchReport, InferenceVideoDataset, classify_folder, classify_videos, embed_videos, find_videos
 from .classify import classify, embed_video, encode_views, prepare_views, score_views, text_features
 from .jsonl import ResultsFile, read_jsonl
 from .labels import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS, LabelSet, build_label_set, read_labels_file
@@ -22,7 +22,7 @@ __all__ = [
     "LabelSet",
     "ResultsFile",
     "TextEmbeddingCache",
-    "VideoClipDataset",
+    "InferenceVideoDataset",
     "VideoError",
     "build_label_set",
     "classify",

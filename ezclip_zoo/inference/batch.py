@@ -39,7 +39,7 @@ from .result import ClassificationResult, EmbeddingResult, VideoError
 from .text_cache import TextEmbeddingCache
 
 __all__ = [
-    "VideoClipDataset",
+    "InferenceVideoDataset",
     "BatchReport",
     "classify_videos",
     "classify_folder",
@@ -51,7 +51,7 @@ __all__ = [
 PathLike = Union[str, os.PathLike]
 
 
-class VideoClipDataset(Dataset):
+class InferenceVideoDataset(Dataset):
     """Decoded, preprocessed views of video files; a file that fails becomes an error item, not an exception.
 
     Items are dicts: ``index``, ``source``, ``views`` (float32 [V, T, 3, S, S] or None), ``frame_indices``,
@@ -115,7 +115,7 @@ def _worker_init(_: int) -> None:
     torch.set_num_threads(1)  # workers run in parallel already; intra-op threads would oversubscribe the CPUs
 
 
-def _iter_items(dataset: VideoClipDataset, num_workers: int) -> Iterator[dict[str, Any]]:
+def _iter_items(dataset: InferenceVideoDataset, num_workers: int) -> Iterator[dict[str, Any]]:
     if num_workers == 0:
         for i in range(len(dataset)):
             yield dataset[i]
@@ -240,7 +240,7 @@ def _run(
     try:
         todo = [p for p in paths if results_file is None or not results_file.is_done(p)]
         report.skipped = len(paths) - len(todo)
-        dataset = VideoClipDataset(
+        dataset = InferenceVideoDataset(
             todo, model.num_frames, transform, num_clips=num_clips, strategy=strategy, backend=backend,
             threads=1 if num_workers else 0,
         )
