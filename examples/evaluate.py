@@ -82,7 +82,9 @@ def test_splits(args) -> list:
                 for s in args.splits]
     if not args.test:
         raise SystemExit(f"--format {args.format} needs --test FILE [FILE ...]")
-    return [read_dataset(args.format, test=t, video_root=args.video_root, labels=args.labels)["test"] for t in args.test]
+    return [
+        read_dataset(args.format, test=t, video_root=args.video_root, labels=args.labels)["test"] for t in args.test
+    ]
 
 
 def main(argv=None) -> int:

@@ -115,11 +115,12 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
     settings = {k: v for k, v in vars(args).items() if k != "json"}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {platform.processor() or platform.machine()}")
+    cpu = platform.processor() or platform.machine()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {cpu}")
     print("settings:", json.dumps(settings))
 
     runs = []
-    print(f"\n| variant | seed | top-1 % | within-pair % | train s |\n|---|---|---|---|---|", flush=True)
+    print("\n| variant | seed | top-1 % | within-pair % | train s |\n|---|---|---|---|---|", flush=True)
     for seed in args.seeds:
         for variant in args.variants:
             r = run_one(variant, seed, args)

@@ -156,7 +156,9 @@ class ClipAugment:
         """uint8 [T, H, W, 3] -> float32 [T, 3, S, S], normalised, with the given choices on every frame."""
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != torch.uint8:
             raise ValueError(f"frames must be uint8 [T, H, W, 3], got {frames.dtype} {tuple(frames.shape)}")
-        x = frames.permute(0, 3, 1, 2)[..., params.top : params.top + params.height, params.left : params.left + params.width]
+        rows = slice(params.top, params.top + params.height)
+        cols = slice(params.left, params.left + params.width)
+        x = frames.permute(0, 3, 1, 2)[..., rows, cols]
         x = TF.resize(
             x.contiguous(), [self.image_size, self.image_size], interpolation=InterpolationMode.BILINEAR, antialias=True
         )

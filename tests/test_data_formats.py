@@ -85,7 +85,8 @@ def test_ucf101_missing_videos_and_bad_lines(layouts, tmp_path):
         read_ucf101(ann, p["video_root"])
     (ann / "testlist01.txt").write_text("")
     splits = read_ucf101(ann, p["video_root"])
-    assert len(splits["train"]) == 0 and splits["train"].missing == [os.path.join(p["video_root"], "MovingRight/v_gone.avi")]
+    assert len(splits["train"]) == 0
+    assert splits["train"].missing == [os.path.join(p["video_root"], "MovingRight/v_gone.avi")]
     (ann / "classInd.txt").write_text("1 A\n3 B\n")
     with pytest.raises(AnnotationError, match=r"classInd.txt:2"):
         read_ucf101(ann, p["video_root"])
@@ -152,7 +153,8 @@ def test_generic_csv_names_indices_and_errors(layouts, tmp_path):
 def test_read_dataset_dispatches_every_format(layouts):
     p = layouts
     got = {
-        "ucf101": read_dataset("ucf101", annotations=p["ucf101"]["annotation_dir"], video_root=p["ucf101"]["video_root"]),
+        "ucf101": read_dataset("ucf101", annotations=p["ucf101"]["annotation_dir"],
+                               video_root=p["ucf101"]["video_root"]),
         "hmdb51": read_dataset("hmdb51", annotations=p["hmdb51"]["split_dir"], video_root=p["hmdb51"]["video_root"]),
         "kinetics": read_dataset("kinetics", train=p["kinetics"]["train_csv"], test=p["kinetics"]["test_csv"],
                                  video_root=p["kinetics"]["video_root"]),

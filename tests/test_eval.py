@@ -63,7 +63,8 @@ def test_topk_against_hand_computed_values():
         [0.40, 0.30, 0.12, 0.10, 0.08],  # label 2: 3rd
     ])
     labels = torch.tensor([1, 3, 0, 2])
-    assert topk_accuracy(scores, labels, (1, 2, 3, 4, 5, 10)) == {1: 25.0, 2: 50.0, 3: 75.0, 4: 75.0, 5: 100.0, 10: 100.0}
+    expected = {1: 25.0, 2: 50.0, 3: 75.0, 4: 75.0, 5: 100.0, 10: 100.0}
+    assert topk_accuracy(scores, labels, (1, 2, 3, 4, 5, 10)) == expected
 
 
 def test_summaries_against_hand_computed_values():

@@ -3,7 +3,6 @@ model selection on validation, and the recipe's optimizer, schedule, clipping, s
 
 import json
 import math
-import os
 
 import pytest
 import torch
@@ -35,8 +34,10 @@ def read_layout(layout, paths):
         key = "annotation_dir" if layout == "ucf101" else "split_dir"
         return read_dataset(layout, annotations=paths[key], video_root=paths["video_root"])
     if layout == "ssv2":
-        return read_dataset("ssv2", labels=paths["labels_json"], train=paths["train_json"], video_root=paths["video_root"])
-    return read_dataset(layout, train=paths["train_csv"], video_root=paths["video_root"] if layout == "kinetics" else None)
+        return read_dataset("ssv2", labels=paths["labels_json"], train=paths["train_json"],
+                            video_root=paths["video_root"])
+    root = paths["video_root"] if layout == "kinetics" else None
+    return read_dataset(layout, train=paths["train_csv"], video_root=root)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,8 @@ def test_warmup_then_cosine_schedule():
         lrs.append(opt.param_groups[0]["lr"])
         opt.step()
         sched.step()
-    assert lrs[:2] == [0.5, 1.0] and lrs[2] == 1.0 and abs(lrs[-1] - (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 5 / 6)))) < 1e-9
+    assert lrs[:2] == [0.5, 1.0] and lrs[2] == 1.0
+    assert abs(lrs[-1] - (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 5 / 6)))) < 1e-9
 
 
 def _one_step(motion, **config):

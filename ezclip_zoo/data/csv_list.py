@@ -19,7 +19,8 @@ _CLASS_HEADERS = {"class", "class_name", "classname", "label", "name", "action"}
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
     with open(path, newline="", encoding="utf-8-sig") as f:
-        return [(n, [c.strip() for c in row]) for n, row in enumerate(csv.reader(f), start=1) if any(c.strip() for c in row)]
+        rows = enumerate(csv.reader(f), start=1)
+        return [(n, [c.strip() for c in row]) for n, row in rows if any(c.strip() for c in row)]
 
 
 def read_class_list(path: PathLike) -> list[str]:

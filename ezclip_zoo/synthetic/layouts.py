@@ -109,7 +109,12 @@ def write_motion_dataset(
         ann.mkdir(exist_ok=True)
         for label in range(len(names)):
             ident = identifier(label)
-            lines = [f"{Path(r).name} {1 if s == 'train' else 2} " for s in ("train", "test") for r, lab in splits[s] if lab == label]
+            lines = [
+                f"{Path(r).name} {1 if s == 'train' else 2} "
+                for s in ("train", "test")
+                for r, lab in splits[s]
+                if lab == label
+            ]
             lines.append(f"unused_{ident}.avi 0 ")  # 0 = not in this split
             (ann / f"{ident}_test_split1.txt").write_text("\n".join(lines) + "\n")
         out["split_dir"] = str(ann)
@@ -120,12 +125,14 @@ def write_motion_dataset(
                 writer.writerow(["label", "youtube_id", "time_start", "time_end", "split", "is_cc"])
                 for rel, label in splits[split]:
                     youtube_id, start, end = Path(rel).stem.rsplit("_", 2)
-                    writer.writerow([names[label], youtube_id, int(start), int(end), "train" if split == "train" else "val", 0])
+                    subset = "train" if split == "train" else "val"
+                    writer.writerow([names[label], youtube_id, int(start), int(end), subset, 0])
                 writer.writerow([names[0], "deleted_video", 0, 10, "train" if split == "train" else "val", 0])
             out[f"{split}_csv"] = str(root / csv_name)
     elif layout == "ssv2":
         templates = [f"[Something] {n}" for n in names]
-        (root / "labels.json").write_text(json.dumps({t.replace("[", "").replace("]", ""): str(i) for i, t in enumerate(templates)}))
+        labels = {t.replace("[", "").replace("]", ""): str(i) for i, t in enumerate(templates)}
+        (root / "labels.json").write_text(json.dumps(labels))
         for split, json_name in (("train", "train.json"), ("test", "validation.json")):
             items = [
                 {"id": Path(rel).stem, "label": names[label], "template": templates[label], "placeholders": ["thing"]}

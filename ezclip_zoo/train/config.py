@@ -80,7 +80,9 @@ class TrainConfig:
         if self.warmup_epochs < 0 or (self.warmup_steps is not None and self.warmup_steps < 0):
             raise ValueError("warm-up length must be >= 0")
         if self.weight_decay < 0 or self.eps <= 0 or len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(f"bad AdamW settings: weight_decay={self.weight_decay}, betas={self.betas}, eps={self.eps}")
+            raise ValueError(
+                f"bad AdamW settings: weight_decay={self.weight_decay}, betas={self.betas}, eps={self.eps}"
+            )
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be positive or None, got {self.max_grad_norm}")
         if self.motion_weight < 0:

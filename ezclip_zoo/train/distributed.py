@@ -119,5 +119,6 @@ def gather_with_grad(x: torch.Tensor, counts: Optional[tuple[int, ...]] = None) 
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return x
     if counts is None:
-        counts = tuple(int(c) for c in DistributedContext(world_size=dist.get_world_size()).all_gather_object(x.shape[0]))
+        ctx = DistributedContext(world_size=dist.get_world_size())
+        counts = tuple(int(c) for c in ctx.all_gather_object(x.shape[0]))
     return _GatherWithGrad.apply(x, tuple(counts), dist.get_rank())
