@@ -2,6 +2,11 @@
 
 Calling the weights directly (rather than the module) lets the spatial attention take its keys and values from
 one more token than its queries, and routes every call through ``F.scaled_dot_product_attention``.
+
+The reference trains with attention dropout. CUDA's fused SDPA kernels apply dropout without storing the attention
+matrix; on CPU, SDPA falls back to its math form and keeps several [N, H, L, L] tensors per block for backward
+(about 0.7 GB per 8-frame B/16 clip). There `_DropoutAttention` keeps only q, k, v and a seed, and recomputes the
+probabilities and the same dropout mask in backward, as flash attention does.
 """
 
 from __future__ import annotations
@@ -25,15 +30,56 @@ def _merge(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(n, length, h * dh)
 
 
+def _math_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float, causal: bool, seed: int
+) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) with dropout (mask drawn from ``seed``) @ v; q [N, H, Lq, d], k/v [N, H, Lk, d]."""
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+    if causal:
+        future = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device).triu(1)
+        scores = scores.masked_fill(future, float("-inf"))
+    probs = scores.softmax(dim=-1)
+    generator = torch.Generator(device=q.device).manual_seed(seed)
+    keep = torch.empty_like(probs).bernoulli_(1.0 - dropout_p, generator=generator)
+    return (probs * keep) @ v / (1.0 - dropout_p)
+
+
+class _DropoutAttention(torch.autograd.Function):
+    """Attention with dropout that saves q, k, v and a seed instead of the [N, H, L, L] probabilities and mask."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, dropout_p: float, causal: bool):
+        # Drawn from the global generator: reproducible under torch.manual_seed, and replayed exactly when
+        # activation checkpointing restores the RNG state to recompute a block.
+        seed = int(torch.randint(0, 2**62, (1,)).item())
+        ctx.save_for_backward(q, k, v)
+        ctx.dropout_p, ctx.causal, ctx.seed = dropout_p, causal, seed
+        return _math_attention(q, k, v, dropout_p, causal, seed)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        inputs = [t.detach().requires_grad_(needed) for t, needed in zip(ctx.saved_tensors, ctx.needs_input_grad)]
+        wanted = [t for t in inputs if t.requires_grad]
+        with torch.enable_grad():
+            out = _math_attention(*inputs, ctx.dropout_p, ctx.causal, ctx.seed)
+            grads = iter(torch.autograd.grad(out, wanted, grad))
+        return tuple(next(grads) if t.requires_grad else None for t in inputs) + (None, None)
+
+
+def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: bool, dropout_p: float) -> torch.Tensor:
+    """``F.scaled_dot_product_attention`` on [N, H, L, d], except training-time dropout on CPU (see module doc)."""
+    if dropout_p > 0.0 and q.device.type == "cpu" and torch.is_grad_enabled():
+        return _DropoutAttention.apply(q, k, v, dropout_p, causal)
+    return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=causal)
+
+
 def self_attention(
     attn: nn.MultiheadAttention, x: torch.Tensor, *, causal: bool = False, dropout_p: float = 0.0
 ) -> torch.Tensor:
     """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included."""
     q, k, v = F.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
     heads = attn.num_heads
-    out = F.scaled_dot_product_attention(
-        _heads(q, heads), _heads(k, heads), _heads(v, heads), dropout_p=dropout_p, is_causal=causal
-    )
+    out = _attention(_heads(q, heads), _heads(k, heads), _heads(v, heads), causal=causal, dropout_p=dropout_p)
     return attn.out_proj(_merge(out))
 
 
@@ -48,7 +94,6 @@ def attention_with_extra_token(
     length = x.shape[1]
     q, k, v = F.linear(torch.cat([x, extra], dim=1), attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
     heads = attn.num_heads
-    out = F.scaled_dot_product_attention(
-        _heads(q[:, :length], heads), _heads(k, heads), _heads(v, heads), dropout_p=dropout_p
-    )
+    q, k, v = _heads(q[:, :length], heads), _heads(k, heads), _heads(v, heads)
+    out = _attention(q, k, v, causal=False, dropout_p=dropout_p)
     return attn.out_proj(_merge(out))

@@ -9,6 +9,7 @@ from torch.utils.checkpoint import checkpoint
 from ..layers import Adapter
 from ._common import drop_paths, drop_rates
 from .attention import self_attention
+from .mlp import mlp_forward
 
 __all__ = ["TextTower"]
 
@@ -60,4 +61,4 @@ class TextTower(nn.Module):
         p = self.attn_dropout[i] if self.training else 0.0
         x = x + self.drop_paths[i](self_attention(block.attn, block.ln_1(x), causal=True, dropout_p=p))
         x = self.adapters[i](x)
-        return x + self.drop_paths[i](block.mlp(block.ln_2(x)))
+        return x + self.drop_paths[i](mlp_forward(block.mlp, block.ln_2(x)))

@@ -11,6 +11,7 @@ from torch.utils.checkpoint import checkpoint
 from ..layers import Adapter, TemporalPrompts
 from ._common import drop_paths, drop_rates
 from .attention import attention_with_extra_token, self_attention
+from .mlp import mlp_forward
 
 __all__ = ["VideoTower"]
 
@@ -93,4 +94,4 @@ class VideoTower(nn.Module):
             attn_out = self_attention(block.attn, block.ln_1(x), dropout_p=p_attn)
         x = x + drop_path(attn_out)
         x = self.adapters[i](x)
-        return x + drop_path(block.mlp(block.ln_2(x)))
+        return x + drop_path(mlp_forward(block.mlp, block.ln_2(x)))

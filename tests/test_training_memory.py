@@ -1,0 +1,100 @@
+"""The memory-saving training paths compute the same values and gradients as the plain ops they replace."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from open_clip.transformer import QuickGELU
+from torch.autograd.graph import saved_tensors_hooks
+
+import ezclip_zoo
+from ezclip_zoo.towers.attention import _attention, _math_attention
+from ezclip_zoo.towers.mlp import mlp_forward, quick_gelu
+
+
+def _saved_tensors(fn):
+    """Run ``fn`` and return (its result, the shapes of every tensor autograd saved for backward)."""
+    shapes = []
+
+    def pack(t):
+        shapes.append(tuple(t.shape))
+        return t
+
+    with saved_tensors_hooks(pack, lambda t: t):
+        out = fn()
+    return out, shapes
+
+
+def test_quick_gelu_matches_open_clip_bitwise_and_in_gradient():
+    torch.manual_seed(0)
+    h = (3 * torch.randn(4, 5, 16, dtype=torch.float64)).requires_grad_()
+    reference = QuickGELU()(h)
+    ours, saved = _saved_tensors(lambda: quick_gelu(h))
+    assert torch.equal(ours, reference)
+    assert saved == [(4, 5, 16)]  # h only, not sigmoid(1.702 h) too
+    g = torch.randn_like(h)
+    torch.testing.assert_close(torch.autograd.grad(ours, h, g)[0], torch.autograd.grad(reference, h, g)[0])
+    assert torch.autograd.gradcheck(quick_gelu, (h[:1, :2].detach().requires_grad_(),))
+
+
+def test_mlp_forward_equals_the_open_clip_module():
+    torch.manual_seed(0)
+    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    mlp = model.clip.visual.transformer.resblocks[0].mlp
+    assert isinstance(mlp.gelu, QuickGELU)
+    x = torch.randn(2, 5, mlp.c_fc.in_features, requires_grad=True)
+    assert torch.equal(mlp_forward(mlp, x), mlp(x))
+    g = torch.randn(2, 5, mlp.c_fc.in_features)
+    (ours,) = torch.autograd.grad(mlp_forward(mlp, x), x, g)
+    (ref,) = torch.autograd.grad(mlp(x), x, g)
+    torch.testing.assert_close(ours, ref)
+    # any other activation runs as the module itself
+    mlp.gelu = torch.nn.GELU()
+    assert torch.equal(mlp_forward(mlp, x), mlp(x))
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_cpu_dropout_attention_replays_its_mask_in_backward(causal):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 7, 8, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    g = torch.randn(2, 3, 7, 8, dtype=torch.float64)
+
+    torch.manual_seed(5)
+    out, saved = _saved_tensors(lambda: _attention(q, k, v, causal=causal, dropout_p=0.3))
+    grads = torch.autograd.grad(out, (q, k, v), g)
+    assert all(len(shape) == 4 and shape[-1] == 8 for shape in saved)  # q, k, v: no [.., 7, 7] probabilities
+
+    torch.manual_seed(5)  # the same seed draw as inside _DropoutAttention
+    seed = int(torch.randint(0, 2**62, (1,)).item())
+    expected = _math_attention(q, k, v, 0.3, causal, seed)
+    torch.testing.assert_close(out, expected)
+    for ours, ref in zip(grads, torch.autograd.grad(expected, (q, k, v), g)):
+        torch.testing.assert_close(ours, ref)
+
+    # dropout really drops: some probabilities are zeroed, and without dropout the result is SDPA's
+    assert not torch.allclose(out, F.scaled_dot_product_attention(q, k, v, is_causal=causal))
+    no_drop = _math_attention(q, k, v, 0.0, causal, seed)
+    torch.testing.assert_close(no_drop, F.scaled_dot_product_attention(q, k, v, is_causal=causal))
+
+
+def test_dropout_attention_is_unbiased():
+    """Averaged over masks, attention with dropout equals attention without (inverted-dropout scaling)."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(1, 1, 6, 4, dtype=torch.float64) for _ in range(3))
+    mean = torch.stack([_math_attention(q, k, v, 0.2, False, seed) for seed in range(4000)]).mean(0)
+    torch.testing.assert_close(mean, F.scaled_dot_product_attention(q, k, v), atol=0.05, rtol=0)
+
+
+def test_training_forward_keeps_no_attention_matrices_or_sigmoids():
+    """Train mode on CPU (attention dropout on): no saved tensor is an [L, L] attention map or a 4W-wide sigmoid
+    beside its input; the frozen backbone's linear layers keep no inputs."""
+    torch.manual_seed(0)
+    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).train()
+    size = model.image_size
+    frames = torch.randn(2, model.num_frames, 3, size, size)
+    tokens = (size // 16) ** 2 + 1
+    _, saved = _saved_tensors(lambda: model.encode_frames(frames))
+    width = model.clip.visual.transformer.width
+    assert not [s for s in saved if len(s) == 4 and s[-1] in (tokens, tokens + 1)]
+    hidden = [s for s in saved if len(s) == 3 and s[-1] == 4 * width]  # activations, not frozen weights
+    layers = len(model.clip.visual.transformer.resblocks)
+    assert len(hidden) == layers  # one [N, L, 4W] tensor per block: the QuickGELU input
