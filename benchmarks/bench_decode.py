@@ -1,4 +1,5 @@
-"""Decode time of one TSN clip (8 frames) per strategy: sequential, seek, and what "auto" picks.
+"""Decode time of one TSN clip (8 frames) per strategy: sequential, seek, what "auto" picks, and the common
+baseline of decoding every frame with plain PyAV (converted to RGB arrays, as a naive reader does).
 
     python benchmarks/bench_decode.py                 # 640x360 H.264 videos it makes itself (cached in --workdir)
     python benchmarks/bench_decode.py --threads 0     # FFmpeg's own thread count instead of 1 decoder thread
@@ -84,6 +85,16 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def decode_all_frames(path: str, threads: int) -> int:
+    """The common baseline: decode and convert every frame with plain PyAV, then keep the sampled ones."""
+    import av
+
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = threads
+        return len([frame.to_ndarray(format="rgb24") for frame in container.decode(stream)])
+
+
 def calibrate(path: str, threads: int) -> tuple[float, float, float]:
     """(ms per inter frame, keyframe cost in inter frames, seek overhead in inter frames) of one video."""
     import av
@@ -132,14 +143,17 @@ def main() -> None:
         t_seek = timed(lambda: reader.decode(idx, strategy="seek"), args.repeats)
         auto = reader.choose_strategy(idx)
         plan = plan_seeks(idx, reader.keyframes)
+        t_all = timed(lambda: decode_all_frames(path, args.threads), args.repeats)
+        t_auto = scan + (t_seek if auto == "seek" else t_seq)
         rows.append((name, reader.num_frames, len(reader.keyframes), scan, t_seq, t_seek, auto,
                      sequential_cost(idx, reader.keyframes), seek_cost(idx, reader.keyframes),
-                     sum(seek for seek, _ in plan), scan + (t_seek if auto == "seek" else t_seq)))
+                     sum(seek for seek, _ in plan), t_auto, t_all))
     header = ("video", "frames", "keyframes", "index ms", "sequential ms", "seek ms", "auto picks",
-              "model: seq cost", "model: seek cost", "seeks", "auto total ms")
+              "model: seq cost", "model: seek cost", "seeks", "auto total ms", "PyAV all frames ms",
+              "all / auto")
     table = [header] + [
         (r[0], str(r[1]), str(r[2]), f"{r[3] * 1e3:.1f}", f"{r[4] * 1e3:.1f}", f"{r[5] * 1e3:.1f}", r[6],
-         f"{r[7]:.0f}", f"{r[8]:.0f}", str(r[9]), f"{r[10] * 1e3:.1f}")
+         f"{r[7]:.0f}", f"{r[8]:.0f}", str(r[9]), f"{r[10] * 1e3:.1f}", f"{r[11] * 1e3:.1f}", f"{r[11] / r[10]:.1f}x")
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
