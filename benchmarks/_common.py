@@ -34,6 +34,16 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall-clock seconds of ``repeats`` calls of ``fn``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def interleaved_medians(fns: Sequence[Callable[[], object]], *, repeats: int, warmup: int, device: str = "cpu") -> list[float]:
     """Median seconds per call of each function, timed round-robin so that drifts hit all of them alike."""
     for fn in fns:

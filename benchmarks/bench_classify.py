@@ -17,7 +17,6 @@ import argparse
 import importlib.util
 import os
 import statistics
-import time
 
 import torch
 
@@ -25,6 +24,8 @@ import ezclip_zoo
 from ezclip_zoo.inference import TextEmbeddingCache, encode_texts
 from ezclip_zoo.transforms import VideoTransform
 from ezclip_zoo.video import read_video_clips
+
+from _common import median_seconds
 
 VERBS = ["playing", "riding", "throwing", "catching", "cleaning", "cutting", "opening", "climbing", "washing",
          "carrying", "pushing", "pulling", "folding", "painting", "kicking", "juggling", "lifting", "dropping",
@@ -55,15 +56,6 @@ def other_videos() -> list[str]:
     return [os.path.join(data, n) for n in ("bikes.mp4", "carphone_pristine.mp4") if os.path.exists(os.path.join(data, n))]
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def build(arch: str, seed: int = 0):
     torch.manual_seed(seed)
     model = ezclip_zoo.create_model(arch, pretrained_backbone=False)
@@ -79,22 +71,22 @@ def stage_times(model, video: str, names: list[str], repeats: int, text_repeats:
     clips = read_video_clips(video, model.num_frames)
     views = transform.frames(torch.stack(clips.frames[0]))  # [1, T, 3, S, S]
     out = {
-        "decode": median_time(lambda: read_video_clips(video, model.num_frames), repeats),
-        "preprocess": median_time(lambda: transform.frames(torch.stack(clips.frames[0])), repeats),
+        "decode": median_seconds(lambda: read_video_clips(video, model.num_frames), repeats),
+        "preprocess": median_seconds(lambda: transform.frames(torch.stack(clips.frames[0])), repeats),
     }
     with torch.inference_mode():
         model.encode_video(views)  # warm-up
         encode_texts(model, names[:2])  # loads the BPE vocabulary once
-        out["video encoder"] = median_time(lambda: model.encode_video(views), repeats)
-        out["text encoder"] = median_time(lambda: encode_texts(model, names), text_repeats)
+        out["video encoder"] = median_seconds(lambda: model.encode_video(views), repeats)
+        out["text encoder"] = median_seconds(lambda: encode_texts(model, names), text_repeats)
 
     def first_call():
         model.classify(video, names, text_cache=TextEmbeddingCache())
 
     cache = TextEmbeddingCache()
     model.classify(video, names, text_cache=cache)
-    out["classify, first call"] = median_time(first_call, text_repeats)
-    out["classify, cached texts"] = median_time(lambda: model.classify(video, names, text_cache=cache), repeats)
+    out["classify, first call"] = median_seconds(first_call, text_repeats)
+    out["classify, cached texts"] = median_seconds(lambda: model.classify(video, names, text_cache=cache), repeats)
     return out
 
 

@@ -33,6 +33,8 @@ from ezclip_zoo.video import (
     write_video,
 )
 
+from _common import median_seconds
+
 
 def textured_frames(n: int, height: int, width: int, seed: int = 0):
     """A smooth random texture panned across the frame, plus fresh noise every frame."""
@@ -74,15 +76,6 @@ def make(workdir: str, seconds: int, gop, height: int, width: int) -> str:
                     keyframe_interval=gop if gop else 100000, bframes=3, options={"preset": "veryfast"})
         os.replace(path + ".tmp.mp4", path)
     return path
-
-
-def timed(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def decode_all_frames(path: str, threads: int) -> int:
@@ -136,14 +129,14 @@ def main() -> None:
     rows = []
     videos = [(name, make(args.workdir, seconds, gop, height, width)) for name, seconds, gop in VIDEOS]
     for name, path in videos + real_videos():
-        scan = timed(lambda: open_video(path, threads=args.threads), args.repeats)
+        scan = median_seconds(lambda: open_video(path, threads=args.threads), args.repeats)
         reader = open_video(path, threads=args.threads)
         idx = sample_frame_indices(reader.num_frames, args.frames)
-        t_seq = timed(lambda: reader.decode(idx, strategy="sequential"), args.repeats)
-        t_seek = timed(lambda: reader.decode(idx, strategy="seek"), args.repeats)
+        t_seq = median_seconds(lambda: reader.decode(idx, strategy="sequential"), args.repeats)
+        t_seek = median_seconds(lambda: reader.decode(idx, strategy="seek"), args.repeats)
         auto = reader.choose_strategy(idx)
         plan = plan_seeks(idx, reader.keyframes)
-        t_all = timed(lambda: decode_all_frames(path, args.threads), args.repeats)
+        t_all = median_seconds(lambda: decode_all_frames(path, args.threads), args.repeats)
         t_auto = scan + (t_seek if auto == "seek" else t_seq)
         rows.append((name, reader.num_frames, len(reader.keyframes), scan, t_seq, t_seek, auto,
                      sequential_cost(idx, reader.keyframes), seek_cost(idx, reader.keyframes),

@@ -7,8 +7,6 @@ frames are not flat. The pattern survives lossy H.264 coding, so a decoded frame
 from __future__ import annotations
 
 import numpy as np
-import pytest
-import torch
 
 from ezclip_zoo.video import write_video
 
@@ -44,12 +42,3 @@ def make_video(path, n: int, height: int = 48, width: int = 160, **kwargs) -> st
     write_video(path, index_frames(n, height, width), **kwargs)
     return str(path)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Run a module with one intra-op thread. These tests use tiny tensors, for which thread wake-ups on a busy
-    2-core machine cost 10x the work; results do not depend on the thread count."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

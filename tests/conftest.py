@@ -14,6 +14,16 @@ import torch  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """One intra-op thread for the whole suite: float results that depend on the thread count stay the same on
+    every machine, and the tests' tiny tensors run faster without thread wake-ups on a busy 2-core machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _parity_dir() -> Path | None:
     env = os.environ.get("EZCLIP_PARITY_DIR")
     candidates = [Path(env)] if env else []

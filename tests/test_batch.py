@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from _video_data import make_video, one_torch_thread  # noqa: F401
+from _video_data import make_video
 from conftest import randomize_trainable
 
 import ezclip_zoo

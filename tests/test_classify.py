@@ -10,12 +10,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _video_data import make_video, one_torch_thread  # noqa: F401
+from _video_data import make_video
 from conftest import randomize_trainable
 
 import ezclip_zoo
 from ezclip_zoo.errors import VideoDecodeError, VideoNotFoundError
-from ezclip_zoo.inference import ACTIONCLIP_TEMPLATES, TextEmbeddingCache, classify, embed_video
+from ezclip_zoo.inference import ACTIONCLIP_TEMPLATES, TextEmbeddingCache, embed_video
 from ezclip_zoo.transforms import VideoTransform, preprocess_frames
 from ezclip_zoo.video import read_video_frames, sample_clip_indices, sample_frame_indices
 

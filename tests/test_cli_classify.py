@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from _video_data import make_video, one_torch_thread  # noqa: F401
+from _video_data import make_video
 
 import ezclip_zoo
 from ezclip_zoo.cli import main

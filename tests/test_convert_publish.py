@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 from safetensors.torch import save_file
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 import ezclip_zoo
@@ -16,13 +15,6 @@ from ezclip_zoo.synthetic import MotionClips, MotionVideoConfig, partner_label, 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_PAIRS = MotionVideoConfig(size=32, pairs=("horizontal", "vertical", "scale", "rotation"))
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_reversed_member_is_the_forward_clip_played_backwards():

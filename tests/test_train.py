@@ -15,14 +15,6 @@ from ezclip_zoo.synthetic import MotionClips, MotionVideoConfig, write_motion_da
 from ezclip_zoo.train import TrainConfig, WarmupCosine, build_optimizer, build_scheduler, fit, trainable_digest
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # float results depend on the thread count; one thread is also much faster on a shared 2-core machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def tiny(seed=0, **overrides):
     torch.manual_seed(seed)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from _video_data import one_torch_thread  # noqa: F401
 import torch
 from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image

@@ -189,7 +189,6 @@ def read_labels_file(path) -> Union[list[str], dict[str, str]]:
     Raises:
         FileNotFoundError: no such file. ValueError: the file has no labels or an unreadable layout.
     """
-    import csv
     import os
 
     path = os.fspath(path)
@@ -203,7 +202,6 @@ def read_labels_file(path) -> Union[list[str], dict[str, str]]:
 
 def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
     import csv
-    import os
 
     with open(path, encoding="utf-8-sig") as f:
         text = f.read()
