@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--max-grad-norm", type=float, help="clip the gradient norm (off by default, as the reference)")
     opt.add_argument("--motion-weight", type=float, default=d.motion_weight, help="0 turns the motion loss off")
     opt.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=d.precision)
+    opt.add_argument("--grad-checkpointing", action="store_true",
+                     help="recompute blocks in backward: much less memory, more time (small GPUs)")
     opt.add_argument("--seed", type=int, default=d.seed)
 
     run = p.add_argument_group("run")
@@ -151,7 +153,8 @@ def main(argv=None) -> int:
         epochs=args.epochs, batch_size=args.batch_size, grad_accum_steps=args.grad_accum, lr=args.lr,
         min_lr=args.min_lr, warmup_epochs=args.warmup_epochs, warmup_steps=args.warmup_steps,
         weight_decay=args.weight_decay, max_grad_norm=args.max_grad_norm, motion_weight=args.motion_weight,
-        precision=args.precision, seed=args.seed, num_workers=args.workers, eval_every_epochs=args.eval_every,
+        precision=args.precision, grad_checkpointing=args.grad_checkpointing, seed=args.seed,
+        num_workers=args.workers, eval_every_epochs=args.eval_every,
         checkpoint_every_steps=args.checkpoint_every, log_every_steps=args.log_every, device=args.device,
     )
     if rank == 0:

@@ -200,6 +200,22 @@ def test_gradient_clipping_seed_and_motion_weight_are_applied(motion):
     assert trainable_digest(_one_step(motion, motion_weight=0.0)) != trainable_digest(free)
 
 
+def test_grad_checkpointing_option_trains_the_same_weights(motion):
+    """TrainConfig(grad_checkpointing=True) switches it on in fit and changes memory, not results (dropout on:
+    its masks are replayed when blocks are recomputed)."""
+    def step(checkpointing):
+        model = tiny(0)
+        fit(model, motion, TrainConfig(epochs=1, batch_size=16, lr=1e-2, warmup_steps=0,
+                                       grad_checkpointing=checkpointing), class_texts=[[c] for c in motion.classes])
+        return model
+
+    plain, checkpointed = step(False), step(True)
+    assert checkpointed.video_tower.grad_checkpointing and not plain.video_tower.grad_checkpointing
+    for (name, a), (_, b) in zip(plain.trainable_named_parameters(), checkpointed.trainable_named_parameters()):
+        torch.testing.assert_close(b, a, msg=name)
+    assert plain.video_tower.adapters[0].fc2.weight.abs().sum() > 0
+
+
 def test_bf16_autocast_trains_float32_weights(motion):
     model = _one_step(motion, precision="bf16")
     assert all(p.dtype == torch.float32 for p in model.trainable_parameters())

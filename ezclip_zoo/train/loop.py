@@ -212,6 +212,7 @@ def _fit(ctx, model, train_data, config, class_texts, output_dir, val_data, val_
         raise ValueError("resuming needs output_dir (where checkpoint.pt, best/ and model/ are)")
 
     model.to(device)
+    model.set_grad_checkpointing(config.grad_checkpointing)
     torch.manual_seed(config.seed + ctx.rank)  # dropout and drop-path streams; differ per rank like their data
     random.seed(config.seed + ctx.rank)
     np.random.seed((config.seed + ctx.rank) % 2**32)
