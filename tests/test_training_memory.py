@@ -94,3 +94,20 @@ def test_training_forward_keeps_no_attention_matrices_or_sigmoids():
     hidden = [s for s in saved if s[-1] == 4 * width and s[0] != width]  # activations, not frozen [W, 4W] weights
     layers = len(model.clip.visual.transformer.resblocks)
     assert len(hidden) == layers  # one [N*L, 4W] tensor per block: the activation's input
+
+
+def test_dropout_attention_backward_recomputes_under_the_forward_autocast_state():
+    """Under bf16 autocast (fit's precision="bf16"), the recomputation in backward runs in bf16 as the forward
+    did, so the gradients are those of the function that produced the output."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 7, 8, requires_grad=True) for _ in range(3))
+    g = torch.randn(2, 3, 7, 8, dtype=torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        torch.manual_seed(5)
+        out = _attention(q, k, v, causal=False, dropout_p=0.3)
+        torch.manual_seed(5)
+        expected = _math_attention(q, k, v, 0.3, False, int(torch.randint(0, 2**62, (1,)).item()))
+    assert out.dtype == torch.bfloat16
+    assert torch.equal(out, expected)
+    for ours, ref in zip(torch.autograd.grad(out, (q, k, v), g), torch.autograd.grad(expected, (q, k, v), g)):
+        assert torch.equal(ours, ref)

@@ -48,6 +48,7 @@ class _DropoutAttention(torch.autograd.Function):
     """Attention with dropout that saves q, k, v and a seed instead of the [N, H, L, L] probabilities and mask."""
 
     @staticmethod
+    @torch.amp.custom_fwd(device_type="cpu")  # backward recomputes under the same autocast state as forward
     def forward(ctx, q, k, v, dropout_p: float, causal: bool):
         # Drawn from the global generator: reproducible under torch.manual_seed, and replayed exactly when
         # activation checkpointing restores the RNG state to recompute a block.
@@ -57,6 +58,7 @@ class _DropoutAttention(torch.autograd.Function):
         return _math_attention(q, k, v, dropout_p, causal, seed)
 
     @staticmethod
+    @torch.amp.custom_bwd(device_type="cpu")
     def backward(ctx, grad: torch.Tensor):
         inputs = [t.detach().requires_grad_(needed) for t, needed in zip(ctx.saved_tensors, ctx.needs_input_grad)]
         wanted = [t for t in inputs if t.requires_grad]

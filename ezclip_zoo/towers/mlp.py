@@ -32,8 +32,8 @@ def mlp_forward(mlp: nn.Module, x: torch.Tensor) -> torch.Tensor:
     any other activation (``nn.GELU`` already keeps only its input) or layout runs as the module itself.
     """
     fc, proj = getattr(mlp, "c_fc", None), getattr(mlp, "c_proj", None)
-    plain = isinstance(fc, nn.Linear) and isinstance(proj, nn.Linear) and fc.bias is not None
-    if not (plain and isinstance(getattr(mlp, "gelu", None), QuickGELU) and proj.bias is not None):
+    linears = all(isinstance(layer, nn.Linear) and layer.bias is not None for layer in (fc, proj))
+    if not (linears and isinstance(getattr(mlp, "gelu", None), QuickGELU)):
         return mlp(x)
     flat = x.reshape(-1, x.shape[-1])
     hidden = torch.addmm(fc.bias, flat, fc.weight.t(), beta=_SCALE, alpha=_SCALE)  # 1.702 * c_fc(x)
