@@ -108,6 +108,14 @@ class EZCLIP(nn.Module):
         size = self.image_size
         if tuple(frames.shape[-2:]) != (size, size):
             raise ValueError(f"frames must be {size}x{size} pixels, got {tuple(frames.shape[-2:])}; resize and crop")
+        if not frames.is_floating_point():
+            # raw 0-255 pixels would run and give meaningless embeddings
+            raise TypeError(
+                f"frames must be float pixels normalised with the CLIP mean/std, got {frames.dtype}; use "
+                "ezclip_zoo.transforms.preprocess_frames (or model.classify, which decodes and preprocesses)"
+            )
+        if frames.shape[0] == 0:
+            return torch.zeros(0, self.num_frames, self.clip.visual.output_dim, device=self.device, dtype=self.dtype)
         return self.video_tower(self.clip.visual, frames.to(device=self.device, dtype=self.dtype))
 
     def encode_video(self, frames: torch.Tensor) -> torch.Tensor:

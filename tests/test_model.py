@@ -157,6 +157,15 @@ def test_bad_inputs_raise_clear_errors(tiny_model):
         tiny_model.encode_text(["ok", 3])
     with pytest.raises(TypeError, match="single string"):
         tiny_model.encode_text("dancing")
+    with pytest.raises(TypeError, match="preprocess_frames"):  # raw pixels would give meaningless embeddings
+        tiny_model.encode_frames(torch.zeros(1, 8, 3, s, s, dtype=torch.uint8))
+
+
+def test_empty_batch_gives_empty_outputs(tiny_model):
+    s, e = tiny_model.image_size, tiny_model.clip.visual.output_dim
+    with torch.no_grad():
+        assert tiny_model.encode_frames(torch.zeros(0, 8, 3, s, s)).shape == (0, 8, e)
+        assert tiny_model(torch.zeros(0, 8, 3, s, s), ["a", "b"]).shape == (0, 2)
 
 
 def test_bfloat16_model_runs_and_agrees_with_float32(tiny_model):
