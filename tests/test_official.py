@@ -78,3 +78,53 @@ def test_missing_file_and_non_state_dict(tmp_path):
     torch.save([1, 2, 3], path)
     with pytest.raises(ValueError, match="no model state dict"):
         ezclip_zoo.load_official_checkpoint(path)
+
+
+def _as_official_checkpoint(model) -> dict:
+    """An `EZCLIP` written in the authors' format: OpenAI CLIP keys, their prompt/adapter names, fp16 linears."""
+    sd = {k: (v.half() if v.ndim == 2 and "embedding" not in k and k != "visual.proj" else v.clone())
+          for k, v in model.clip.state_dict().items()}
+    for name, value in model.trainable_state_dict().items():
+        if name == "video_tower.prompts.embeddings":
+            sd["visual.transformer.T_prompt_embeddings"] = value.clone()
+            continue
+        tower, _, block, fc, kind = name.split(".")
+        prefix = "visual.transformer" if tower == "video_tower" else "transformer"
+        sd[f"{prefix}.resblocks.{block}.Adapter.D_{fc}.{kind}"] = value.half() if kind == "weight" else value.clone()
+    sd["visual.temporal_embedding"] = torch.zeros(1, model.num_frames, model.clip.visual.conv1.weight.shape[0])
+    return {"epoch": 1, "model_state_dict": sd, "optimizer_state_dict": {}}
+
+
+@pytest.mark.parametrize(
+    "frames, vision, text",
+    [
+        (4, dict(image_size=96, patch_size=32, width=128, layers=3), dict(width=128, heads=2, layers=3)),
+        (16, dict(image_size=48, patch_size=16, width=192, layers=2), dict(width=64, heads=1, layers=1)),
+    ],
+)
+def test_other_shapes_and_frame_counts_are_inferred_and_reproduced(frames, vision, text, tmp_path):
+    """Not only the fixture's shape: widths, heads (width // 64), depths, patch, image size and T all come from
+    the tensors, and the loaded model computes what the saved one did (its fp16 linears upcast)."""
+    from ezclip_zoo.config import BackboneConfig, EZCLIPConfig
+    from ezclip_zoo.factory import build_model
+
+    model_cfg = {"embed_dim": 48, "vision_cfg": {**vision, "head_width": 64},
+                 "text_cfg": {"context_length": 77, "vocab_size": 49408, **text}}
+    torch.manual_seed(0)
+    model = build_model(EZCLIPConfig(BackboneConfig(model_cfg=model_cfg, quick_gelu=True), num_frames=frames),
+                        pretrained_backbone=False)
+    for p in model.trainable_parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    torch.save(_as_official_checkpoint(model), tmp_path / "ckpt.pt")
+    # what the authors' file holds: fp16 linear weights, upcast on load
+    model.load_state_dict({k: v.half().float() if v.ndim == 2 and "embedding" not in k and k != "clip.visual.proj"
+                           else v for k, v in model.state_dict().items()})
+
+    loaded = ezclip_zoo.load_official_checkpoint(tmp_path / "ckpt.pt")
+    assert (loaded.num_frames, loaded.image_size) == (frames, vision["image_size"])
+    assert loaded.clip.visual.transformer.resblocks[0].attn.num_heads == vision["width"] // 64
+    assert loaded.clip.transformer.resblocks[0].attn.num_heads == text["heads"]
+    frames_in = torch.randn(2, frames, 3, vision["image_size"], vision["image_size"])
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(frames_in, ["a b", "juggling balls"]),
+                                   model(frames_in, ["a b", "juggling balls"]), atol=1e-4, rtol=1e-4)
