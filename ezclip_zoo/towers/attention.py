@@ -5,7 +5,7 @@ one more token than its queries, and routes every call through ``F.scaled_dot_pr
 
 The reference trains with attention dropout. CUDA's fused SDPA kernels apply dropout without storing the attention
 matrix; on CPU, SDPA falls back to its math form and keeps several [N, H, L, L] tensors per block for backward
-(about 0.7 GB per 8-frame B/16 clip). There `_DropoutAttention` keeps only q, k, v and a seed, and recomputes the
+(about 0.5 GB per 8-frame B/16 clip). There `_DropoutAttention` keeps only q, k, v and a seed, and recomputes the
 probabilities and the same dropout mask in backward, as flash attention does.
 """
 
