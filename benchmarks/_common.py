@@ -34,6 +34,21 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def full_finetune_loss(clip: torch.nn.Module, frames: torch.Tensor, tokens: torch.Tensor,
+                       labels: torch.Tensor) -> torch.Tensor:
+    """The ViFi-CLIP-style baseline: open_clip's own CLIP on every frame [B, T, 3, H, W], frame-mean pooling,
+    the reference's KL contrastive loss at CLIP's temperature."""
+    import torch.nn.functional as F
+
+    from ezclip_zoo.losses import kl_contrastive_loss
+
+    b, t = frames.shape[:2]
+    video = clip.encode_image(frames.flatten(0, 1)).view(b, t, -1).mean(1)
+    text = clip.encode_text(tokens)
+    logits = clip.logit_scale.exp() * F.normalize(video, dim=-1) @ F.normalize(text, dim=-1).T
+    return kl_contrastive_loss(logits, labels)
+
+
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     """Median wall-clock seconds of ``repeats`` calls of ``fn``."""
     times = []

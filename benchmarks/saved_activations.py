@@ -16,13 +16,12 @@ import argparse
 import collections
 
 import torch
-import torch.nn.functional as F
 from torch.autograd.graph import saved_tensors_hooks
 
 import ezclip_zoo
-from ezclip_zoo.losses import ezclip_loss, kl_contrastive_loss
+from ezclip_zoo.losses import ezclip_loss
 
-from _common import device_line, print_table
+from _common import device_line, full_finetune_loss, print_table
 
 
 def saved_storages(model: torch.nn.Module, fn) -> dict[int, tuple[int, tuple[int, ...]]]:
@@ -63,10 +62,7 @@ def main() -> None:
         clip = model.clip
         clip.requires_grad_(True)
         try:
-            video = clip.encode_image(frames.flatten(0, 1)).view(args.clips, args.frames, -1).mean(1)
-            text = clip.encode_text(tokens)
-            logits = clip.logit_scale.exp() * F.normalize(video, dim=-1) @ F.normalize(text, dim=-1).T
-            kl_contrastive_loss(logits, labels)
+            full_finetune_loss(clip, frames, tokens, labels)
         finally:
             clip.requires_grad_(False)
 

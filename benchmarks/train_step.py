@@ -25,7 +25,6 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
 VARIANTS = ("full-finetune", "ezclip", "ezclip+checkpointing")
 
@@ -41,7 +40,8 @@ def _current_rss_mb() -> float:
 
 def worker(args: argparse.Namespace) -> dict:
     import ezclip_zoo
-    from ezclip_zoo.losses import ezclip_loss, kl_contrastive_loss
+    from _common import full_finetune_loss  # this script's folder is on sys.path: workers run it as a script
+    from ezclip_zoo.losses import ezclip_loss
 
     torch.manual_seed(0)
     if args.threads:
@@ -59,11 +59,7 @@ def worker(args: argparse.Namespace) -> dict:
         params = list(clip.parameters())
 
         def loss_fn():
-            b, t = frames.shape[:2]
-            video = clip.encode_image(frames.flatten(0, 1)).view(b, t, -1).mean(1)
-            text = clip.encode_text(texts)
-            logits = clip.logit_scale.exp() * F.normalize(video, dim=-1) @ F.normalize(text, dim=-1).T
-            return kl_contrastive_loss(logits, labels)
+            return full_finetune_loss(clip, frames, texts, labels)
     else:
         model.train()
         model.set_grad_checkpointing(args.variant.endswith("checkpointing"))
