@@ -1,4 +1,7 @@
-"""Build the frozen open_clip CLIP that an EZ-CLIP model sits on, from a `BackboneConfig`."""
+"""Build the frozen open_clip CLIP that an EZ-CLIP model sits on, from a `BackboneConfig` and local files.
+
+Nothing here downloads: the zoo layer (`ezclip_zoo.zoo.backbone_weights`) turns tags and Hub names into files.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,9 @@ import torch
 from torch import nn
 
 import open_clip
-from open_clip.pretrained import download_pretrained, get_pretrained_cfg, list_pretrained_tags_by_model
 
 from .config import BackboneConfig
-from .errors import WeightsUnavailableError
+from .errors import UnsafeFileError
 
 __all__ = ["backbone_model_cfg", "build_backbone", "load_state_dict_file", "check_supported_backbone"]
 
@@ -32,20 +34,54 @@ def backbone_model_cfg(cfg: BackboneConfig) -> dict:
 
 
 def load_state_dict_file(path: Union[str, os.PathLike]) -> dict[str, torch.Tensor]:
-    """Read a state dict from ``.safetensors`` or a ``torch.save`` file (never unpickling arbitrary objects)."""
+    """Read a state dict from ``.safetensors`` or a ``torch.save`` file (never unpickling arbitrary objects).
+
+    Raises:
+        FileNotFoundError: no such file.
+        UnsafeFileError: the file needs arbitrary unpickling (refused: it could run code).
+        ValueError: not a state dict.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file {path!r} does not exist")
     if path.endswith(".safetensors"):
         from safetensors.torch import load_file
 
-        return load_file(path)
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            return load_file(path)
+        except Exception as exc:  # safetensors has its own error types for truncated or garbled files
+            raise ValueError(f"{path} is not a readable safetensors file ({exc})") from exc
+    obj = torch_load_weights_only(path)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
         raise ValueError(f"{path!r} does not hold a state dict (got {type(obj).__name__})")
     return obj
+
+
+def torch_load_weights_only(path: Union[str, os.PathLike]) -> object:
+    """``torch.load(path, weights_only=True)`` on CPU, with its refusals said in one sentence.
+
+    Raises:
+        UnsafeFileError: the pickle names objects other than tensors and plain containers.
+        ValueError: the file is not a torch checkpoint at all (an HTML page, a truncated download...).
+    """
+    import pickle
+
+    try:
+        return torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only load failed" in str(exc).lower() or "unsupported global" in str(exc).lower():
+            raise UnsafeFileError(f"{os.fspath(path)}: not a plain tensor file: refused, it could run code") from None
+        raise ValueError(f"{os.fspath(path)} is not a torch checkpoint ({_first_line(exc)})") from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise ValueError(f"{os.fspath(path)} is not a readable torch checkpoint ({_first_line(exc)}): damaged or "
+                         "incomplete") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def check_supported_backbone(clip: nn.Module) -> None:
@@ -81,23 +117,24 @@ def check_supported_backbone(clip: nn.Module) -> None:
 def build_backbone(
     cfg: BackboneConfig,
     *,
-    pretrained: bool = True,
+    weights: Optional[Union[str, os.PathLike]] = None,
+    model_cfg: Optional[dict] = None,
     device: Optional[Union[str, torch.device]] = None,
-    cache_dir: Optional[str] = None,
 ) -> nn.Module:
-    """Build the open_clip ``CLIP`` a config names.
+    """Build the open_clip ``CLIP`` a config describes.
 
     Args:
         cfg: the backbone description.
-        pretrained: load the weights ``cfg`` names (its open_clip tag, or its local ``weights`` file); False
-            leaves open_clip's random initialisation.
+        weights: a local CLIP state-dict file to load (``.safetensors`` or ``torch.save``); None leaves open_clip's
+            random initialisation.
+        model_cfg: the open_clip model config when ``cfg`` names it only indirectly (an ``hf-hub:`` model);
+            default: from ``cfg``.
         device: where to build it; ``"meta"`` builds shapes only, allocating nothing.
-        cache_dir: download cache for pretrained tags (open_clip / Hugging Face Hub cache otherwise).
 
     Returns:
         The CLIP in float32, eval mode, every parameter frozen.
     """
-    model_cfg = backbone_model_cfg(cfg)
+    model_cfg = copy.deepcopy(model_cfg) if model_cfg is not None else backbone_model_cfg(cfg)
     if model_cfg.pop("custom_text", False):
         raise ValueError(f"backbone {cfg.name!r} has a custom text tower; EZ-CLIP needs the OpenAI CLIP layout")
     model_cfg["quick_gelu"] = cfg.quick_gelu
@@ -105,27 +142,8 @@ def build_backbone(
     with device:
         clip = open_clip.CLIP(**model_cfg)
     check_supported_backbone(clip)
-    if pretrained and device.type != "meta":
-        if cfg.weights is not None:
-            _load_strict(clip, load_state_dict_file(cfg.weights), cfg.weights)
-        elif cfg.pretrained is not None:
-            tag_cfg = get_pretrained_cfg(cfg.model, cfg.pretrained)
-            if not tag_cfg:
-                raise ValueError(
-                    f"open_clip has no pretrained tag {cfg.pretrained!r} for {cfg.model!r}; "
-                    f"available: {list_pretrained_tags_by_model(cfg.model)}"
-                )
-            try:
-                path = download_pretrained(tag_cfg, cache_dir=cache_dir)
-            except Exception as exc:
-                raise WeightsUnavailableError(
-                    f"could not get the {cfg.model!r} CLIP weights (open_clip tag {cfg.pretrained!r}, Hub repo "
-                    f"{tag_cfg.get('hf_hub', '?')!r}): {exc}\nFix: connect to the internet once (unset "
-                    "HF_HUB_OFFLINE) so they are cached, pre-download them with `huggingface-cli download "
-                    f"{tag_cfg.get('hf_hub', '').rstrip('/')}`, or pass a local CLIP state dict as "
-                    "backbone={'weights': PATH} (`backbone_weights=PATH` in ezclip_zoo.load)"
-                ) from exc
-            open_clip.load_checkpoint(clip, path)
+    if weights is not None and device.type != "meta":
+        _load_strict(clip, load_state_dict_file(weights), os.fspath(weights))
     clip.requires_grad_(False)
     return clip.eval()
 

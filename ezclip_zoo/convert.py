@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Mapping, Optional, Union
 
 import torch
 
@@ -24,8 +24,9 @@ from .model import EZCLIP
 from .official import official_config, read_official_state_dict, split_official_state_dict
 from .pretrained import get_pretrained_entry, is_pretrained
 from .serialization import WEIGHTS_NAME, sha256_file
+from .zoo.backbone_weights import backbone_files
 
-__all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "compare_backbones"]
+__all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "compare_backbones", "architecture_key"]
 
 # open_clip architectures with OpenAI weights that the authors' code can have been trained on
 _OPENAI_ARCHITECTURES = ("ViT-B-32", "ViT-B-16", "ViT-L-14", "ViT-L-14-336")
@@ -57,18 +58,22 @@ class ConversionReport:
         return "\n".join(lines + self.notes)
 
 
+def _describe(checkpoint: Union[PathLike, Mapping]) -> str:
+    return "the checkpoint" if isinstance(checkpoint, Mapping) else repr(os.fspath(checkpoint))
+
+
 def match_openai_backbone(model_cfg: dict) -> Optional[str]:
     """The open_clip name whose architecture equals ``model_cfg`` among OpenAI CLIP ViTs, or None."""
 
-    target = _arch_key(model_cfg)
+    target = architecture_key(model_cfg)
     for name in _OPENAI_ARCHITECTURES:
         cfg = open_clip.get_model_config(name)
-        if cfg is not None and _arch_key(cfg) == target:
+        if cfg is not None and architecture_key(cfg) == target:
             return name
     return None
 
 
-def _arch_key(cfg: dict) -> tuple:
+def architecture_key(cfg: dict) -> tuple:
     """The shape-defining numbers of an open_clip ViT CLIP config."""
     v, t = cfg["vision_cfg"], cfg["text_cfg"]
     heads = v["width"] // v.get("head_width", 64)
@@ -98,7 +103,7 @@ def compare_backbones(
 
 
 def convert_official(
-    checkpoint: PathLike,
+    checkpoint: Union[PathLike, Mapping[str, torch.Tensor]],
     out_dir: PathLike,
     *,
     name: Optional[str] = None,
@@ -110,7 +115,7 @@ def convert_official(
     """Convert an authors' checkpoint into a zoo folder.
 
     Args:
-        checkpoint: the authors' ``torch.save`` file (read with ``weights_only=True``).
+        checkpoint: the authors' ``torch.save`` file (read with ``weights_only=True``), or its state dict.
         out_dir: the zoo folder to write.
         name: checkpoint name; when it is in ``checkpoints.json`` its card data (metrics, text mode) is used.
         backbone: ``"auto"`` (a known OpenAI CLIP architecture -> its open_clip name with tag ``openai``, anything
@@ -124,7 +129,7 @@ def convert_official(
     Returns:
         A `ConversionReport` with the sha256 and size of the weights file.
     """
-    sd = read_official_state_dict(checkpoint)
+    sd = dict(checkpoint) if isinstance(checkpoint, Mapping) else read_official_state_dict(checkpoint)
     entry = get_pretrained_entry(name) if name and is_pretrained(name) else None
     config = official_config(sd, name=name)
     if entry is not None:
@@ -143,7 +148,7 @@ def convert_official(
             raise ValueError(f"backbone must be 'auto', 'embed' or 'MODEL:TAG' (e.g. 'ViT-B-16:openai'), got {backbone!r}")
         target = BackboneConfig(model=model_name, pretrained=tag, quick_gelu=True)
         named_cfg = open_clip.get_model_config(model_name)
-        if named_cfg is None or _arch_key(named_cfg) != _arch_key(config.backbone.model_cfg):
+        if named_cfg is None or architecture_key(named_cfg) != architecture_key(config.backbone.model_cfg):
             raise ValueError(
                 f"open_clip {model_name!r} does not have the architecture of this checkpoint "
                 f"({config.backbone.model_cfg}); use backbone='auto' or 'embed'"
@@ -158,19 +163,20 @@ def convert_official(
         elif backbone == "embed":
             reference, source = None, "embedded"
         else:
-            reference = build_backbone(target, pretrained=True, cache_dir=cache_dir).state_dict()
+            files = backbone_files(target, cache_dir=cache_dir)
+            reference = build_backbone(target, weights=files.weights, model_cfg=files.model_cfg).state_dict()
             source = description
         if reference is not None:
             worst, problems = compare_backbones(clip_sd, reference)
             if problems:
                 raise ValueError(
-                    f"the CLIP inside {os.fspath(checkpoint)!r} differs from the backbone {source!r} beyond float16 "
+                    f"the CLIP inside {_describe(checkpoint)} differs from the backbone {source!r} beyond float16 "
                     f"precision ({len(problems)} tensors), e.g. {problems[:8]}. The folder would run over the wrong "
                     "CLIP; convert with backbone='embed' (--embed-backbone) to keep the checkpoint's own CLIP"
                 )
         verified = True
 
-    clip = build_backbone(BackboneConfig(model_cfg=config.backbone.model_cfg, quick_gelu=True), pretrained=False)
+    clip = build_backbone(BackboneConfig(model_cfg=config.backbone.model_cfg, quick_gelu=True))
     clip.load_state_dict(clip_sd)
     config = config.replace(backbone=target)
     model = EZCLIP(config, clip)

@@ -48,3 +48,22 @@ class VideoDecodeWarning(UserWarning):
 
 
 __all__ += ["VideoDecodeWarning"]
+
+
+class DownloadError(WeightsUnavailableError):
+    """A download failed (no network, quota, permission, an HTML page, disk full); the message says the fix."""
+
+
+class SourceVerificationError(EZCLIPError, ValueError):
+    """A downloaded upstream checkpoint is not the model its entry describes (architecture, keys or backbone)."""
+
+
+class UnsafeFileError(EZCLIPError, ValueError):
+    """A file would need unpickling arbitrary objects to be read; it is refused, since that could run code."""
+
+
+class UnsafePathError(EZCLIPError, ValueError):
+    """A downloaded or local checkpoint folder names a file outside itself; refused."""
+
+
+__all__ += ["DownloadError", "SourceVerificationError", "UnsafeFileError", "UnsafePathError"]

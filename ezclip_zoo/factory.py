@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
+import os
+
 import torch
 
 from .backbone import build_backbone
-from .config import EZCLIPConfig
+from .config import BackboneConfig, EZCLIPConfig
 from .model import EZCLIP
 from .registry import get_model_config
+from .zoo.backbone_weights import backbone_files, is_fetchable_by_name
 
 __all__ = ["create_model", "build_model"]
 
@@ -20,16 +23,39 @@ def build_model(
     pretrained_backbone: bool = True,
     device: Optional[Union[str, torch.device]] = None,
     cache_dir: Optional[str] = None,
+    backbone_weights: Optional[Union[str, os.PathLike]] = None,
+    local_files_only: Optional[bool] = None,
 ) -> EZCLIP:
     """Build an `EZCLIP` from a config: backbone (with or without its weights) plus fresh prompts/adapters.
+
+    Args:
+        config: the model.
+        pretrained_backbone: fetch and load the backbone weights the config names (open_clip tag, ``hf-hub:``
+            model or local file); False keeps open_clip's random initialisation.
+        device: where to build; ``"meta"`` allocates nothing.
+        cache_dir: Hugging Face cache folder for backbone downloads.
+        backbone_weights: a local CLIP state-dict file used instead of what the config names (the config is
+            left as it is, so a saved model still names its backbone by tag).
+        local_files_only: never download.
 
     Without ``pretrained_backbone`` the config forgets its weights source, so that it describes the model it
     belongs to: `EZCLIP.save_pretrained` then stores the random backbone instead of pointing at CLIP weights the
     model never had.
     """
-    clip = build_backbone(config.backbone, pretrained=pretrained_backbone, device=device, cache_dir=cache_dir)
-    if not pretrained_backbone and (config.backbone.pretrained or config.backbone.weights):
-        config = config.replace(backbone={"pretrained": None, "weights": None})
+    load_weights = pretrained_backbone and torch.device(device or "cpu").type != "meta"
+    files = backbone_files(config.backbone, weights=load_weights and backbone_weights is None,
+                           cache_dir=cache_dir, local_files_only=local_files_only)
+    weights = backbone_weights if (load_weights and backbone_weights is not None) else files.weights
+    if backbone_weights is not None and not os.path.isfile(backbone_weights):
+        raise FileNotFoundError(f"backbone_weights {os.fspath(backbone_weights)!r} does not exist")
+    clip = build_backbone(config.backbone, weights=weights, model_cfg=files.model_cfg, device=device)
+    if not pretrained_backbone and (is_fetchable_by_name(config.backbone) or config.backbone.weights):
+        described = files.model_cfg is not None  # an hf-hub: model: keep the architecture, not the name
+        config = config.replace(backbone=BackboneConfig(
+            model=None if described else config.backbone.model,
+            model_cfg=files.model_cfg if described else config.backbone.model_cfg,
+            quick_gelu=config.backbone.quick_gelu,
+        ))
     return EZCLIP(config, clip).eval()
 
 

@@ -1,7 +1,8 @@
 """`load`: a registry checkpoint name, ``hf-hub:org/repo[@revision]`` or a local folder -> ready `EZCLIP`.
 
-Only ``config.json`` and ``model.safetensors`` (a few MB) are fetched, through huggingface_hub (its cache, its
-offline mode, ``HF_HUB_OFFLINE``); the frozen CLIP comes from open_clip by its pretrained tag, or from
+From the Hub only ``config.json`` and ``model.safetensors`` (a few MB) are fetched, through huggingface_hub (its
+cache, its offline mode, ``HF_HUB_OFFLINE``); a name not on the Hub yet comes from the authors' release through
+the zoo cache (`ezclip_zoo.zoo.upstream`). The frozen CLIP comes from open_clip by its pretrained tag, or from
 ``backbone_weights``. Weights of registry names are checked against the sha256 that ``checkpoints.json``
 records, since the Hub client does not verify downloads by default.
 """
@@ -16,12 +17,14 @@ from typing import Any, Callable, Optional, Union
 import torch
 
 from .config import EZCLIPConfig
-from .errors import CheckpointNotAvailableError, ChecksumError, WeightsUnavailableError
+from .errors import CheckpointNotAvailableError, ChecksumError, UnsafePathError, WeightsUnavailableError
 from .factory import build_model
 from .model import EZCLIP
 from .pretrained import get_pretrained_entry, is_pretrained, list_pretrained
 from .registry import is_model
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights, save_pretrained, sha256_file
+from .zoo.hub_files import cached_hub_file, hub_file, remove_from_hub_cache
+from .zoo.upstream import ensure_upstream, has_upstream_source
 
 __all__ = ["load", "push_to_hub", "HF_HUB_PREFIX"]
 
@@ -30,37 +33,24 @@ PathLike = Union[str, os.PathLike]
 
 
 def _fetcher(
-    repo_id: str, revision: Optional[str], cache_dir: Optional[str], local_files_only: Optional[bool]
+    repo_id: str, revision: Optional[str], cache_dir: Optional[str], local_files_only: Optional[bool],
+    force: bool = False,
 ) -> Callable[[str], Path]:
     """A function filename -> local path that downloads from ``repo_id`` at ``revision`` (or reads the cache)."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import (
-        EntryNotFoundError,
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
 
     def fetch(filename: str) -> Path:
-        try:
-            return Path(hf_hub_download(
-                repo_id, filename, revision=revision, cache_dir=cache_dir, local_files_only=bool(local_files_only),
-                library_name="ezclip-zoo",
-            ))
-        except LocalEntryNotFoundError as exc:
-            rev = f" --revision {revision}" if revision else ""
-            raise WeightsUnavailableError(
-                f"{filename} of Hub repo {repo_id!r} (revision {revision or 'main'}) is not in the local cache and "
-                f"cannot be downloaded now (offline: HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', 'unset')}, "
-                f"local_files_only={bool(local_files_only)}, or no network). Fix: connect and retry with "
-                f"HF_HUB_OFFLINE unset, or pre-download on a connected machine with `huggingface-cli download "
-                f"{repo_id} {CONFIG_NAME} {WEIGHTS_NAME}{rev}` and copy the cache, or pass a local folder written "
-                "by model.save_pretrained()"
-            ) from exc
-        except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError) as exc:
-            raise WeightsUnavailableError(
-                f"cannot get {filename} from Hub repo {repo_id!r} at revision {revision or 'main'}: {exc}"
-            ) from exc
+        if force:
+            cached = cached_hub_file(repo_id, filename, revision, cache_dir)
+            if cached is not None:
+                remove_from_hub_cache(cached)
+        return hub_file(repo_id, filename, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only)
+
+    return fetch
+
+
+def _folder_fetcher(folder: Path) -> Callable[[str], Path]:
+    def fetch(filename: str) -> Path:
+        return folder / filename
 
     return fetch
 
@@ -73,21 +63,50 @@ def _parse_hub_id(spec: str) -> tuple[str, Optional[str]]:
     return repo, revision or None
 
 
-def _unavailable_message(name: str, entry: dict[str, Any]) -> str:
-    source = entry.get("source") or {}
-    if source.get("google_drive_id"):
-        how = (
-            f"To produce them locally: download the authors' checkpoint (Google Drive file id "
-            f"{source['google_drive_id']}), then run `ezclip-zoo convert-official CHECKPOINT.pt OUT_DIR --name "
-            f"{name} --verify-backbone` and load the folder with ezclip_zoo.load('OUT_DIR') "
-            "(examples/publish_official.py walks through the whole path)."
+def unavailable_message(name: str, entry: dict[str, Any]) -> str:
+    """Why a listed checkpoint cannot be loaded, and what to do instead."""
+    how = entry.get("notes") or "No weights exist for it yet."
+    return f"checkpoint {name!r} is listed in checkpoints.json but has no weights to load (status {entry['status']!r}). {how}"
+
+
+def _check_sha256(path: Path, expected: Optional[str], *, from_hub: bool) -> None:
+    if expected is None:
+        return
+    actual = sha256_file(path)
+    if actual != expected:
+        if from_hub:
+            remove_from_hub_cache(path)  # else the same bad bytes would be found again by every retry
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, but checkpoints.json expects {expected}: the file is damaged or was "
+            + ("replaced. It was removed from the cache; loading again downloads it afresh" if from_hub
+               else "replaced. Delete it (or load with a fresh cache_dir) to download it again")
         )
-    else:
-        how = entry.get("notes") or "No source weights exist yet; train them with examples/finetune.py."
-    return (
-        f"checkpoint {name!r} is listed in checkpoints.json but its weights are not published on the Hub "
-        f"(status {entry['status']!r}, Hub repo {entry['hf_hub_id']!r}). {how}"
-    )
+
+
+def hub_checkpoint_files(
+    name: str, entry: dict[str, Any], *, revision: Optional[str] = None, cache_dir: Optional[str] = None,
+    local_files_only: Optional[bool] = None, force: bool = False,
+) -> tuple[Path, Path]:
+    """(config.json, model.safetensors) of a published entry, the weights checked against its pinned sha256."""
+    # the recorded hash belongs to the pinned revision; another revision is the caller's choice, unchecked
+    expected = entry["sha256"] if revision in (None, entry["revision"]) else None
+    fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only, force=force)
+    config_path, weights_path = fetch(CONFIG_NAME), fetch(entry.get("filename") or WEIGHTS_NAME)
+    _check_sha256(weights_path, expected, from_hub=True)
+    return config_path, weights_path
+
+
+def contained_name(name: str, origin: str) -> str:
+    """``name`` if it is a plain relative path inside its folder, else `UnsafePathError` naming it."""
+    norm = os.path.normpath(name)
+    if os.path.isabs(name) or norm == ".." or norm.startswith(".." + os.sep) or norm.startswith(("/", "\\")) or (
+        os.path.splitdrive(name)[0]
+    ):
+        raise UnsafePathError(
+            f"{origin} names the file {name!r}, outside its folder: refused. A checkpoint folder may only name "
+            "files inside itself; to use another backbone file, pass backbone_weights=PATH to ezclip_zoo.load"
+        )
+    return norm
 
 
 def load(
@@ -99,12 +118,19 @@ def load(
     cache_dir: Optional[str] = None,
     local_files_only: Optional[bool] = None,
     backbone_weights: Optional[PathLike] = None,
+    verify_backbone: bool = True,
+    progress: bool = True,
 ) -> EZCLIP:
     """Load a ready-to-use EZ-CLIP model.
 
+    A checkpoint name resolves in this order: its Hub repo when the entry is ``published`` (sha256-pinned, about
+    10 MB); otherwise the authors' release it names (``source``), downloaded once, verified and converted into
+    the zoo cache (`ezclip_zoo.zoo.cache.cache_root`), and read from there by every later call, offline included.
+
     Args:
         name_or_path: a checkpoint name from `list_pretrained` (e.g. ``"ezclip-b16-k400"``), ``"hf-hub:org/repo"``
-            (optionally ``@revision``), or a local folder written by `EZCLIP.save_pretrained`.
+            (optionally ``@revision``), or a local folder written by `EZCLIP.save_pretrained` or
+            ``ezclip-zoo download NAME --to DIR``.
         device: where to put the model (default CPU).
         dtype: e.g. ``torch.bfloat16`` for faster CPU/GPU inference (default float32).
         revision: Hub revision (branch, tag or commit); overrides the pinned one of a registry name.
@@ -112,22 +138,26 @@ def load(
         local_files_only: never touch the network (``HF_HUB_OFFLINE=1`` does the same globally).
         backbone_weights: a local CLIP state-dict file (``.safetensors`` or ``torch.save``) to use instead of
             downloading the backbone by its open_clip tag, for air-gapped machines.
+        verify_backbone: when converting an authors' release, check the CLIP inside it against open_clip's.
+        progress: progress bars and the one-line notice of a first download on stderr.
 
     Returns:
         An `EZCLIP` in eval mode.
 
     Raises:
-        CheckpointNotAvailableError: a registry name whose weights are not published (says how to make them).
-        WeightsUnavailableError: a file missing while offline or absent from the Hub (says how to fix it).
+        CheckpointNotAvailableError: a registry name with no weights anywhere (says what to do instead).
+        WeightsUnavailableError: a file missing while offline or absent from the Hub (says how to fix it);
+            `DownloadError` for a failed download of an authors' release.
         ChecksumError: the weights file does not match the sha256 in ``checkpoints.json``.
+        UnsafePathError: a folder's ``config.json`` names a file outside the folder.
         ValueError: a config of a newer format, or weights with missing/unexpected keys (listed).
     """
     spec = os.fspath(name_or_path)
-    expected_sha256 = None
     card_name = None
+    weights_path = None
     if os.path.isdir(spec):
         folder = Path(spec)
-        fetch: Callable[[str], Path] = lambda filename: folder / filename  # noqa: E731
+        fetch = _folder_fetcher(folder)
         for required in (CONFIG_NAME, WEIGHTS_NAME):
             if not (folder / required).is_file():
                 raise WeightsUnavailableError(f"{folder} is not a zoo checkpoint folder: {required} is missing")
@@ -136,16 +166,21 @@ def load(
         fetch = _fetcher(repo_id, revision or pinned, cache_dir, local_files_only)
     elif is_pretrained(spec):
         entry = get_pretrained_entry(spec)
-        if entry["status"] != "published":
-            raise CheckpointNotAvailableError(_unavailable_message(spec, entry))
         card_name = spec
-        # the recorded hash belongs to the pinned revision; another revision is the caller's choice, unchecked
-        expected_sha256 = entry["sha256"] if revision in (None, entry["revision"]) else None
-        fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only)
+        if entry["status"] == "published":
+            fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only)
+            _, weights_path = hub_checkpoint_files(spec, entry, revision=revision, cache_dir=cache_dir,
+                                                   local_files_only=local_files_only)
+        elif has_upstream_source(entry):
+            fetch = _folder_fetcher(ensure_upstream(spec, entry, local_files_only=local_files_only,
+                                                    verify_backbone=verify_backbone, cache_dir=cache_dir,
+                                                    progress=progress))
+        else:
+            raise CheckpointNotAvailableError(unavailable_message(spec, entry))
     elif is_model(spec):
         raise ValueError(
             f"{spec!r} is an architecture, not a checkpoint: use ezclip_zoo.create_model({spec!r}) for fresh "
-            f"prompts/adapters; published checkpoints are {list_pretrained(published_only=True)}"
+            f"prompts/adapters; checkpoints are {list_pretrained()}"
         )
     elif os.path.exists(spec):
         raise ValueError(f"{spec!r} is a file; load() takes a checkpoint folder (config.json + model.safetensors). "
@@ -157,35 +192,27 @@ def load(
         )
 
     config = read_config(fetch(CONFIG_NAME))
-    weights_path = fetch(WEIGHTS_NAME)
-    if expected_sha256 is not None:
-        actual = sha256_file(weights_path)
-        if actual != expected_sha256:
-            raise ChecksumError(
-                f"{weights_path} has sha256 {actual}, but checkpoints.json expects {expected_sha256}: the file is "
-                "damaged or was replaced. Delete it (or load with a fresh cache_dir) to download it again"
-            )
-    config = _resolve_backbone_weights(config, fetch, backbone_weights)
+    weights_path = weights_path or fetch(WEIGHTS_NAME)
+    backbone_file = _backbone_file(config, fetch, backbone_weights, origin=f"config.json of {spec!r}")
     if card_name and not config.name:
         config = config.replace(name=card_name)
-    model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir)
+    model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
+                        local_files_only=local_files_only)
     model.load_trainable_state_dict(read_weights(weights_path))
     model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
     return model.eval()
 
 
-def _resolve_backbone_weights(
-    config: EZCLIPConfig, fetch: Callable[[str], Path], backbone_weights: Optional[PathLike]
-) -> EZCLIPConfig:
+def _backbone_file(
+    config: EZCLIPConfig, fetch: Callable[[str], Path], backbone_weights: Optional[PathLike], *, origin: str
+) -> Optional[PathLike]:
+    """The local backbone file to load: the caller's, or the one the folder names inside itself (None: by tag)."""
     if backbone_weights is not None:
-        if not os.path.isfile(backbone_weights):
-            raise FileNotFoundError(f"backbone_weights {os.fspath(backbone_weights)!r} does not exist")
-        return config.replace(backbone={"weights": os.path.abspath(backbone_weights)})
-    weights = config.backbone.weights
-    if weights is not None and not os.path.isabs(weights):
-        # a backbone stored beside the checkpoint (custom CLIP): fetch it the same way as the other files
-        return config.replace(backbone={"weights": str(fetch(weights))})
-    return config
+        return backbone_weights
+    if config.backbone.weights is None:
+        return None
+    # nothing a downloaded folder says may open a file outside it
+    return fetch(contained_name(config.backbone.weights, origin))
 
 
 def push_to_hub(

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Union
 
 import torch
 
-from .backbone import build_backbone
+from .backbone import build_backbone, torch_load_weights_only
 from .config import BackboneConfig, EZCLIPConfig
 from .model import EZCLIP
 
@@ -34,13 +34,7 @@ def read_official_state_dict(path: Union[str, os.PathLike]) -> dict[str, torch.T
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint {path!r} does not exist")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a pickle with arbitrary objects, or not a torch file at all
-        raise ValueError(
-            f"could not read {path!r} as a torch checkpoint with weights_only=True ({exc}); ezclip-zoo never "
-            "unpickles arbitrary objects. Re-save the state dict alone with torch.save(model.state_dict(), ...)"
-        ) from exc
+    obj = torch_load_weights_only(path)  # one sentence for a refused pickle or a file that is no checkpoint
     if isinstance(obj, Mapping) and "model_state_dict" in obj:
         obj = obj["model_state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -145,7 +139,7 @@ def load_official_checkpoint(
         sd = read_official_state_dict(path_or_state_dict)
     config = official_config(sd, **overrides)
     clip_sd, ez_sd = split_official_state_dict(sd)
-    clip = build_backbone(config.backbone, pretrained=False)
+    clip = build_backbone(config.backbone)
     expected = set(clip.state_dict())
     missing, unexpected = sorted(expected - set(clip_sd)), sorted(set(clip_sd) - expected)
     if missing or unexpected:

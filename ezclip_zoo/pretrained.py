@@ -26,6 +26,7 @@ __all__ = [
     "is_pretrained",
     "markdown_table",
     "expected_weights_bytes",
+    "expected_source_bytes",
     "metrics_summary",
 ]
 
@@ -52,6 +53,14 @@ def _validate(name: str, entry: dict[str, Any]) -> None:
     if entry["status"] == "published" and not (entry["sha256"] and entry["revision"]):
         raise ValueError(f"checkpoint entry {name!r} is published but has no pinned revision and sha256")
     get_model_config(entry["architecture"])  # must name a registered architecture
+    source = entry.get("source") or {}
+    if not isinstance(source, dict):
+        raise ValueError(f"checkpoint entry {name!r}: 'source' must be an object")
+    for key in ("url", "google_drive_id", "sha256"):
+        if source.get(key) is not None and not isinstance(source[key], str):
+            raise ValueError(f"checkpoint entry {name!r}: source.{key} must be a string")
+    if source.get("url") and not str(source["url"]).startswith(("http://", "https://")):
+        raise ValueError(f"checkpoint entry {name!r}: source.url must be an http(s) URL, got {source['url']!r}")
 
 
 def _entries() -> dict[str, dict[str, Any]]:
@@ -100,6 +109,15 @@ def expected_weights_bytes(entry_or_architecture: Any) -> int:
     return sum(p.numel() * (4 if ".prompts." in n else 2) for n, p in model.trainable_named_parameters())
 
 
+def expected_source_bytes(entry: dict[str, Any]) -> int:
+    """Approximate size of an entry's upstream (authors') file: the whole model in float16, as they save it."""
+    from .factory import create_model
+
+    model = create_model(entry["architecture"], pretrained_backbone=False, device="meta",
+                         num_frames=entry.get("num_frames", 8))
+    return sum(p.numel() for p in model.parameters()) * 2
+
+
 def metrics_summary(entry: dict[str, Any]) -> str:
     """Reported metrics of an entry in one short line."""
     # zero-shot results name the target dataset; base-to-novel ones share the training dataset
@@ -112,9 +130,11 @@ def metrics_summary(entry: dict[str, Any]) -> str:
 
 def markdown_table(names: Optional[list[str]] = None) -> str:
     """The README's "Pretrained checkpoints" table, generated from the entries."""
+    from .zoo.upstream import load_source
+
     names = list_pretrained() if names is None else names
     rows = [
-        "| name | architecture | setting | text | status | weights | reported top-1 |",
+        "| name | architecture | setting | text | loads from | weights | reported top-1 |",
         "|---|---|---|---|---|---|---|",
     ]
     for name in names:
@@ -123,6 +143,6 @@ def markdown_table(names: Optional[list[str]] = None) -> str:
         approx = "" if e["size_bytes"] else "~"
         rows.append(
             f"| `{name}` | `{e['architecture']}` | {e['training']['setting']}, {e['training']['dataset']} "
-            f"| {e['text']['mode']} | {e['status']} | {approx}{size / 1e6:.1f} MB | {metrics_summary(e)} |"
+            f"| {e['text']['mode']} | {load_source(e)} | {approx}{size / 1e6:.1f} MB | {metrics_summary(e)} |"
         )
     return "\n".join(rows)

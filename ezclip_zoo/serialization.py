@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .config import CONFIG_FORMAT_VERSION, EZCLIPConfig
+from .zoo.backbone_weights import is_fetchable_by_name
 
 __all__ = [
     "CONFIG_NAME",
@@ -47,7 +48,8 @@ def sha256_file(path: PathLike, chunk_bytes: int = 1 << 20) -> str:
 
 
 def _needs_embedded_backbone(config: EZCLIPConfig) -> bool:
-    return not (config.backbone.model is not None and config.backbone.pretrained is not None)
+    # a local weights file travels with the folder; a backbone fetchable by name (tag, hf-hub:) is referenced
+    return config.backbone.weights is not None or not is_fetchable_by_name(config.backbone)
 
 
 def save_pretrained(

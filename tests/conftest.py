@@ -4,6 +4,11 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # huggingface_hub reads this at import time
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# the zoo cache of the whole run is a fresh folder, never the user's ~/.cache/ezclip_zoo
+import tempfile  # noqa: E402
+
+os.environ["EZCLIP_ZOO_CACHE"] = tempfile.mkdtemp(prefix="ezclip-zoo-cache-")
 
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -107,10 +107,12 @@ def test_tampered_weights_fail_the_checksum(registered, hub_cache, converted):
     data = bytearray(blob.read_bytes())
     data[-1] ^= 0xFF
     blob.write_bytes(bytes(data))
+    tampered = sha256_file(blob)
     with pytest.raises(ChecksumError) as info:
         ezclip_zoo.load(registered, cache_dir=str(hub_cache))
     message = str(info.value)
-    assert "model.safetensors" in message and converted.sha256 in message and sha256_file(blob) in message
+    assert "model.safetensors" in message and converted.sha256 in message and tampered in message
+    assert not blob.exists()  # removed from the cache, so that a retry downloads it afresh
 
 
 def test_missing_file_offline_says_what_and_how_to_fix(registered, tmp_path):
@@ -118,16 +120,19 @@ def test_missing_file_offline_says_what_and_how_to_fix(registered, tmp_path):
         ezclip_zoo.load(registered, cache_dir=str(tmp_path / "empty-cache"))
     message = str(info.value)
     assert REPO in message and "config.json" in message and REVISION in message
-    assert "huggingface-cli download" in message and "local folder" in message
+    assert f"hf download {REPO} config.json --revision {REVISION}" in message and "load(DIR)" in message
 
 
-def test_unpublished_names_explain_how_to_make_the_weights():
-    with pytest.raises(CheckpointNotAvailableError) as info:
+def test_unpublished_names_offline_say_how_to_get_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("EZCLIP_ZOO_CACHE", str(tmp_path / "zoo"))
+    with pytest.raises(WeightsUnavailableError) as info:  # HF_HUB_OFFLINE=1: the authors' release is not fetched
         ezclip_zoo.load("ezclip-b16-k400")
     message = str(info.value)
-    assert "19QNGgaZjPyq0yz7XJGFccS7MV09KMY_K" in message and "ezclip-zoo convert-official" in message
-    with pytest.raises(CheckpointNotAvailableError, match="finetune.py"):
+    assert "ezclip-zoo download ezclip-b16-k400 --to DIR" in message and str(tmp_path / "zoo") in message
+    assert not (tmp_path / "zoo" / "downloads").exists()  # nothing was attempted
+    with pytest.raises(CheckpointNotAvailableError, match="no weights to load") as info:
         ezclip_zoo.load("ezclip-b32-k400")
+    assert "examples/" not in str(info.value)
 
 
 def test_architecture_name_and_unknown_name_errors(tmp_path):

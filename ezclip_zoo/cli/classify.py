@@ -44,6 +44,23 @@ def add_video_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def check_device(device: Optional[str]) -> None:
+    """A one-line error for a device this machine does not have (instead of a traceback deep in torch)."""
+    import torch
+
+    if device is None:
+        return
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError):
+        raise ValueError(f"--device {device!r} is not a torch device (e.g. cpu, cuda, cuda:1, mps)") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: no CUDA GPU is available on this machine (torch "
+                         f"{torch.__version__}); use --device cpu")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
+
+
 def load_model(args: argparse.Namespace):
     """The model ``--model`` names: an architecture (fresh, seeded) or a checkpoint via `ezclip_zoo.load`."""
     import torch
@@ -51,6 +68,7 @@ def load_model(args: argparse.Namespace):
     import ezclip_zoo
 
     dtype = getattr(torch, _DTYPES[args.dtype])
+    check_device(args.device)
     if args.model in ezclip_zoo.list_models():
         torch.manual_seed(args.seed)
         model = ezclip_zoo.create_model(args.model, device=args.device)

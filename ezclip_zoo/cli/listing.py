@@ -1,4 +1,4 @@
-"""``ezclip-zoo list``: architectures and published checkpoints with status, size and reported metrics."""
+"""``ezclip-zoo list``: architectures and checkpoints with where each loads from, size and reported metrics."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..pretrained import expected_weights_bytes, get_pretrained_entry, list_pretrained, markdown_table, metrics_summary
     from ..registry import get_model_config, list_models
+    from ..zoo.upstream import load_source
 
     names = list_pretrained(args.pattern)
     if args.markdown:
@@ -31,12 +32,12 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2))
         return 0
-    rows = [("checkpoint", "architecture", "status", "weights", "reported top-1")]
+    rows = [("checkpoint", "architecture", "loads from", "weights", "reported top-1")]
     for n in names:
         e = get_pretrained_entry(n)
         size = e["size_bytes"] or expected_weights_bytes(e)
         metrics = metrics_summary(e)
-        rows.append((n, e["architecture"], e["status"], f"{'' if e['size_bytes'] else '~'}{size / 1e6:.1f} MB", metrics))
+        rows.append((n, e["architecture"], load_source(e), f"{'' if e['size_bytes'] else '~'}{size / 1e6:.1f} MB", metrics))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])

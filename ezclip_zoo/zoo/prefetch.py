@@ -1,0 +1,96 @@
+"""``ezclip-zoo download``: everything one checkpoint needs, into the caches or into one self-contained folder.
+
+Into the caches, a later `ezclip_zoo.load(NAME)` runs with no network; into a folder (``to=``), the trainable
+weights, config, card and the frozen CLIP's weights sit together and `ezclip_zoo.load(FOLDER)` needs nothing
+else, for carrying to an air-gapped machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Optional, Union
+
+from ..errors import CheckpointNotAvailableError
+from ..serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config
+from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
+from .upstream import fetch_upstream, has_upstream_source
+
+__all__ = ["download_checkpoint"]
+
+PathLike = Union[str, os.PathLike]
+
+
+def download_checkpoint(
+    name: str,
+    *,
+    to: Optional[PathLike] = None,
+    force: bool = False,
+    source_file: Optional[PathLike] = None,
+    keep_source: bool = False,
+    verify_backbone: bool = True,
+    cache_dir: Optional[str] = None,
+    progress: bool = True,
+) -> Path:
+    """Fetch checkpoint ``name`` and its frozen CLIP; returns the folder `ezclip_zoo.load` can read.
+
+    Args:
+        name: a name from `ezclip_zoo.list_pretrained`.
+        to: also write one self-contained folder here (config, weights, card, ``backbone.safetensors``).
+        force: download again even if cached (the Hub file, or the authors' file and its conversion).
+        source_file: for a checkpoint from the authors' release, their file downloaded by hand.
+        keep_source: keep the authors' downloaded file after conversion.
+        verify_backbone: check the CLIP inside the authors' file against open_clip's (default on).
+        cache_dir: Hugging Face cache folder.
+        progress: progress bars and the one-line notice on stderr.
+    """
+    from ..hub import hub_checkpoint_files
+    from ..pretrained import get_pretrained_entry
+
+    entry = get_pretrained_entry(name)
+    if entry["status"] == "published" and source_file is None:
+        config_path, _ = hub_checkpoint_files(name, entry, cache_dir=cache_dir, force=force)
+        folder = config_path.parent
+    elif has_upstream_source(entry) or source_file is not None:
+        folder = fetch_upstream(name, entry, force=force, source_file=source_file, keep_source=keep_source,
+                                verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
+    else:
+        from ..hub import unavailable_message
+
+        raise CheckpointNotAvailableError(unavailable_message(name, entry))
+    config = read_config(folder / CONFIG_NAME)
+    if config.backbone.weights is not None:  # embedded beside the weights: nothing else to fetch
+        files = None
+    else:
+        files = backbone_files(config.backbone, cache_dir=cache_dir)
+    if to is None:
+        return folder
+    return _write_folder(folder, Path(to), files)
+
+
+def _write_folder(source: Path, target: Path, files) -> Path:
+    from safetensors.torch import save_file
+
+    from ..backbone import load_state_dict_file
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, BACKBONE_WEIGHTS_NAME):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, target / name)  # copies the content of Hub-cache links
+    if files is None:
+        return target
+    state_dict = load_state_dict_file(files.weights)
+    tmp = target / (BACKBONE_WEIGHTS_NAME + ".tmp")
+    save_file({k: v.contiguous() for k, v in state_dict.items()}, str(tmp), metadata={"format": "pt"})
+    os.replace(tmp, target / BACKBONE_WEIGHTS_NAME)
+    document = json.loads((target / CONFIG_NAME).read_text(encoding="utf-8"))
+    backbone = dict(document["model"]["backbone"])
+    if str(backbone.get("model") or "").startswith(HF_HUB_MODEL_PREFIX):
+        # its architecture lives in a Hub config: write it down, so the folder needs no Hub at all
+        backbone = {"model_cfg": files.model_cfg, "quick_gelu": backbone.get("quick_gelu", True)}
+    backbone["weights"] = BACKBONE_WEIGHTS_NAME
+    document["model"]["backbone"] = backbone
+    (target / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return target
