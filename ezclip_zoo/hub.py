@@ -34,11 +34,14 @@ PathLike = Union[str, os.PathLike]
 
 def _fetcher(
     repo_id: str, revision: Optional[str], cache_dir: Optional[str], local_files_only: Optional[bool],
-    force: bool = False,
+    force: bool = False, known: Optional[dict[str, Path]] = None,
 ) -> Callable[[str], Path]:
-    """A function filename -> local path that downloads from ``repo_id`` at ``revision`` (or reads the cache)."""
+    """A function filename -> local path that downloads from ``repo_id`` at ``revision`` (or reads the cache);
+    ``known`` files were fetched (and checked) already."""
 
     def fetch(filename: str) -> Path:
+        if known and filename in known:
+            return known[filename]
         if force:
             cached = cached_hub_file(repo_id, filename, revision, cache_dir)
             if cached is not None:
@@ -69,17 +72,15 @@ def unavailable_message(name: str, entry: dict[str, Any]) -> str:
     return f"checkpoint {name!r} is listed in checkpoints.json but has no weights to load (status {entry['status']!r}). {how}"
 
 
-def _check_sha256(path: Path, expected: Optional[str], *, from_hub: bool) -> None:
+def _check_hub_sha256(path: Path, expected: Optional[str]) -> None:
     if expected is None:
         return
     actual = sha256_file(path)
     if actual != expected:
-        if from_hub:
-            remove_from_hub_cache(path)  # else the same bad bytes would be found again by every retry
+        remove_from_hub_cache(path)  # else every retry would find the same bad bytes in the cache
         raise ChecksumError(
             f"{path} has sha256 {actual}, but checkpoints.json expects {expected}: the file is damaged or was "
-            + ("replaced. It was removed from the cache; loading again downloads it afresh" if from_hub
-               else "replaced. Delete it (or load with a fresh cache_dir) to download it again")
+            "replaced. It was removed from the cache; loading again downloads it afresh"
         )
 
 
@@ -92,7 +93,7 @@ def hub_checkpoint_files(
     expected = entry["sha256"] if revision in (None, entry["revision"]) else None
     fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only, force=force)
     config_path, weights_path = fetch(CONFIG_NAME), fetch(entry.get("filename") or WEIGHTS_NAME)
-    _check_sha256(weights_path, expected, from_hub=True)
+    _check_hub_sha256(weights_path, expected)
     return config_path, weights_path
 
 
@@ -154,7 +155,6 @@ def load(
     """
     spec = os.fspath(name_or_path)
     card_name = None
-    weights_path = None
     if os.path.isdir(spec):
         folder = Path(spec)
         fetch = _folder_fetcher(folder)
@@ -168,9 +168,10 @@ def load(
         entry = get_pretrained_entry(spec)
         card_name = spec
         if entry["status"] == "published":
-            fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only)
-            _, weights_path = hub_checkpoint_files(spec, entry, revision=revision, cache_dir=cache_dir,
-                                                   local_files_only=local_files_only)
+            config_path, weights_path = hub_checkpoint_files(spec, entry, revision=revision, cache_dir=cache_dir,
+                                                             local_files_only=local_files_only)
+            fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only,
+                             known={CONFIG_NAME: config_path, WEIGHTS_NAME: weights_path})
         elif has_upstream_source(entry):
             fetch = _folder_fetcher(ensure_upstream(spec, entry, local_files_only=local_files_only,
                                                     verify_backbone=verify_backbone, cache_dir=cache_dir,
@@ -192,7 +193,7 @@ def load(
         )
 
     config = read_config(fetch(CONFIG_NAME))
-    weights_path = weights_path or fetch(WEIGHTS_NAME)
+    weights_path = fetch(WEIGHTS_NAME)
     backbone_file = _backbone_file(config, fetch, backbone_weights, origin=f"config.json of {spec!r}")
     if card_name and not config.name:
         config = config.replace(name=card_name)

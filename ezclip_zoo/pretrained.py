@@ -27,6 +27,7 @@ __all__ = [
     "markdown_table",
     "expected_weights_bytes",
     "expected_source_bytes",
+    "expected_backbone_bytes",
     "metrics_summary",
 ]
 
@@ -109,13 +110,21 @@ def expected_weights_bytes(entry_or_architecture: Any) -> int:
     return sum(p.numel() * (4 if ".prompts." in n else 2) for n, p in model.trainable_named_parameters())
 
 
-def expected_source_bytes(entry: dict[str, Any]) -> int:
-    """Approximate size of an entry's upstream (authors') file: the whole model in float16, as they save it."""
+def _meta_model(entry: dict[str, Any]):
     from .factory import create_model
 
-    model = create_model(entry["architecture"], pretrained_backbone=False, device="meta",
-                         num_frames=entry.get("num_frames", 8))
-    return sum(p.numel() for p in model.parameters()) * 2
+    return create_model(entry["architecture"], pretrained_backbone=False, device="meta",
+                        num_frames=entry.get("num_frames", 8))
+
+
+def expected_source_bytes(entry: dict[str, Any]) -> int:
+    """Approximate size of an entry's upstream (authors') file: the whole model in float16, as they save it."""
+    return sum(p.numel() for p in _meta_model(entry).parameters()) * 2
+
+
+def expected_backbone_bytes(entry: dict[str, Any]) -> int:
+    """Approximate download size of an entry's frozen CLIP: its parameters in float32, as open_clip serves them."""
+    return sum(p.numel() for p in _meta_model(entry).clip.parameters()) * 4
 
 
 def metrics_summary(entry: dict[str, Any]) -> str:

@@ -90,8 +90,12 @@ def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, 
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt")
-    result = drive(tmp_path, cache, **_load_spec(parity_dir, entry, tmp_path / "a.safetensors"))
+    result = drive(tmp_path, cache, progress=True, **_load_spec(parity_dir, entry, tmp_path / "a.safetensors"))
     assert result.get("ok"), result
+    notices = [line for line in result["stderr"].splitlines() if line.startswith("ezclip-zoo: ")]
+    assert len(notices) == 1, result["stderr"]  # said once: which source, how large, where it goes
+    assert entry["source"]["url"] in notices[0] and str(cache / "checkpoints" / NAME) in notices[0]
+    assert " MB once" in notices[0] and "converting" in result["stderr"]  # the conversion's progress bar
     expected = _reference_logits(parity_dir, parity_ref)
     torch.testing.assert_close(_logits(tmp_path / "a.safetensors"), expected, atol=1e-5, rtol=1e-5)
     assert server.complete_gets("/ckpt.pt") == 1
@@ -239,7 +243,7 @@ def test_no_network_is_one_line_with_the_fix(tmp_path):
     assert "Retrying" not in result["stderr"] and elapsed < 60
 
 
-def test_download_source_file_by_hand_needs_no_network(tmp_path, monkeypatch, parity_dir, parity_ref):
+def test_download_source_file_by_hand_needs_no_network(tmp_path, monkeypatch, parity_dir, parity_ref, capsys):
     from ezclip_zoo.cli import main
 
     monkeypatch.setenv("EZCLIP_ZOO_CACHE", str(tmp_path / "zoo"))
@@ -251,6 +255,15 @@ def test_download_source_file_by_hand_needs_no_network(tmp_path, monkeypatch, pa
         with torch.no_grad():
             logits = model(parity_ref["frames"], parity_ref["text_tokens"])
         torch.testing.assert_close(logits, _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5)
+        capsys.readouterr()
+        assert main(["cache"]) == 0
+        folder = tmp_path / "zoo" / "checkpoints" / NAME
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        row = [line for line in capsys.readouterr().out.splitlines() if NAME in line]
+        assert row and f"{size / 1e6:.1f} MB" in row[0] and " ok " in row[0], row
+        (folder / "model.safetensors").write_bytes(b"damaged")
+        assert main(["cache"]) == 0
+        assert "damaged" in capsys.readouterr().out
         assert main(["cache", "remove", NAME]) == 0
         assert not (tmp_path / "zoo" / "checkpoints" / NAME).exists()
     finally:

@@ -160,14 +160,17 @@ def _announce(name: str, entry: dict[str, Any], *, url: Optional[str], drive_id:
               progress: bool) -> None:
     if not progress:
         return
-    from ..pretrained import expected_weights_bytes, expected_source_bytes
+    from ..pretrained import expected_backbone_bytes, expected_source_bytes, expected_weights_bytes
 
     where = url or f"Google Drive file {drive_id}"
+    backbone, _ = _conversion_backbone(entry)
+    clip = ("the CLIP travels inside the converted folder" if backbone == "embed" else
+            f"the frozen CLIP ({backbone.replace(':', ' / ')}, about {expected_backbone_bytes(entry) / 1e6:.0f} MB "
+            "unless already cached) comes from open_clip, which caches it and shares it with other models")
     print(
         f"ezclip-zoo: {name} is not on the Hugging Face Hub yet, so it comes from the authors' release "
         f"({where}): about {expected_source_bytes(entry) / 1e6:.0f} MB once, converted into "
-        f"{checkpoint_dir(name)} (keeps {expected_weights_bytes(entry) / 1e6:.1f} MB). The frozen CLIP it runs "
-        "on comes from open_clip, which caches it and shares it with other models.",
+        f"{checkpoint_dir(name)} (keeps {expected_weights_bytes(entry) / 1e6:.1f} MB); {clip}.",
         file=sys.stderr,
     )
 
