@@ -40,7 +40,7 @@ def full_finetune_loss(clip: torch.nn.Module, frames: torch.Tensor, tokens: torc
     the reference's KL contrastive loss at CLIP's temperature."""
     import torch.nn.functional as F
 
-    from ezclip_zoo.losses import kl_contrastive_loss
+    from ezclip_zoo.modeling.losses import kl_contrastive_loss
 
     b, t = frames.shape[:2]
     video = clip.encode_image(frames.flatten(0, 1)).view(b, t, -1).mean(1)

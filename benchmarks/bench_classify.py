@@ -22,7 +22,7 @@ import torch
 
 import ezclip_zoo
 from ezclip_zoo.inference import TextEmbeddingCache, encode_texts
-from ezclip_zoo.transforms import VideoTransform
+from ezclip_zoo.transforms.eval import VideoTransform
 from ezclip_zoo.video import read_video_clips
 
 from _common import median_seconds

@@ -18,7 +18,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import ezclip_zoo
-import ezclip_zoo.towers.video as video_module
+import ezclip_zoo.modeling.towers.video as video_module
 from _common import device_line, interleaved_medians, print_table, set_threads
 
 

@@ -19,7 +19,7 @@ import torch
 from torch.autograd.graph import saved_tensors_hooks
 
 import ezclip_zoo
-from ezclip_zoo.losses import ezclip_loss
+from ezclip_zoo.modeling.losses import ezclip_loss
 
 from _common import device_line, full_finetune_loss, print_table
 

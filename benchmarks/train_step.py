@@ -41,7 +41,7 @@ def _current_rss_mb() -> float:
 def worker(args: argparse.Namespace) -> dict:
     import ezclip_zoo
     from _common import full_finetune_loss  # this script's folder is on sys.path: workers run it as a script
-    from ezclip_zoo.losses import ezclip_loss
+    from ezclip_zoo.modeling.losses import ezclip_loss
 
     torch.manual_seed(0)
     if args.threads:

@@ -27,7 +27,7 @@ import sys
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.augment import ClipAugment
+from ezclip_zoo.transforms.train import ClipAugment
 from ezclip_zoo.data import (
     FORMATS,
     VideoClipDataset,

@@ -1,16 +1,18 @@
 """ezclip-zoo: EZ-CLIP (efficient zero-shot video action recognition) as a model zoo over open_clip."""
 
-from . import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
-from .config import BackboneConfig, EZCLIPConfig
-from .factory import build_model, create_model
-from .hub import load, push_to_hub
-from .losses import ezclip_loss, kl_contrastive_loss, motion_loss
-from .model import EZCLIP
-from .official import load_official_checkpoint
-from .pretrained import get_pretrained_entry, list_pretrained, register_pretrained
-from .registry import get_model_config, list_models, register_model
-from .tokenizer import tokenize
+from . import _moved
+from .zoo import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
+from .modeling.config import BackboneConfig, EZCLIPConfig
+from .zoo.factory import build_model, create_model
+from .zoo.loading import load, push_to_hub
+from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
+from .modeling.model import EZCLIP
+from .official.checkpoint import load_official_checkpoint
+from .zoo.pretrained import get_pretrained_entry, list_pretrained, register_pretrained
+from .zoo.registry import get_model_config, list_models, register_model
+from .text.tokenizer import tokenize
 
+_moved.install()
 __version__ = "0.1.0"
 
 __all__ = [

@@ -8,10 +8,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import ezclip_zoo
-from ezclip_zoo.convert import convert_official
+from ezclip_zoo.official.convert import convert_official
 from ezclip_zoo.errors import CheckpointNotAvailableError, ChecksumError, WeightsUnavailableError
-from ezclip_zoo.pretrained import _USER_ENTRIES, expected_weights_bytes, get_pretrained_entry
-from ezclip_zoo.serialization import sha256_file
+from ezclip_zoo.zoo.pretrained import _USER_ENTRIES, expected_weights_bytes, get_pretrained_entry
+from ezclip_zoo.zoo.serialization import sha256_file
 from hub_cache import populate_hub_cache
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -52,7 +52,7 @@ def test_weights_file_holds_only_prompts_and_adapters_at_expected_size(converted
 
 
 def test_b16_weights_file_is_about_10_5_mb(tmp_path):
-    from ezclip_zoo.serialization import save_trainable_weights
+    from ezclip_zoo.zoo.serialization import save_trainable_weights
 
     model = ezclip_zoo.create_model("ezclip-vit-b16", pretrained_backbone=False, device="meta")
     model.video_tower.to_empty(device="cpu")  # materialise only the trainable part of the real B/16 shapes

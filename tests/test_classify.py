@@ -16,7 +16,7 @@ from conftest import randomize_trainable
 import ezclip_zoo
 from ezclip_zoo.errors import VideoDecodeError, VideoNotFoundError
 from ezclip_zoo.inference import ACTIONCLIP_TEMPLATES, TextEmbeddingCache, embed_video
-from ezclip_zoo.transforms import VideoTransform, preprocess_frames
+from ezclip_zoo.transforms.eval import VideoTransform, preprocess_frames
 from ezclip_zoo.video import read_video_frames, sample_clip_indices, sample_frame_indices
 
 LABELS = ["dancing", "juggling", "riding a bike", "playing guitar", "swimming"]

@@ -10,10 +10,10 @@ from safetensors.torch import save_file
 
 import ezclip_zoo
 from ezclip_zoo.cli import main as cli
-from ezclip_zoo.convert import convert_official, match_openai_backbone
-from ezclip_zoo.official import read_official_state_dict, split_official_state_dict
-from ezclip_zoo.pretrained import get_pretrained_entry, list_pretrained, markdown_table
-from ezclip_zoo.serialization import sha256_file
+from ezclip_zoo.official.convert import convert_official, match_openai_backbone
+from ezclip_zoo.official.checkpoint import read_official_state_dict, split_official_state_dict
+from ezclip_zoo.zoo.pretrained import get_pretrained_entry, list_pretrained, markdown_table
+from ezclip_zoo.zoo.serialization import sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,8 +127,12 @@ def test_checkpoints_json_lists_the_released_models():
 
 
 def test_package_reads_the_repository_checkpoints_json():
-    packaged = json.loads((Path(ezclip_zoo.__file__).parent / "checkpoints.json").read_text())
-    assert packaged == json.loads((REPO_ROOT / "checkpoints.json").read_text())
+    """The package's table is a real file (no symlink, which some checkouts lack); the root copy is the same bytes."""
+    packaged = Path(ezclip_zoo.__file__).parent / "zoo" / "checkpoints.json"
+    assert packaged.is_file() and not packaged.is_symlink()
+    assert packaged.read_bytes() == (REPO_ROOT / "checkpoints.json").read_bytes(), (
+        "checkpoints.json differs from ezclip_zoo/zoo/checkpoints.json: edit the package's file, then "
+        "`cp ezclip_zoo/zoo/checkpoints.json checkpoints.json`")
 
 
 def test_readme_table_is_generated_from_checkpoints_json():

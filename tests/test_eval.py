@@ -25,7 +25,7 @@ from ezclip_zoo.evaluation import (
     write_report,
 )
 from ezclip_zoo.synthetic import write_motion_dataset
-from ezclip_zoo.transforms import preprocess_frames
+from ezclip_zoo.transforms.eval import preprocess_frames
 from ezclip_zoo.video import read_video_frames
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from ezclip_zoo.losses import kl_contrastive_loss, motion_loss, soft_targets
+from ezclip_zoo.modeling.losses import kl_contrastive_loss, motion_loss, soft_targets
 
 
 def test_motion_loss_by_hand():

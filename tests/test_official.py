@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.official import official_config, read_official_state_dict
+from ezclip_zoo.official.checkpoint import official_config, read_official_state_dict
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +105,8 @@ def _as_official_checkpoint(model) -> dict:
 def test_other_shapes_and_frame_counts_are_inferred_and_reproduced(frames, vision, text, tmp_path):
     """Not only the fixture's shape: widths, heads (width // 64), depths, patch, image size and T all come from
     the tensors, and the loaded model computes what the saved one did (its fp16 linears upcast)."""
-    from ezclip_zoo.config import BackboneConfig, EZCLIPConfig
-    from ezclip_zoo.factory import build_model
+    from ezclip_zoo.modeling.config import BackboneConfig, EZCLIPConfig
+    from ezclip_zoo.zoo.factory import build_model
 
     model_cfg = {"embed_dim": 48, "vision_cfg": {**vision, "head_width": 64},
                  "text_cfg": {"context_length": 77, "vocab_size": 49408, **text}}

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 import ezclip_zoo
-from ezclip_zoo.losses import ezclip_loss, kl_contrastive_loss, motion_loss
+from ezclip_zoo.modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
 
 TOL = dict(atol=1e-4, rtol=1e-4)
 

@@ -47,7 +47,7 @@ def test_register_model_validates_and_refuses_duplicates():
         with pytest.raises(ValueError, match="already registered"):
             ezclip_zoo.register_model("my-tiny-16f", cfg)
     finally:
-        from ezclip_zoo.registry import _MODEL_CONFIGS
+        from ezclip_zoo.zoo.registry import _MODEL_CONFIGS
 
         _MODEL_CONFIGS.pop("my-tiny-16f")
     with pytest.raises(ValueError, match="num_frames"):

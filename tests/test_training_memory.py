@@ -7,8 +7,8 @@ from open_clip.transformer import QuickGELU
 from torch.autograd.graph import saved_tensors_hooks
 
 import ezclip_zoo
-from ezclip_zoo.towers.attention import _attention, _math_attention
-from ezclip_zoo.towers.mlp import mlp_forward
+from ezclip_zoo.modeling.towers.attention import _attention, _math_attention
+from ezclip_zoo.modeling.towers.mlp import mlp_forward
 
 
 def _saved_tensors(fn):

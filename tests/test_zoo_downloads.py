@@ -15,8 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 import ezclip_zoo
-from ezclip_zoo.pretrained import _USER_ENTRIES, get_pretrained_entry
-from ezclip_zoo.serialization import sha256_file
+from ezclip_zoo.zoo.pretrained import _USER_ENTRIES, get_pretrained_entry
+from ezclip_zoo.zoo.serialization import sha256_file
 from _servers import LocalServer
 
 DRIVER = Path(__file__).with_name("_zoo_driver.py")
@@ -173,7 +173,7 @@ def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, p
 
 
 def test_a_changed_upstream_file_is_refused_on_forced_refetch(tmp_path, server, official, parity_dir):
-    from ezclip_zoo.official import read_official_state_dict
+    from ezclip_zoo.official.checkpoint import read_official_state_dict
 
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"

@@ -10,11 +10,11 @@ import torch
 from safetensors.torch import save_file
 
 import ezclip_zoo
-from ezclip_zoo.convert import convert_official
+from ezclip_zoo.official.convert import convert_official
 from ezclip_zoo.errors import UnsafePathError
-from ezclip_zoo.official import read_official_state_dict, split_official_state_dict
-from ezclip_zoo.pretrained import get_pretrained_entry
-from ezclip_zoo.serialization import sha256_file
+from ezclip_zoo.official.checkpoint import read_official_state_dict, split_official_state_dict
+from ezclip_zoo.zoo.pretrained import get_pretrained_entry
+from ezclip_zoo.zoo.serialization import sha256_file
 from _servers import HubServer
 from test_zoo_downloads import _env, _logits, drive
 

@@ -17,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pretrained import expected_weights_bytes, get_pretrained_entry, list_pretrained, markdown_table, metrics_summary
-    from ..registry import get_model_config, list_models
+    from ..zoo.pretrained import expected_weights_bytes, get_pretrained_entry, list_pretrained, markdown_table, metrics_summary
+    from ..zoo.registry import get_model_config, list_models
     from ..zoo.upstream import load_source
 
     names = list_pretrained(args.pattern)

@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 import torch
 from torch.utils.data import Dataset
 
-from ..augment import ClipAugment
+from ..transforms.train import ClipAugment
 from ..errors import EZCLIPError
 from .records import VideoSplit
 from .seeding import sample_generator
@@ -93,7 +93,7 @@ class VideoClipDataset(Dataset):
         return self.split.labels
 
     def _test_transform(self):
-        from ..transforms import VideoTransform
+        from ..transforms.eval import VideoTransform
 
         reference = self.protocol == "reference"
         return VideoTransform(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
 
-from ..inference.labels import ACTIONCLIP_TEMPLATES
-from ..tokenizer import validate_texts
+from ..text.labels import ACTIONCLIP_TEMPLATES
+from ..text.tokenizer import validate_texts
 
 __all__ = ["ACTION_TEMPLATES", "class_texts"]
 

@@ -9,9 +9,9 @@
 from .batch import BatchReport, InferenceVideoDataset, classify_folder, classify_videos, embed_videos, find_videos
 from .classify import classify, embed_video, encode_views, prepare_views, score_views, text_features
 from .jsonl import ResultsFile, read_jsonl
-from .labels import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS, LabelSet, build_label_set, read_labels_file
+from ..text.labels import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS, LabelSet, build_label_set, read_labels_file
 from .result import ClassificationResult, EmbeddingResult, VideoError
-from .text_cache import TextEmbeddingCache, default_cache, default_cache_dir, encode_texts
+from ..text.cache import TextEmbeddingCache, default_cache, default_cache_dir, encode_texts
 
 __all__ = [
     "ACTIONCLIP_TEMPLATES",

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from ..transforms import VideoTransform
+from ..transforms.eval import VideoTransform
 from ..video import VIDEO_EXTENSIONS
 from .classify import (
     _check_dtype,
@@ -34,9 +34,9 @@ from .classify import (
     text_features,
 )
 from .jsonl import ResultsFile, video_key
-from .labels import ClassNames, build_label_set
+from ..text.labels import ClassNames, build_label_set
 from .result import ClassificationResult, EmbeddingResult, VideoError
-from .text_cache import TextEmbeddingCache
+from ..text.cache import TextEmbeddingCache
 
 __all__ = [
     "InferenceVideoDataset",

@@ -9,11 +9,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..transforms import VideoTransform
+from ..transforms.eval import VideoTransform
 from ..video import VideoClips, is_encoded_source, is_frame_sequence, read_video_clips
-from .labels import ClassNames, LabelSet, build_label_set
+from ..text.labels import ClassNames, LabelSet, build_label_set
 from .result import ClassificationResult
-from .text_cache import TextEmbeddingCache, default_cache, encode_texts
+from ..text.cache import TextEmbeddingCache, default_cache, encode_texts
 
 __all__ = ["classify", "embed_video", "prepare_views", "encode_views", "score_views", "text_features", "is_single_video"]
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..augment import normalize_frames
+from ..transforms.train import normalize_frames
 from ..data.seeding import sample_seed
 
 __all__ = [

@@ -22,7 +22,7 @@ from ..data.seeding import sample_seed
 from ..errors import ResumeError
 from ..evaluation.scoring import autocast_context
 from ..evaluation.zero_shot import evaluate
-from ..losses import ezclip_loss
+from ..modeling.losses import ezclip_loss
 from .checkpoint import CHECKPOINT_NAME, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .config import RESUME_KEYS, TrainConfig
 from .distributed import DistributedContext, gather_with_grad

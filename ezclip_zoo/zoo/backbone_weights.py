@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..config import BackboneConfig
+from ..modeling.config import BackboneConfig
 from ..errors import WeightsUnavailableError
 from .hub_files import FileNotInRepoError, cached_hub_file, hf_download_command, hub_file
 from .network import offline, unreachable_reason

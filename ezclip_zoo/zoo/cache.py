@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..serialization import CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from .serialization import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 
 __all__ = [
     "SourceRecord",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import CheckpointNotAvailableError
-from ..serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config
+from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config
 from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
 from .upstream import fetch_upstream, has_upstream_source
 
@@ -46,8 +46,8 @@ def download_checkpoint(
         cache_dir: Hugging Face cache folder.
         progress: progress bars and the one-line notice on stderr.
     """
-    from ..hub import hub_checkpoint_files
-    from ..pretrained import get_pretrained_entry
+    from .loading import hub_checkpoint_files
+    from .pretrained import get_pretrained_entry
 
     entry = get_pretrained_entry(name)
     if entry["status"] == "published" and source_file is None:
@@ -57,7 +57,7 @@ def download_checkpoint(
         folder = fetch_upstream(name, entry, force=force, source_file=source_file, keep_source=keep_source,
                                 verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
     else:
-        from ..hub import unavailable_message
+        from .loading import unavailable_message
 
         raise CheckpointNotAvailableError(unavailable_message(name, entry))
     config = read_config(folder / CONFIG_NAME)
@@ -73,7 +73,7 @@ def download_checkpoint(
 def _write_folder(source: Path, target: Path, files) -> Path:
     from safetensors.torch import save_file
 
-    from ..backbone import load_state_dict_file
+    from ..modeling.backbone import load_state_dict_file
 
     target.mkdir(parents=True, exist_ok=True)
     for name in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, BACKBONE_WEIGHTS_NAME):

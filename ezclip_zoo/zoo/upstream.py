@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..errors import ChecksumError, SourceVerificationError, WeightsUnavailableError
-from ..serialization import WEIGHTS_NAME, sha256_file
+from .serialization import WEIGHTS_NAME, sha256_file
 from .cache import (
     SourceRecord,
     cached_checkpoint,
@@ -160,7 +160,7 @@ def _announce(name: str, entry: dict[str, Any], *, url: Optional[str], drive_id:
               progress: bool) -> None:
     if not progress:
         return
-    from ..pretrained import expected_backbone_bytes, expected_source_bytes, expected_weights_bytes
+    from .pretrained import expected_backbone_bytes, expected_source_bytes, expected_weights_bytes
 
     where = url or f"Google Drive file {drive_id}"
     backbone, _ = _conversion_backbone(entry)
@@ -190,8 +190,8 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
     from tqdm.auto import tqdm
 
     from .. import __version__
-    from ..convert import convert_official
-    from ..official import official_config, read_official_state_dict
+    from ..official.convert import convert_official
+    from ..official.checkpoint import official_config, read_official_state_dict
 
     source = entry.get("source") or {}
     url, drive_id = _origin(source) if has_upstream_source(entry) else (None, None)
@@ -251,7 +251,7 @@ def _replace_folder(new: Path, target: Path) -> Path:
 def _conversion_backbone(entry: dict[str, Any]) -> tuple[str, bool]:
     """('MODEL:TAG', True) when the architecture's CLIP is an open_clip pretrained tag, else ('embed', False):
     a backbone with no tag has nothing to verify against and travels inside the folder."""
-    from ..registry import get_model_config
+    from .registry import get_model_config
 
     backbone = get_model_config(entry["architecture"]).backbone
     if backbone.model is not None and backbone.pretrained is not None:
@@ -261,9 +261,9 @@ def _conversion_backbone(entry: dict[str, Any]) -> tuple[str, bool]:
 
 def _check_architecture(name: str, entry: dict[str, Any], found) -> None:
     """Raise unless the file's inferred architecture is the entry's (backbone shapes, frames, prompts, adapters)."""
-    from ..backbone import backbone_model_cfg
-    from ..convert import architecture_key
-    from ..registry import get_model_config
+    from ..modeling.backbone import backbone_model_cfg
+    from ..official.convert import architecture_key
+    from .registry import get_model_config
 
     want = get_model_config(entry["architecture"])
     want_frames = entry.get("num_frames", want.num_frames)

@@ -10,7 +10,7 @@ from torch import nn
 
 from .backbone import check_supported_backbone
 from .config import EZCLIPConfig
-from .tokenizer import tokenize
+from ..text.tokenizer import tokenize
 from .towers import TextTower, VideoTower
 
 __all__ = ["EZCLIP"]
@@ -160,7 +160,7 @@ class EZCLIP(nn.Module):
         ``model.classify("clip.mp4", ["dancing", "juggling"], topk=5)`` -> `ClassificationResult` (a list for a list
         of videos). Keyword options (descriptions, templates, multi-view, dtype, ...): `ezclip_zoo.inference.classify`.
         """
-        from .inference import classify
+        from ..inference import classify
 
         return classify(self, videos, class_names, **kwargs)
 
@@ -207,20 +207,20 @@ class EZCLIP(nn.Module):
         """Write a zoo folder: ``config.json``, ``model.safetensors`` (prompts fp32, adapters ``adapter_dtype``),
         a model card ``README.md``, and ``backbone.safetensors`` when the backbone has no open_clip tag.
         See `ezclip_zoo.serialization.save_pretrained`."""
-        from .serialization import save_pretrained
+        from ..zoo.serialization import save_pretrained
 
         return save_pretrained(self, folder, adapter_dtype=adapter_dtype, card=card)
 
     def push_to_hub(self, repo_id: str, **kwargs) -> str:
         """Save and upload to a Hugging Face Hub model repo; see `ezclip_zoo.hub.push_to_hub`."""
-        from .hub import push_to_hub
+        from ..zoo.loading import push_to_hub
 
         return push_to_hub(self, repo_id, **kwargs)
 
     @classmethod
     def from_pretrained(cls, name_or_path, **kwargs) -> "EZCLIP":
         """Same as `ezclip_zoo.load`."""
-        from .hub import load
+        from ..zoo.loading import load
 
         return load(name_or_path, **kwargs)
 

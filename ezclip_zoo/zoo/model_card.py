@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from .config import EZCLIPConfig
+from ..modeling.config import EZCLIPConfig
 
 __all__ = ["build_model_card", "write_model_card"]
 

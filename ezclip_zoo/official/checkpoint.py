@@ -13,9 +13,9 @@ from typing import Any, Mapping, Optional, Union
 
 import torch
 
-from .backbone import build_backbone, torch_load_weights_only
-from .config import BackboneConfig, EZCLIPConfig
-from .model import EZCLIP
+from ..modeling.backbone import build_backbone, torch_load_weights_only
+from ..modeling.config import BackboneConfig, EZCLIPConfig
+from ..modeling.model import EZCLIP
 
 __all__ = ["load_official_checkpoint", "read_official_state_dict", "official_config", "split_official_state_dict"]
 

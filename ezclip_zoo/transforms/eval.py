@@ -32,7 +32,7 @@ def preprocess_config(model: Any) -> PreprocessCfg:
     the model's image size, open_clip's defaults for the rest)."""
     from open_clip import get_model_preprocess_cfg
 
-    from .backbone import backbone_model_cfg
+    from ..modeling.backbone import backbone_model_cfg
 
     overrides = dict(backbone_model_cfg(model.config.backbone).get("preprocess_cfg", {}) or {})
     overrides.update(get_model_preprocess_cfg(model.clip))
@@ -157,7 +157,7 @@ class VideoTransform:
 
     def frames(self, frames: Any) -> torch.Tensor:
         """Frames (any layout `ezclip_zoo.video.frames_to_uint8` takes) -> float32 [num_crops, T, 3, S, S]."""
-        from .video.arrays import frames_to_uint8
+        from ..video.arrays import frames_to_uint8
 
         data = frames_to_uint8(frames, "frames")
         return torch.stack([self(f.numpy()) for f in data], dim=1)

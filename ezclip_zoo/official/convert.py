@@ -18,13 +18,13 @@ import torch
 
 import open_clip
 
-from .backbone import build_backbone, load_state_dict_file
-from .config import BackboneConfig
-from .model import EZCLIP
-from .official import official_config, read_official_state_dict, split_official_state_dict
-from .pretrained import get_pretrained_entry, is_pretrained
-from .serialization import WEIGHTS_NAME, sha256_file
-from .zoo.backbone_weights import backbone_files
+from ..modeling.backbone import build_backbone, load_state_dict_file
+from ..modeling.config import BackboneConfig
+from ..modeling.model import EZCLIP
+from .checkpoint import official_config, read_official_state_dict, split_official_state_dict
+from ..zoo.pretrained import get_pretrained_entry, is_pretrained
+from ..zoo.serialization import WEIGHTS_NAME, sha256_file
+from ..zoo.backbone_weights import backbone_files
 
 __all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "compare_backbones", "architecture_key"]
 

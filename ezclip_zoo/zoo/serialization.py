@@ -16,8 +16,8 @@ from typing import Any, Optional, Union
 import torch
 from safetensors.torch import load_file, save_file
 
-from .config import CONFIG_FORMAT_VERSION, EZCLIPConfig
-from .zoo.backbone_weights import is_fetchable_by_name
+from ..modeling.config import CONFIG_FORMAT_VERSION, EZCLIPConfig
+from .backbone_weights import is_fetchable_by_name
 
 __all__ = [
     "CONFIG_NAME",
@@ -86,7 +86,7 @@ def save_pretrained(
     config = config.replace(backbone=backbone) if backbone else config
 
     save_trainable_weights(model, folder / WEIGHTS_NAME, adapter_dtype=adapter_dtype)
-    from . import __version__
+    from .. import __version__
 
     document = {
         "format_version": CONFIG_FORMAT_VERSION,

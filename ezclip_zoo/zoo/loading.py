@@ -16,15 +16,15 @@ from typing import Any, Callable, Optional, Union
 
 import torch
 
-from .config import EZCLIPConfig
-from .errors import CheckpointNotAvailableError, ChecksumError, UnsafePathError, WeightsUnavailableError
+from ..modeling.config import EZCLIPConfig
+from ..errors import CheckpointNotAvailableError, ChecksumError, UnsafePathError, WeightsUnavailableError
 from .factory import build_model
-from .model import EZCLIP
+from ..modeling.model import EZCLIP
 from .pretrained import get_pretrained_entry, is_pretrained, list_pretrained
 from .registry import is_model
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights, save_pretrained, sha256_file
-from .zoo.hub_files import cached_hub_file, hub_file, remove_from_hub_cache
-from .zoo.upstream import ensure_upstream, has_upstream_source
+from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
+from .upstream import ensure_upstream, has_upstream_source
 
 __all__ = ["load", "push_to_hub", "HF_HUB_PREFIX"]
 

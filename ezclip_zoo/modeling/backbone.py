@@ -15,7 +15,7 @@ from torch import nn
 import open_clip
 
 from .config import BackboneConfig
-from .errors import UnsafeFileError
+from ..errors import UnsafeFileError
 
 __all__ = ["backbone_model_cfg", "build_backbone", "load_state_dict_file", "check_supported_backbone"]
 

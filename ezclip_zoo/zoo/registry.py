@@ -7,7 +7,7 @@ import difflib
 import fnmatch
 from typing import Any
 
-from .config import EZCLIPConfig
+from ..modeling.config import EZCLIPConfig
 
 __all__ = ["register_model", "list_models", "get_model_config", "is_model"]
 

@@ -8,11 +8,11 @@ import os
 
 import torch
 
-from .backbone import build_backbone
-from .config import BackboneConfig, EZCLIPConfig
-from .model import EZCLIP
+from ..modeling.backbone import build_backbone
+from ..modeling.config import BackboneConfig, EZCLIPConfig
+from ..modeling.model import EZCLIP
 from .registry import get_model_config
-from .zoo.backbone_weights import backbone_files, is_fetchable_by_name
+from .backbone_weights import backbone_files, is_fetchable_by_name
 
 __all__ = ["create_model", "build_model"]
 

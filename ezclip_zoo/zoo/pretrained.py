@@ -139,7 +139,7 @@ def metrics_summary(entry: dict[str, Any]) -> str:
 
 def markdown_table(names: Optional[list[str]] = None) -> str:
     """The README's "Pretrained checkpoints" table, generated from the entries."""
-    from .zoo.upstream import load_source
+    from .upstream import load_source
 
     names = list_pretrained() if names is None else names
     rows = [

@@ -1,0 +1,65 @@
+"""Old module paths of ezclip-zoo 0.1 that moved in the layered layout, kept importable with a warning.
+
+``import ezclip_zoo.hub`` (say) returns the module now at ``ezclip_zoo.zoo.loading``, so code written against the
+old paths keeps working; the public names of ``ezclip_zoo`` itself never moved.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import warnings
+
+__all__ = ["MOVED_MODULES", "install"]
+
+MOVED_MODULES = {
+    "ezclip_zoo.config": "ezclip_zoo.modeling.config",
+    "ezclip_zoo.backbone": "ezclip_zoo.modeling.backbone",
+    "ezclip_zoo.model": "ezclip_zoo.modeling.model",
+    "ezclip_zoo.losses": "ezclip_zoo.modeling.losses",
+    "ezclip_zoo.layers": "ezclip_zoo.modeling.layers",
+    "ezclip_zoo.towers": "ezclip_zoo.modeling.towers",
+    "ezclip_zoo.registry": "ezclip_zoo.zoo.registry",
+    "ezclip_zoo.architectures": "ezclip_zoo.zoo.architectures",
+    "ezclip_zoo.pretrained": "ezclip_zoo.zoo.pretrained",
+    "ezclip_zoo.factory": "ezclip_zoo.zoo.factory",
+    "ezclip_zoo.serialization": "ezclip_zoo.zoo.serialization",
+    "ezclip_zoo.model_card": "ezclip_zoo.zoo.model_card",
+    "ezclip_zoo.hub": "ezclip_zoo.zoo.loading",
+    "ezclip_zoo.convert": "ezclip_zoo.official.convert",
+    "ezclip_zoo.tokenizer": "ezclip_zoo.text.tokenizer",
+    "ezclip_zoo.augment": "ezclip_zoo.transforms.train",
+    "ezclip_zoo.inference.labels": "ezclip_zoo.text.labels",
+    "ezclip_zoo.inference.text_cache": "ezclip_zoo.text.cache",
+    "ezclip_zoo.data.texts": "ezclip_zoo.text.labels",
+    "ezclip_zoo.evaluation.scoring": "ezclip_zoo.inference.scoring",
+}
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def create_module(self, spec):
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module) -> None:  # already executed under its new name
+        pass
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        new = MOVED_MODULES.get(fullname)
+        if new is None:
+            return None
+        warnings.warn(f"{fullname} moved to {new}; import it from there (the old path goes away in 0.3)",
+                      DeprecationWarning, stacklevel=3)
+        return importlib.util.spec_from_loader(fullname, _Loader(new))
+
+
+def install() -> None:
+    """Make the old paths importable (idempotent)."""
+    if not any(isinstance(f, _Finder) for f in sys.meta_path):
+        sys.meta_path.append(_Finder())

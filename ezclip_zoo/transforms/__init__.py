@@ -1,0 +1,7 @@
+"""The one source of frame preprocessing: the test-time transform (`VideoTransform`) and train-time
+augmentation (`ClipAugment`), used by inference, evaluation and the datasets alike."""
+
+from .eval import VideoTransform
+from .train import ClipAugment
+
+__all__ = ["ClipAugment", "VideoTransform"]
