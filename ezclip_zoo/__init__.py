@@ -1,21 +1,27 @@
 """ezclip-zoo: EZ-CLIP (efficient zero-shot video action recognition) as a model zoo over open_clip."""
 
 from . import _moved
-from .zoo import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
+from ._version import __version__
 from .modeling.config import BackboneConfig, EZCLIPConfig
-from .zoo.factory import build_model, create_model
-from .zoo.loading import load, push_to_hub
 from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
 from .modeling.model import EZCLIP
+from .modeling.persistence import register_persistence
 from .official.checkpoint import load_official_checkpoint
-from .zoo.pretrained import get_pretrained_entry, list_pretrained, register_pretrained
-from .zoo.registry import get_model_config, list_models, register_model
 from .text.tokenizer import tokenize
+from .zoo import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
+from .zoo.factory import build_model, create_model
+from .zoo.loading import load
+from .zoo.pretrained import get_pretrained_entry, list_pretrained, register_pretrained
+from .zoo.publishing import push_to_hub
+from .zoo.registry import get_model_config, list_models, register_model
+from .zoo.serialization import save_pretrained
 
+# the composition root: the model's save/push/from_pretrained run the zoo layer's functions
+register_persistence(save=save_pretrained, push=push_to_hub, load=load)
 _moved.install()
-__version__ = "0.1.0"
 
 __all__ = [
+    "__version__",
     "EZCLIP",
     "BackboneConfig",
     "EZCLIPConfig",

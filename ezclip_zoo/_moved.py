@@ -10,11 +10,13 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import types
 import warnings
+from typing import Union
 
 __all__ = ["MOVED_MODULES", "install"]
 
-MOVED_MODULES = {
+MOVED_MODULES: dict[str, Union[str, tuple[str, ...]]] = {
     "ezclip_zoo.config": "ezclip_zoo.modeling.config",
     "ezclip_zoo.backbone": "ezclip_zoo.modeling.backbone",
     "ezclip_zoo.model": "ezclip_zoo.modeling.model",
@@ -27,7 +29,7 @@ MOVED_MODULES = {
     "ezclip_zoo.factory": "ezclip_zoo.zoo.factory",
     "ezclip_zoo.serialization": "ezclip_zoo.zoo.serialization",
     "ezclip_zoo.model_card": "ezclip_zoo.zoo.model_card",
-    "ezclip_zoo.hub": "ezclip_zoo.zoo.loading",
+    "ezclip_zoo.hub": ("ezclip_zoo.zoo.loading", "ezclip_zoo.zoo.publishing"),  # it held load and push_to_hub
     "ezclip_zoo.convert": "ezclip_zoo.official.convert",
     "ezclip_zoo.tokenizer": "ezclip_zoo.text.tokenizer",
     "ezclip_zoo.augment": "ezclip_zoo.transforms.train",
@@ -39,11 +41,17 @@ MOVED_MODULES = {
 
 
 class _Loader(importlib.abc.Loader):
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: Union[str, tuple[str, ...]]) -> None:
         self.target = target
 
     def create_module(self, spec):
-        return importlib.import_module(self.target)
+        if isinstance(self.target, str):
+            return importlib.import_module(self.target)
+        merged = types.ModuleType(spec.name)  # a module split in two: the public names of both
+        for name in self.target:
+            module = importlib.import_module(name)
+            merged.__dict__.update({k: getattr(module, k) for k in getattr(module, "__all__", ())})
+        return merged
 
     def exec_module(self, module) -> None:  # already executed under its new name
         pass
@@ -54,7 +62,8 @@ class _Finder(importlib.abc.MetaPathFinder):
         new = MOVED_MODULES.get(fullname)
         if new is None:
             return None
-        warnings.warn(f"{fullname} moved to {new}; import it from there (the old path goes away in 0.3)",
+        where = new if isinstance(new, str) else " and ".join(new)
+        warnings.warn(f"{fullname} moved to {where}; import it from there (the old path goes away in 0.3)",
                       DeprecationWarning, stacklevel=3)
         return importlib.util.spec_from_loader(fullname, _Loader(new))
 

@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ezclip-zoo", description="EZ-CLIP zero-shot video action recognition: models, checkpoints, inference."
     )
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"ezclip-zoo {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

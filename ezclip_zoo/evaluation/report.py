@@ -20,7 +20,7 @@ def write_report(path: Union[str, os.PathLike], results: Mapping[str, Any], **me
     ``meta`` records ezclip-zoo, torch and Python versions, the time, and any extra keys given (model, protocol,
     command line...).
     """
-    from .. import __version__
+    from .._version import __version__
 
     document = {
         "results": dict(results),

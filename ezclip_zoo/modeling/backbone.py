@@ -15,6 +15,7 @@ from torch import nn
 import open_clip
 
 from .config import BackboneConfig
+from .state_dict import check_state_dict
 from ..errors import UnsafeFileError
 
 __all__ = ["backbone_model_cfg", "build_backbone", "load_state_dict_file", "check_supported_backbone"]
@@ -150,12 +151,6 @@ def build_backbone(
 
 def _load_strict(clip: nn.Module, state_dict: dict, source: str) -> None:
     state_dict = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state_dict.items()}
-    expected = set(clip.state_dict())
-    missing, unexpected = sorted(expected - set(state_dict)), sorted(set(state_dict) - expected)
-    if missing or unexpected:
-        raise ValueError(
-            f"backbone weights {source!r} do not fit the configured architecture: "
-            f"missing keys {missing[:20]}{'...' if len(missing) > 20 else ''}, "
-            f"unexpected keys {unexpected[:20]}{'...' if len(unexpected) > 20 else ''}"
-        )
+    check_state_dict(clip.state_dict(), state_dict,
+                     what=f"backbone weights {source!r} do not fit the configured architecture")
     clip.load_state_dict({k: v.float() for k, v in state_dict.items()})

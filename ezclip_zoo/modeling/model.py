@@ -10,6 +10,8 @@ from torch import nn
 
 from .backbone import check_supported_backbone
 from .config import EZCLIPConfig
+from .persistence import PersistenceMixin
+from .state_dict import check_state_dict
 from ..text.tokenizer import tokenize
 from .towers import TextTower, VideoTower
 
@@ -18,7 +20,7 @@ __all__ = ["EZCLIP"]
 TextInput = Union[Sequence[str], torch.Tensor]
 
 
-class EZCLIP(nn.Module):
+class EZCLIP(PersistenceMixin, nn.Module):
     """EZ-CLIP over a frozen open_clip ``CLIP``.
 
     Only ``video_tower`` (temporal prompts + vision adapters) and ``text_tower`` (text adapters) hold trainable
@@ -186,43 +188,10 @@ class EZCLIP(nn.Module):
     def load_trainable_state_dict(self, state_dict: Mapping[str, torch.Tensor]) -> None:
         """Load prompt and adapter tensors strictly: missing, unexpected or mis-shaped keys raise, listing them."""
         own = dict(self.trainable_named_parameters())
-        missing = sorted(set(own) - set(state_dict))
-        unexpected = sorted(set(state_dict) - set(own))
-        shapes = [
-            f"{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(own[k].shape)}"
-            for k in sorted(set(own) & set(state_dict))
-            if tuple(state_dict[k].shape) != tuple(own[k].shape)
-        ]
-        if missing or unexpected or shapes:
-            raise ValueError(
-                "trainable weights do not fit this model: "
-                f"missing keys {missing}, unexpected keys {unexpected}, shape mismatches {shapes}"
-            )
+        check_state_dict(own, state_dict, what="trainable weights do not fit this model")
         with torch.no_grad():
             for name, param in own.items():
                 param.copy_(state_dict[name].to(dtype=param.dtype, device=param.device))
-
-    # ------------------------------------------------------------------ checkpoints
-    def save_pretrained(self, folder, *, adapter_dtype: torch.dtype = torch.float16, card=None):
-        """Write a zoo folder: ``config.json``, ``model.safetensors`` (prompts fp32, adapters ``adapter_dtype``),
-        a model card ``README.md``, and ``backbone.safetensors`` when the backbone has no open_clip tag.
-        See `ezclip_zoo.serialization.save_pretrained`."""
-        from ..zoo.serialization import save_pretrained
-
-        return save_pretrained(self, folder, adapter_dtype=adapter_dtype, card=card)
-
-    def push_to_hub(self, repo_id: str, **kwargs) -> str:
-        """Save and upload to a Hugging Face Hub model repo; see `ezclip_zoo.hub.push_to_hub`."""
-        from ..zoo.loading import push_to_hub
-
-        return push_to_hub(self, repo_id, **kwargs)
-
-    @classmethod
-    def from_pretrained(cls, name_or_path, **kwargs) -> "EZCLIP":
-        """Same as `ezclip_zoo.load`."""
-        from ..zoo.loading import load
-
-        return load(name_or_path, **kwargs)
 
     # ------------------------------------------------------------------ speed and memory
     def set_grad_checkpointing(self, enable: bool = True) -> "EZCLIP":

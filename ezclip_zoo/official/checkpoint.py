@@ -16,8 +16,9 @@ import torch
 from ..modeling.backbone import build_backbone, torch_load_weights_only
 from ..modeling.config import BackboneConfig, EZCLIPConfig
 from ..modeling.model import EZCLIP
+from ..modeling.state_dict import check_state_dict
 
-__all__ = ["load_official_checkpoint", "read_official_state_dict", "official_config", "split_official_state_dict"]
+__all__ = ["assemble", "load_official_checkpoint", "read_official_state_dict", "official_config", "split_official_state_dict"]
 
 _PROMPT_KEY = "visual.transformer.T_prompt_embeddings"
 _TEMPORAL_EMBEDDING_KEY = "visual.temporal_embedding"
@@ -138,16 +139,19 @@ def load_official_checkpoint(
     else:
         sd = read_official_state_dict(path_or_state_dict)
     config = official_config(sd, **overrides)
-    clip_sd, ez_sd = split_official_state_dict(sd)
+    model = assemble(config, *split_official_state_dict(sd))
+    return model.to(device=device).eval() if device is not None else model.eval()
+
+
+def assemble(config: EZCLIPConfig, clip_sd: Mapping[str, torch.Tensor], ez_sd: Mapping[str, torch.Tensor]) -> EZCLIP:
+    """An `EZCLIP` of ``config`` holding the given CLIP and prompt/adapter tensors, both checked strictly.
+
+    ``config.backbone`` must describe the architecture by ``model_cfg`` or an open_clip name (nothing is fetched).
+    """
     clip = build_backbone(config.backbone)
-    expected = set(clip.state_dict())
-    missing, unexpected = sorted(expected - set(clip_sd)), sorted(set(clip_sd) - expected)
-    if missing or unexpected:
-        raise ValueError(
-            f"checkpoint does not match the inferred {config.backbone.model_cfg} CLIP: "
-            f"missing keys {missing}, unexpected keys {unexpected}"
-        )
-    clip.load_state_dict(clip_sd)
+    check_state_dict(clip.state_dict(), clip_sd,
+                     what=f"checkpoint does not match the inferred {config.backbone.model_cfg or config.backbone.name} CLIP")
+    clip.load_state_dict(dict(clip_sd))
     model = EZCLIP(config, clip)
     model.load_trainable_state_dict(ez_sd)
-    return model.to(device=device).eval() if device is not None else model.eval()
+    return model

@@ -20,8 +20,7 @@ import open_clip
 
 from ..modeling.backbone import build_backbone, load_state_dict_file
 from ..modeling.config import BackboneConfig
-from ..modeling.model import EZCLIP
-from .checkpoint import official_config, read_official_state_dict, split_official_state_dict
+from .checkpoint import assemble, official_config, read_official_state_dict, split_official_state_dict
 from ..zoo.pretrained import get_pretrained_entry, is_pretrained
 from ..zoo.serialization import WEIGHTS_NAME, sha256_file
 from ..zoo.backbone_weights import backbone_files
@@ -176,11 +175,8 @@ def convert_official(
                 )
         verified = True
 
-    clip = build_backbone(BackboneConfig(model_cfg=config.backbone.model_cfg, quick_gelu=True))
-    clip.load_state_dict(clip_sd)
-    config = config.replace(backbone=target)
-    model = EZCLIP(config, clip)
-    model.load_trainable_state_dict(ez_sd)
+    # built on the backbone the folder will name (same architecture, checked above); nothing is downloaded
+    model = assemble(config.replace(backbone=target), clip_sd, ez_sd)
     card = dict(entry or {}, name=name) if entry else ({"name": name} if name else {})
     if entry is not None:
         card["load_id"] = name

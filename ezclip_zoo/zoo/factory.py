@@ -25,8 +25,9 @@ def build_model(
     cache_dir: Optional[str] = None,
     backbone_weights: Optional[Union[str, os.PathLike]] = None,
     local_files_only: Optional[bool] = None,
+    model_class: type[EZCLIP] = EZCLIP,
 ) -> EZCLIP:
-    """Build an `EZCLIP` from a config: backbone (with or without its weights) plus fresh prompts/adapters.
+    """Build an `EZCLIP` (or ``model_class``) from a config: backbone (with or without its weights) plus fresh prompts/adapters.
 
     Args:
         config: the model.
@@ -37,6 +38,7 @@ def build_model(
         backbone_weights: a local CLIP state-dict file used instead of what the config names (the config is
             left as it is, so a saved model still names its backbone by tag).
         local_files_only: never download.
+        model_class: `EZCLIP` or a subclass to instantiate.
 
     Without ``pretrained_backbone`` the config forgets its weights source, so that it describes the model it
     belongs to: `EZCLIP.save_pretrained` then stores the random backbone instead of pointing at CLIP weights the
@@ -56,7 +58,7 @@ def build_model(
             model_cfg=files.model_cfg if described else config.backbone.model_cfg,
             quick_gelu=config.backbone.quick_gelu,
         ))
-    return EZCLIP(config, clip).eval()
+    return model_class(config, clip).eval()
 
 
 def create_model(

@@ -10,7 +10,6 @@ records, since the Hub client does not verify downloads by default.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
@@ -22,11 +21,11 @@ from .factory import build_model
 from ..modeling.model import EZCLIP
 from .pretrained import get_pretrained_entry, is_pretrained, list_pretrained
 from .registry import is_model
-from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights, save_pretrained, sha256_file
+from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights, sha256_file
 from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
 from .upstream import ensure_upstream, has_upstream_source
 
-__all__ = ["load", "push_to_hub", "HF_HUB_PREFIX"]
+__all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]
 
 HF_HUB_PREFIX = "hf-hub:"
 PathLike = Union[str, os.PathLike]
@@ -121,6 +120,7 @@ def load(
     backbone_weights: Optional[PathLike] = None,
     verify_backbone: bool = True,
     progress: bool = True,
+    model_class: type[EZCLIP] = EZCLIP,
 ) -> EZCLIP:
     """Load a ready-to-use EZ-CLIP model.
 
@@ -141,9 +141,10 @@ def load(
             downloading the backbone by its open_clip tag, for air-gapped machines.
         verify_backbone: when converting an authors' release, check the CLIP inside it against open_clip's.
         progress: progress bars and the one-line notice of a first download on stderr.
+        model_class: the class to build (`EZCLIP` or a subclass; ``Subclass.from_pretrained`` passes itself).
 
     Returns:
-        An `EZCLIP` in eval mode.
+        A ``model_class`` instance in eval mode.
 
     Raises:
         CheckpointNotAvailableError: a registry name with no weights anywhere (says what to do instead).
@@ -198,7 +199,7 @@ def load(
     if card_name and not config.name:
         config = config.replace(name=card_name)
     model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
-                        local_files_only=local_files_only)
+                        local_files_only=local_files_only, model_class=model_class)
     model.load_trainable_state_dict(read_weights(weights_path))
     model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
     return model.eval()
@@ -214,26 +215,3 @@ def _backbone_file(
         return None
     # nothing a downloaded folder says may open a file outside it
     return fetch(contained_name(config.backbone.weights, origin))
-
-
-def push_to_hub(
-    model: EZCLIP,
-    repo_id: str,
-    *,
-    private: Optional[bool] = None,
-    token: Optional[str] = None,
-    revision: Optional[str] = None,
-    commit_message: str = "Upload EZ-CLIP checkpoint",
-    card: Optional[dict[str, Any]] = None,
-    adapter_dtype: torch.dtype = torch.float16,
-) -> str:
-    """Save ``model`` as a zoo folder and upload it to ``repo_id`` (created if needed); returns the commit URL."""
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token)
-    card = {"load_id": f"{HF_HUB_PREFIX}{repo_id}", **(card or {})}
-    with tempfile.TemporaryDirectory() as tmp:
-        save_pretrained(model, tmp, adapter_dtype=adapter_dtype, card=card)
-        api.create_repo(repo_id, private=private, exist_ok=True)
-        info = api.upload_folder(repo_id=repo_id, folder_path=tmp, revision=revision, commit_message=commit_message)
-    return str(getattr(info, "commit_url", info))

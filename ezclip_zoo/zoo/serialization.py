@@ -86,7 +86,7 @@ def save_pretrained(
     config = config.replace(backbone=backbone) if backbone else config
 
     save_trainable_weights(model, folder / WEIGHTS_NAME, adapter_dtype=adapter_dtype)
-    from .. import __version__
+    from .._version import __version__
 
     document = {
         "format_version": CONFIG_FORMAT_VERSION,

@@ -189,7 +189,7 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
                         finish) -> tuple[Path, SourceRecord]:
     from tqdm.auto import tqdm
 
-    from .. import __version__
+    from .._version import __version__
     from ..official.convert import convert_official
     from ..official.checkpoint import official_config, read_official_state_dict
 

@@ -1,0 +1,50 @@
+"""The seam between the model and saving/loading it: `PersistenceMixin` gives `EZCLIP` ``save_pretrained``,
+``push_to_hub`` and ``from_pretrained``, whose implementations the zoo layer registers when ``ezclip_zoo`` is
+imported. So the model layer never imports file, Hub or serialization code (in the spirit of huggingface_hub's
+``ModelHubMixin``, where the library supplies the storage and the class supplies itself)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Optional, TypeVar, Union
+
+import torch
+
+__all__ = ["PersistenceMixin", "register_persistence"]
+
+_IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {}
+T = TypeVar("T", bound="PersistenceMixin")
+
+
+def register_persistence(*, save: Callable[..., Any], push: Callable[..., str], load: Callable[..., Any]) -> None:
+    """Install the functions behind the mixin (done by ``ezclip_zoo.zoo`` at import)."""
+    _IMPLEMENTATIONS.update(save=save, push=push, load=load)
+
+
+def _implementation(name: str) -> Callable[..., Any]:
+    try:
+        return _IMPLEMENTATIONS[name]
+    except KeyError:
+        raise RuntimeError("saving and loading need the zoo layer: `import ezclip_zoo` first") from None
+
+
+class PersistenceMixin:
+    """Zoo-folder and Hub persistence for a model class (`EZCLIP`)."""
+
+    def save_pretrained(
+        self, folder: Union[str, os.PathLike], *, adapter_dtype: torch.dtype = torch.float16,
+        card: Optional[dict[str, Any]] = None,
+    ) -> os.PathLike:
+        """Write a zoo folder: ``config.json``, ``model.safetensors`` (prompts fp32, adapters ``adapter_dtype``),
+        a model card ``README.md``, and ``backbone.safetensors`` when the backbone is not fetchable by name.
+        See `ezclip_zoo.zoo.serialization.save_pretrained`."""
+        return _implementation("save")(self, folder, adapter_dtype=adapter_dtype, card=card)
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> str:
+        """Save and upload to a Hugging Face Hub model repo; see `ezclip_zoo.push_to_hub`. Returns the commit URL."""
+        return _implementation("push")(self, repo_id, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls: type[T], name_or_path: Union[str, os.PathLike], **kwargs: Any) -> T:
+        """`ezclip_zoo.load`, building an instance of this class (so subclasses load as themselves)."""
+        return _implementation("load")(name_or_path, model_class=cls, **kwargs)
