@@ -71,4 +71,4 @@ class _Finder(importlib.abc.MetaPathFinder):
 def install() -> None:
     """Make the old paths importable (idempotent)."""
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
-        sys.meta_path.append(_Finder())
+        sys.meta_path.insert(0, _Finder())  # before an editable install's finder, which may know old paths
