@@ -81,6 +81,14 @@ def load_model(args: argparse.Namespace):
     return ezclip_zoo.load(args.model, device=args.device, dtype=dtype)
 
 
+def inference_options(args: argparse.Namespace):
+    """The `InferenceOptions` the video arguments describe (built once, validated there)."""
+    from ..inference import InferenceOptions
+
+    return InferenceOptions(batch_size=args.batch_size, num_clips=args.clips, num_crops=args.crops,
+                            protocol=args.protocol, strategy=args.strategy, backend=args.backend)
+
+
 def expand_videos(paths: list[str]) -> list[str]:
     """Files as given; folders replaced by the video files under them."""
     from ..inference import find_videos
@@ -172,8 +180,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args)
     report = classify_videos(
         model, videos, class_names, output=args.output, topk=args.topk, templates=templates,
-        batch_size=args.batch_size, num_workers=args.workers, num_clips=args.clips, num_crops=args.crops,
-        protocol=args.protocol, strategy=args.strategy, backend=args.backend, text_cache=_text_cache(args),
+        num_workers=args.workers, options=inference_options(args), text_cache=_text_cache(args),
         resume=not args.overwrite, retry_errors=args.retry_errors, progress=show_progress(args),
         keep_results=args.output is None, all_classes=args.all_classes,
     )

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from .classify import add_model_arguments, add_video_arguments, expand_videos, load_model, show_progress, summary
+from .classify import (add_model_arguments, add_video_arguments, expand_videos, inference_options, load_model,
+                       show_progress, summary)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,9 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("nothing to embed: pass video files or folders, or --text")
     model = load_model(args)
     report = embed_videos(
-        model, videos, output=args.output, batch_size=args.batch_size, num_workers=args.workers,
-        num_clips=args.clips, num_crops=args.crops, protocol=args.protocol, strategy=args.strategy,
-        backend=args.backend, resume=not args.overwrite, retry_errors=args.retry_errors,
+        model, videos, output=args.output, num_workers=args.workers, options=inference_options(args), resume=not args.overwrite, retry_errors=args.retry_errors,
         progress=show_progress(args), keep_results=args.output is None,
     )
     if args.output is None:

@@ -12,7 +12,7 @@ from .sampler import ResumableDistributedSampler
 from .sampling import base_novel_classes, sample_k_shot, train_val_split
 from .seeding import sample_generator, sample_seed
 from .ssv2 import read_ssv2, read_ssv2_labels
-from .texts import ACTION_TEMPLATES, class_texts
+from ..text.labels import ACTION_TEMPLATES, class_texts
 from .ucf101 import read_ucf101
 
 __all__ = [

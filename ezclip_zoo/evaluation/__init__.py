@@ -4,7 +4,7 @@
 from .metrics import harmonic_mean, mean_std, topk_accuracy, topk_correct
 from .protocols import base_to_novel_summary, evaluate_base_to_novel, evaluate_splits, summarize_splits
 from .report import write_report
-from .scoring import class_probabilities, encode_class_texts
+from ..inference.scoring import class_probabilities, encode_class_texts
 from .zero_shot import EvalResult, evaluate
 
 __all__ = [

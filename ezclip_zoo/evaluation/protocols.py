@@ -7,7 +7,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from ..data.dataset import VideoClipDataset
 from ..data.records import VideoSplit
-from ..data.texts import ACTION_TEMPLATES, class_texts
+from ..text.labels import ACTION_TEMPLATES, class_texts
 from .metrics import harmonic_mean, mean_std
 from .zero_shot import EvalResult, evaluate
 

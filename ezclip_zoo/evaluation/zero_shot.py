@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..data.dataset import collate_clips
 from .metrics import topk_correct
-from .scoring import autocast_context, class_probabilities, encode_class_texts
+from ..inference.scoring import encode_class_texts, score_views
+from ..precision import autocast_context
 
 __all__ = ["EvalResult", "evaluate"]
 
@@ -133,9 +135,9 @@ def evaluate(
                 views = frames.shape[1]
                 frames = frames.flatten(0, 1)
             with autocast_context(model.device, precision):
-                video = model.encode_video(frames.to(model.device)).float()
-            probs = class_probabilities(video, text_features, model.logit_scale)
-            scores.append(probs.view(-1, views, num_classes).mean(dim=1).cpu())
+                video = F.normalize(model.encode_video(frames.to(model.device)).float(), dim=-1)
+            probs, _ = score_views(video.view(-1, views, video.shape[-1]), text_features, model.logit_scale)
+            scores.append(probs)
             labels.append(batch["labels"])
             indices.append(batch["indices"])
         local = (  # numpy, not tensors: torch's object collectives mis-unpickle some tensor storages

@@ -12,34 +12,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 import weakref
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional, Sequence, Union
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from typing_extensions import Unpack
 
-from ..transforms.eval import VideoTransform
-from ..video import VIDEO_EXTENSIONS
-from .classify import (
-    _check_dtype,
-    _eval_mode,
-    check_topk,
-    encode_views,
-    make_result,
-    prepare_views,
-    score_views,
-    text_features,
-)
-from .jsonl import ResultsFile, video_key
+from ..digest import change_token, tensor_digest
+from ..text.cache import TextEmbeddingCache, text_features
 from ..text.labels import ClassNames, build_label_set
+from ..video import VIDEO_EXTENSIONS
+from .classify import check_topk, make_result
+from .files import InferenceVideoDataset, find_videos, iter_items, unique_paths
+from .jsonl import ResultsFile, video_key
+from .options import InferenceKwargs, InferenceOptions, make_options
 from .result import ClassificationResult, EmbeddingResult, VideoError
-from ..text.cache import TextEmbeddingCache
+from .scoring import score_views
+from .views import encode_batches, eval_mode
 
 __all__ = [
     "InferenceVideoDataset",
+    "BatchJob",
     "BatchReport",
     "classify_videos",
     "classify_folder",
@@ -49,121 +43,55 @@ __all__ = [
 ]
 
 PathLike = Union[str, os.PathLike]
-
-
-class InferenceVideoDataset(Dataset):
-    """Decoded, preprocessed views of video files; a file that fails becomes an error item, not an exception.
-
-    Items are dicts: ``index``, ``source``, ``views`` (float32 [V, T, 3, S, S] or None), ``frame_indices``,
-    ``total_frames``, ``strategy``, ``error`` / ``error_type`` (None on success), ``warnings`` (decoder warnings
-    such as a truncated file).
-
-    Args:
-        videos: video file paths.
-        num_frames: the model's T.
-        transform: per-frame preprocessing (`VideoTransform.from_model`).
-        num_clips: temporal views per video.
-        strategy, backend: decoding options (see `ezclip_zoo.video.read_video_clips`).
-        threads: decoder threads per item (1: workers already run in parallel).
-    """
-
-    def __init__(
-        self,
-        videos: Sequence[PathLike],
-        num_frames: int,
-        transform: VideoTransform,
-        *,
-        num_clips: int = 1,
-        strategy: str = "auto",
-        backend: str = "pyav",
-        threads: int = 1,
-    ) -> None:
-        self.videos = [os.fspath(v) for v in videos]
-        self.num_frames = num_frames
-        self.transform = transform
-        self.num_clips = num_clips
-        self.strategy = strategy
-        self.backend = backend
-        self.threads = threads
-
-    def __len__(self) -> int:
-        return len(self.videos)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        source = self.videos[index]
-        item: dict[str, Any] = {"index": index, "source": source, "views": None, "error": None, "error_type": None}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                views, clips = prepare_views(
-                    source, self.num_frames, self.transform, num_clips=self.num_clips, strategy=self.strategy,
-                    backend=self.backend, threads=self.threads,
-                )
-                item.update(views=views, frame_indices=clips.indices, total_frames=clips.total_frames,
-                            strategy=clips.strategy)
-            except Exception as exc:  # every failure is reported in the output, the run goes on
-                item.update(error=str(exc), error_type=type(exc).__name__)
-        item["warnings"] = [str(w.message) for w in caught]
-        return item
-
-
-def _collate(items: list) -> list:
-    return items
-
-
-def _worker_init(_: int) -> None:
-    torch.set_num_threads(1)  # workers run in parallel already; intra-op threads would oversubscribe the CPUs
-
-
-def _iter_items(dataset: InferenceVideoDataset, num_workers: int) -> Iterator[dict[str, Any]]:
-    if num_workers == 0:
-        for i in range(len(dataset)):
-            yield dataset[i]
-        return
-    loader = DataLoader(
-        dataset, batch_size=1, shuffle=False, num_workers=num_workers, collate_fn=_collate,
-        worker_init_fn=_worker_init, prefetch_factor=4,
-    )
-    for batch in loader:
-        yield from batch
-
-
-def find_videos(
-    folder: PathLike, *, recursive: bool = True, extensions: Sequence[str] = VIDEO_EXTENSIONS
-) -> list[str]:
-    """Video files under ``folder`` (by extension, case-insensitive), sorted."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise FileNotFoundError(f"video folder {str(root)!r} does not exist or is not a folder")
-    exts = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions}
-    pattern = root.rglob("*") if recursive else root.glob("*")
-    return sorted(str(p) for p in pattern if p.is_file() and p.suffix.lower() in exts)
-
-
+Maker = Callable[[dict[str, Any], torch.Tensor], tuple[Any, dict[str, Any]]]
 _DIGESTS: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
 
 
 def model_digest(model) -> str:
     """sha256 of every parameter and buffer of the model (memoised until a tensor changes)."""
     tensors = list(model.state_dict().items())
-    fingerprint = tuple((t.data_ptr(), t._version, t.dtype) for _, t in tensors)
+    token = change_token(t for _, t in tensors)
     cached = _DIGESTS.get(model)
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    h = hashlib.sha256()
-    for name, t in tensors:
-        t = t.detach().to("cpu").contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
-        if t.numel():
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    digest = h.hexdigest()
-    _DIGESTS[model] = (fingerprint, digest)
-    return digest
+    if cached is None or cached[0] != token:
+        cached = (token, tensor_digest(tensors))
+        _DIGESTS[model] = cached
+    return cached[1]
 
 
-def _setup_id(model, **options: Any) -> str:
-    blob = json.dumps({"model": model_digest(model), **options}, sort_keys=True, default=str)
+def _setup_id(model, options: InferenceOptions, **fields: Any) -> str:
+    described = {k: v for k, v in asdict(options).items() if k in ("num_clips", "num_crops", "protocol")}
+    dtype = str(options.autocast_dtype(model) or model.dtype)
+    blob = json.dumps({"model": model_digest(model), **described, "dtype": dtype, **fields}, sort_keys=True,
+                      default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """Where a batch run's results go and how it resumes.
+
+    Attributes:
+        output: ``.jsonl`` file: one record per video (None: results are only returned).
+        num_workers: decoding processes (0: decode in this process).
+        resume: skip videos already in ``output`` (False: overwrite it).
+        retry_errors: with ``resume``, try the videos recorded as errors again.
+        progress: show a tqdm progress bar.
+        keep_results: also return the result objects (default: only when there is no ``output``).
+        on_result: called with each result / `VideoError` once its record is written (streaming consumers, custom
+            progress); an exception it raises stops the run with everything so far saved.
+    """
+
+    output: Optional[PathLike] = None
+    num_workers: int = 0
+    resume: bool = True
+    retry_errors: bool = False
+    progress: bool = True
+    keep_results: Optional[bool] = None
+    on_result: Optional[Callable[[Any], None]] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
+            raise ValueError(f"num_workers must be an int >= 0, got {self.num_workers!r}")
 
 
 @dataclass
@@ -188,114 +116,70 @@ class BatchReport:
     results: list = field(default_factory=list)
 
 
-def _unique_paths(videos: Sequence[PathLike]) -> list[str]:
-    if isinstance(videos, (str, os.PathLike)):
-        raise TypeError("videos must be a list of file paths; wrap a single path in a list")
-    out, seen = [], set()
-    for v in videos:
-        if not isinstance(v, (str, os.PathLike)):
-            raise TypeError(f"batch inference takes video file paths, got a {type(v).__name__}; use model.classify "
-                            "for in-memory videos")
-        key = video_key(v)
-        if key in seen:
-            warnings.warn(f"video {os.fspath(v)!r} is listed twice; it is processed once", stacklevel=3)
-            continue
-        seen.add(key)
-        out.append(os.fspath(v))
-    return out
+class _Recorder:
+    """Turns each video's features (or its error) into a record: written, kept, counted, reported."""
+
+    def __init__(self, job: BatchJob, report: BatchReport, results_file: Optional[ResultsFile], make: Maker, bar):
+        self.job, self.report, self.results_file, self.make, self.bar = job, report, results_file, make, bar
+        self.keep = job.output is None if job.keep_results is None else job.keep_results
+
+    def __call__(self, item: dict[str, Any], features: Optional[torch.Tensor]) -> None:
+        base = {"source": item["source"], "path": video_key(item["source"])}
+        if features is None:
+            obj = VideoError(source=item["source"], error=item["error"], error_type=item["error_type"])
+            record = {**base, **obj.to_dict()}
+            self.report.failed += 1
+        else:
+            obj, fields = self.make(item, features)
+            record = {**base, **fields}
+        if item.get("warnings"):
+            record["warnings"] = item["warnings"]
+        if self.results_file is not None:
+            self.results_file.write(record)
+        if self.keep:
+            self.report.results.append(obj)
+        self.report.processed += 1
+        self.bar.update(1)
+        if self.job.on_result is not None:
+            self.job.on_result(obj)
 
 
-def _run(
-    model,
-    videos: Sequence[PathLike],
-    *,
-    output: Optional[PathLike],
-    setup: str,
-    transform: VideoTransform,
-    num_clips: int,
-    batch_size: int,
-    num_workers: int,
-    strategy: str,
-    backend: str,
-    autocast_dtype: Optional[torch.dtype],
-    make: Callable[[dict[str, Any], torch.Tensor], tuple[Any, dict[str, Any]]],
-    resume: bool,
-    retry_errors: bool,
-    progress: bool,
-    keep_results: Optional[bool],
-    on_result: Optional[Callable[[Any], None]] = None,
-) -> BatchReport:
-    """The shared loop: decode in workers, encode in batches, turn features into records, write them."""
+def _run(model, videos: Sequence[PathLike], options: InferenceOptions, job: BatchJob, setup: str,
+         make: Maker) -> BatchReport:
+    """The shared loop: decode in workers, encode in batches (`encode_batches`), turn features into records."""
     from tqdm.auto import tqdm
 
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if not isinstance(num_workers, int) or num_workers < 0:
-        raise ValueError(f"num_workers must be an int >= 0, got {num_workers!r}")
-    paths = _unique_paths(videos)
-    keep = output is None if keep_results is None else keep_results
-    report = BatchReport(output=os.fspath(output) if output is not None else None, total=len(paths))
-    results_file = ResultsFile(output, setup, resume=resume, retry_errors=retry_errors) if output else None
+    paths = unique_paths(videos)
+    report = BatchReport(output=os.fspath(job.output) if job.output is not None else None, total=len(paths))
+    results_file = (ResultsFile(job.output, setup, resume=job.resume, retry_errors=job.retry_errors)
+                    if job.output else None)
     bar = None
     try:
         todo = [p for p in paths if results_file is None or not results_file.is_done(p)]
         report.skipped = len(paths) - len(todo)
         dataset = InferenceVideoDataset(
-            todo, model.num_frames, transform, num_clips=num_clips, strategy=strategy, backend=backend,
-            threads=1 if num_workers else 0,
+            todo, model.num_frames, options.transform(model), num_clips=options.num_clips,
+            strategy=options.strategy, backend=options.backend, threads=1 if job.num_workers else 0,
         )
-        bar = tqdm(total=len(paths), initial=report.skipped, unit="video", disable=not progress, dynamic_ncols=True)
-        pending: list[dict[str, Any]] = []
-
-        def emit(item: dict[str, Any], features: Optional[torch.Tensor]) -> None:
-            base = {"source": item["source"], "path": video_key(item["source"])}
-            if features is None:
-                obj = VideoError(source=item["source"], error=item["error"], error_type=item["error_type"])
-                record = {**base, **obj.to_dict()}
-                report.failed += 1
-            else:
-                obj, fields = make(item, features)
-                record = {**base, **fields}
-            if item.get("warnings"):
-                record["warnings"] = item["warnings"]
-            if results_file is not None:
-                results_file.write(record)
-            if keep:
-                report.results.append(obj)
-            report.processed += 1
-            bar.update(1)
-            if on_result is not None:
-                on_result(obj)
-
-        def flush() -> None:
-            ready = [it for it in pending if it["views"] is not None]
-            if ready:
-                features = encode_views(
-                    model, torch.cat([it["views"] for it in ready]), batch_size=batch_size,
-                    autocast_dtype=autocast_dtype,
-                )
-            start = 0
-            for item in pending:  # input order, failures included
-                if item["views"] is None:
-                    emit(item, None)
-                    continue
-                n = len(item["views"])
-                emit(item, features[start : start + n])
-                start += n
-            pending.clear()
-
-        with torch.inference_mode(), _eval_mode(model):
-            for item in _iter_items(dataset, num_workers):
-                pending.append(item)
-                if sum(len(it["views"]) for it in pending if it["views"] is not None) >= batch_size:
-                    flush()
-            flush()
+        bar = tqdm(total=len(paths), initial=report.skipped, unit="video", disable=not job.progress,
+                   dynamic_ncols=True)
+        record = _Recorder(job, report, results_file, make, bar)
+        with eval_mode(model):
+            prepared = ((item["views"], item) for item in iter_items(dataset, job.num_workers))
+            for item, features in encode_batches(model, prepared, batch_size=options.batch_size,
+                                                 autocast_dtype=options.autocast_dtype(model)):
+                record(item, features)
     finally:  # interrupted or not: every record written so far is on disk
         if bar is not None:
             bar.close()
         if results_file is not None:
             results_file.close()
     return report
+
+
+def _job(output, num_workers, resume, retry_errors, progress, keep_results, on_result) -> BatchJob:
+    return BatchJob(output=output, num_workers=num_workers, resume=resume, retry_errors=retry_errors,
+                    progress=progress, keep_results=keep_results, on_result=on_result)
 
 
 def classify_videos(
@@ -307,54 +191,39 @@ def classify_videos(
     topk: int = 5,
     descriptions: Optional[Union[Sequence[str], dict]] = None,
     templates: Union[None, str, Sequence[str]] = None,
-    batch_size: int = 8,
-    num_workers: int = 0,
-    num_clips: int = 1,
-    num_crops: int = 1,
-    protocol: str = "clip",
-    dtype: Optional[torch.dtype] = None,
-    strategy: str = "auto",
-    backend: str = "pyav",
     text_cache: Union[bool, TextEmbeddingCache] = True,
+    all_classes: bool = False,
+    num_workers: int = 0,
     resume: bool = True,
     retry_errors: bool = False,
     progress: bool = True,
     keep_results: Optional[bool] = None,
-    all_classes: bool = False,
     on_result: Optional[Callable[[Any], None]] = None,
+    options: Optional[InferenceOptions] = None,
+    **kwargs: Unpack[InferenceKwargs],
 ) -> BatchReport:
     """Classify many video files, optionally into a resumable JSON Lines file.
 
     Args:
         model: an `EZCLIP`.
         videos: file paths (duplicates are processed once).
-        class_names, topk, descriptions, templates, num_clips, num_crops, protocol, dtype, strategy, backend,
-        text_cache: as in `classify`.
-        output: ``.jsonl`` file: one record per video (``source``, ``path``, ``labels``, ``probabilities``,
-            ``logits``, ``total_frames``, ``frame_indices``, ``setup``; or ``error`` and ``error_type``).
-        batch_size: clips per video-encoder forward pass.
-        num_workers: decoding processes (0: decode in this process).
-        resume: skip videos already in ``output`` (False: overwrite it).
-        retry_errors: with ``resume``, try the videos recorded as errors again.
-        progress: show a tqdm progress bar.
-        keep_results: also return the result objects (default: only when there is no ``output``).
+        class_names, topk, descriptions, templates, text_cache: as in `classify`.
+        output, num_workers, resume, retry_errors, progress, keep_results, on_result: see `BatchJob`. Records hold
+            ``source``, ``path``, ``labels``, ``probabilities``, ``logits``, ``total_frames``, ``frame_indices``,
+            ``setup``; or ``error`` and ``error_type``.
         all_classes: records also hold every class's probability.
-        on_result: called with each `ClassificationResult` / `VideoError` once its record is written (streaming
-            consumers, custom progress); an exception it raises stops the run with everything so far saved.
+        options / kwargs: `InferenceOptions` (batch_size, num_clips, num_crops, protocol, dtype, strategy, backend).
 
     Returns:
         A `BatchReport`.
     """
+    opts = make_options(options, kwargs)
+    job = _job(output, num_workers, resume, retry_errors, progress, keep_results, on_result)
     labels = build_label_set(class_names, descriptions, templates)
     check_topk(topk)
-    autocast_dtype = _check_dtype(model, dtype)
-    transform = VideoTransform.from_model(model, protocol=protocol, num_crops=num_crops)
-    setup = _setup_id(
-        model, kind="classify", labels=labels.digest(), topk=topk, num_clips=num_clips, num_crops=num_crops,
-        protocol=protocol, dtype=str(autocast_dtype or model.dtype), all_classes=all_classes,
-    )
-    with torch.inference_mode(), _eval_mode(model):
-        texts = text_features(model, labels, cache=text_cache, autocast_dtype=autocast_dtype)
+    setup = _setup_id(model, opts, kind="classify", labels=labels.digest(), topk=topk, all_classes=all_classes)
+    with eval_mode(model):
+        texts = text_features(model, labels, cache=text_cache, autocast_dtype=opts.autocast_dtype(model))
 
     def make(item: dict[str, Any], features: torch.Tensor) -> tuple[ClassificationResult, dict[str, Any]]:
         probs, logits = score_views(features, texts, model.logit_scale)
@@ -367,11 +236,7 @@ def classify_videos(
         record["model"] = model.config.name
         return result, record
 
-    return _run(
-        model, videos, output=output, setup=setup, transform=transform, num_clips=num_clips, batch_size=batch_size,
-        num_workers=num_workers, strategy=strategy, backend=backend, autocast_dtype=autocast_dtype, make=make,
-        resume=resume, retry_errors=retry_errors, progress=progress, keep_results=keep_results, on_result=on_result,
-    )
+    return _run(model, videos, opts, job, setup, make)
 
 
 def classify_folder(
@@ -395,30 +260,22 @@ def embed_videos(
     videos: Sequence[PathLike],
     *,
     output: Optional[PathLike] = None,
-    batch_size: int = 8,
     num_workers: int = 0,
-    num_clips: int = 1,
-    num_crops: int = 1,
-    protocol: str = "clip",
-    dtype: Optional[torch.dtype] = None,
-    strategy: str = "auto",
-    backend: str = "pyav",
     resume: bool = True,
     retry_errors: bool = False,
     progress: bool = True,
     keep_results: Optional[bool] = None,
     on_result: Optional[Callable[[Any], None]] = None,
+    options: Optional[InferenceOptions] = None,
+    **kwargs: Unpack[InferenceKwargs],
 ) -> BatchReport:
     """Video embeddings (L2-normalised mean over views, float32 [E]) of many files; options as `classify_videos`.
 
     Records hold ``source``, ``path``, ``embedding`` (E floats), ``total_frames``, ``frame_indices``, ``setup``.
     """
-    autocast_dtype = _check_dtype(model, dtype)
-    transform = VideoTransform.from_model(model, protocol=protocol, num_crops=num_crops)
-    setup = _setup_id(
-        model, kind="embed", num_clips=num_clips, num_crops=num_crops, protocol=protocol,
-        dtype=str(autocast_dtype or model.dtype),
-    )
+    opts = make_options(options, kwargs)
+    job = _job(output, num_workers, resume, retry_errors, progress, keep_results, on_result)
+    setup = _setup_id(model, opts, kind="embed")
 
     def make(item: dict[str, Any], features: torch.Tensor) -> tuple[EmbeddingResult, dict[str, Any]]:
         embedding = torch.nn.functional.normalize(features.mean(dim=0), dim=-1).cpu()
@@ -431,9 +288,4 @@ def embed_videos(
         record["model"] = model.config.name
         return result, record
 
-    return _run(
-        model, videos, output=output, setup=setup, transform=transform, num_clips=num_clips, batch_size=batch_size,
-        num_workers=num_workers, strategy=strategy, backend=backend, autocast_dtype=autocast_dtype, make=make,
-        resume=resume, retry_errors=retry_errors, progress=progress, keep_results=keep_results, on_result=on_result,
-    )
-
+    return _run(model, videos, opts, job, setup, make)

@@ -10,19 +10,25 @@ disk (the CLI does), keyed by a content hash of the text weights.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import threading
 import weakref
 from collections import OrderedDict
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["TextEmbeddingCache", "encode_texts", "default_cache", "default_cache_dir", "text_weights_fingerprint"]
+from ..digest import change_token, tensor_digest
+from ..paths import cache_root
+from ..precision import autocast
+
+if TYPE_CHECKING:
+    from .labels import LabelSet
+
+__all__ = ["TextEmbeddingCache", "encode_texts", "text_features", "default_cache", "default_cache_dir", "text_weights_fingerprint"]
 
 DEFAULT_CHUNK_SIZE = 256
 
@@ -35,19 +41,13 @@ def _text_tensors(model) -> list[tuple[str, torch.Tensor]]:
 
 
 def text_weights_fingerprint(model) -> tuple:
-    """Cheap identity of the current text weights (storage, version counter, dtype, device of each tensor)."""
-    return tuple((p.data_ptr(), p._version, p.dtype, str(p.device)) for _, p in _text_tensors(model))
+    """Cheap identity of the current text weights (changes on in-place updates and on ``.to()``)."""
+    return change_token(p for _, p in _text_tensors(model))
 
 
 def _content_hash(model) -> str:
     """sha256 over the text weights' bytes (for the on-disk cache, which must survive restarts)."""
-    h = hashlib.sha256()
-    for name, p in _text_tensors(model):
-        t = p.detach().to("cpu").contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
-        if t.numel():
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
+    return tensor_digest(_text_tensors(model))
 
 
 def encode_texts(
@@ -79,25 +79,15 @@ def encode_texts(
     out = torch.empty(len(texts), model.clip.text_projection.shape[-1], device=model.device)
     for start in range(0, len(texts), chunk_size):
         idx = order[start : start + chunk_size]
-        with _autocast(model, autocast_dtype):
+        with autocast(model.device, autocast_dtype if autocast_dtype != model.dtype else None):
             features = model.encode_text(tokens[idx])
         out[idx.to(out.device)] = F.normalize(features.float(), dim=-1)
     return out
 
 
-def _autocast(model, dtype: Optional[torch.dtype]):
-    if dtype is None or dtype == model.dtype:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=model.device.type, dtype=dtype)
-
-
 def default_cache_dir() -> Path:
-    """``$EZCLIP_ZOO_CACHE/text_embeddings``, else ``$XDG_CACHE_HOME/ezclip_zoo/...``, else ``~/.cache/...``."""
-    root = os.environ.get("EZCLIP_ZOO_CACHE")
-    if root:
-        return Path(root) / "text_embeddings"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ezclip_zoo" / "text_embeddings"
+    """``text_embeddings/`` under the zoo cache root (`ezclip_zoo.paths.cache_root`)."""
+    return cache_root() / "text_embeddings"
 
 
 class TextEmbeddingCache:
@@ -156,10 +146,8 @@ class TextEmbeddingCache:
         if cached is None or cached[0] != fingerprint:
             cached = (fingerprint, _content_hash(model))
             self._content[model] = cached
-        h = hashlib.sha256(f"{cached[1]}|{dtype}|".encode())
-        for t in texts:
-            h.update(t.encode("utf-8") + b"\0")
-        return self.directory / f"{h.hexdigest()[:32]}.safetensors"
+        key = f"{cached[1]}|{dtype}|" + "".join(t + "\0" for t in texts)  # the key of the texts, not a tensor digest
+        return self.directory / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.safetensors"
 
     def _from_disk(self, model, texts, dtype, fingerprint) -> Optional[torch.Tensor]:
         path = self._disk_path(model, texts, dtype, fingerprint)
@@ -198,3 +186,24 @@ def default_cache() -> TextEmbeddingCache:
         if _DEFAULT is None:
             _DEFAULT = TextEmbeddingCache()
         return _DEFAULT
+
+
+def text_features(
+    model,
+    labels: "LabelSet",
+    *,
+    cache: Union[bool, TextEmbeddingCache, None] = True,
+    autocast_dtype: Optional[torch.dtype] = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> torch.Tensor:
+    """Normalised text embeddings of a label set: float32 [M, C, E] (cached unless ``cache`` is False).
+
+    The one text encoder of inference, evaluation and the CLI: ``cache`` True uses the process-wide cache.
+    """
+    texts = labels.flat_texts()
+    if cache is False or cache is None:
+        flat = encode_texts(model, texts, autocast_dtype=autocast_dtype, chunk_size=chunk_size)
+    else:
+        store = default_cache() if cache is True else cache
+        flat = store.get(model, texts, autocast_dtype=autocast_dtype)
+    return flat.view(labels.num_templates, labels.num_classes, -1)

@@ -1,4 +1,5 @@
-"""Class names, descriptions and prompt templates -> the texts a classifier encodes."""
+"""Class names, descriptions and prompt templates -> the texts a classifier encodes: the one class-text builder
+of inference, evaluation and training."""
 
 from __future__ import annotations
 
@@ -7,30 +8,13 @@ import json
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence, Union
 
-__all__ = ["ACTIONCLIP_TEMPLATES", "TEMPLATE_SETS", "LabelSet", "build_label_set", "read_labels_file"]
+from .templates import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS
 
-# The 16 templates of ActionCLIP's `text_prompt`, which the EZ-CLIP reference code inherits; at test time the
-# softmax over classes is averaged over them.
-ACTIONCLIP_TEMPLATES = (
-    "a photo of action {}",
-    "a picture of action {}",
-    "Human action of {}",
-    "{}, an action",
-    "{} this is an action",
-    "{}, a video of action",
-    "Playing action of {}",
-    "{}",
-    "Playing a kind of action, {}",
-    "Doing a kind of action, {}",
-    "Look, the human is {}",
-    "Can you recognize the action of {}?",
-    "Video classification of {}",
-    "A video of {}",
-    "The man is {}",
-    "The woman is {}",
-)
+__all__ = ["ACTIONCLIP_TEMPLATES", "ACTION_TEMPLATES", "TEMPLATE_SETS", "ClassNames", "LabelSet", "build_label_set",
+           "class_texts", "check_strings"]
 
-TEMPLATE_SETS = {"actionclip": ACTIONCLIP_TEMPLATES, "plain": ("{}",)}
+# the data module's name for the same 16 templates (one sampled per clip at train time, all averaged at test time)
+ACTION_TEMPLATES = ACTIONCLIP_TEMPLATES
 
 ClassNames = Union[Sequence[str], Mapping[str, str]]
 
@@ -55,6 +39,10 @@ class LabelSet:
     def num_templates(self) -> int:
         return len(self.texts)
 
+    def per_class(self) -> list[list[str]]:
+        """The texts class-major: ``[c][m]`` is class c under template m (what evaluation and training take)."""
+        return [list(column) for column in zip(*self.texts)]
+
     def flat_texts(self) -> list[str]:
         """The M * C texts, template-major (``[m * C + c]``)."""
         return [t for row in self.texts for t in row]
@@ -65,7 +53,7 @@ class LabelSet:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _check_strings(values: Sequence, what: str) -> list[str]:
+def check_strings(values: Sequence, what: str) -> list[str]:
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{what} must be a list of strings, got a single string {values!r}; wrap it in a list")
     if isinstance(values, (set, frozenset)):
@@ -92,11 +80,11 @@ def _templates(templates: Union[None, str, Sequence[str]]) -> tuple[str, ...]:
         if templates in TEMPLATE_SETS:
             return TEMPLATE_SETS[templates]
         templates = [templates]
-    out = tuple(_check_strings(templates, "templates"))
-    missing = [t for t in out if "{}" not in t]
-    if missing:
+    out = tuple(check_strings(templates, "templates"))
+    bad = [t for t in out if t.count("{}") != 1]
+    if bad:
         raise ValueError(
-            f"templates {missing[:3]} have no '{{}}' placeholder for the class text (e.g. 'a video of {{}}'); "
+            f"templates {bad[:3]} need exactly one '{{}}' placeholder for the class text (e.g. 'a video of {{}}'); "
             f"named sets: {sorted(TEMPLATE_SETS)}"
         )
     if len(set(out)) != len(out):
@@ -127,10 +115,10 @@ def build_label_set(
     if isinstance(class_names, Mapping):
         if descriptions is not None:
             raise ValueError("give descriptions either as a dict class_names or as `descriptions`, not both")
-        names = _check_strings(list(class_names.keys()), "class names")
-        texts = _check_strings(list(class_names.values()), "class descriptions")
+        names = check_strings(list(class_names.keys()), "class names")
+        texts = check_strings(list(class_names.values()), "class descriptions")
     else:
-        names = _check_strings(class_names, "class names")
+        names = check_strings(class_names, "class names")
         texts = names
         if descriptions is not None:
             if isinstance(descriptions, Mapping):
@@ -140,9 +128,9 @@ def build_label_set(
                     raise ValueError(
                         f"descriptions must cover exactly the class names: missing {missing[:5]}, unknown {extra[:5]}"
                     )
-                texts = _check_strings([descriptions[n] for n in names], "class descriptions")
+                texts = check_strings([descriptions[n] for n in names], "class descriptions")
             else:
-                texts = _check_strings(descriptions, "class descriptions")
+                texts = check_strings(descriptions, "class descriptions")
                 if len(texts) != len(names):
                     raise ValueError(f"{len(texts)} descriptions for {len(names)} class names; give one per class")
     seen: dict[str, int] = {}
@@ -161,90 +149,31 @@ def build_label_set(
     return LabelSet(names=tuple(names), texts=rows)
 
 
-def _no_duplicate_keys(pairs: list) -> dict:
-    from collections import Counter
+def class_texts(
+    classes: Sequence[str],
+    *,
+    descriptions: Optional[Mapping[str, str]] = None,
+    templates: Union[None, str, Sequence[str]] = ACTION_TEMPLATES,
+) -> list[list[str]]:
+    """The candidate texts of every class, class-major (`build_label_set` with the evaluation defaults).
 
-    dupes = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
-    if dupes:
-        raise ValueError(f"duplicate class names {dupes[:5]}; every class must be distinct")
-    return dict(pairs)
-
-
-_HEADER_WORDS = {"id", "index", "name", "label", "class", "class_name", "classname", "action", "description", "text",
-                 "prompt"}
-
-
-def read_labels_file(path) -> Union[list[str], dict[str, str]]:
-    """Read class names (and optional descriptions) from a file.
-
-    * ``.json``: a list of names, or an object name -> description;
-    * ``.csv`` / ``.tsv``: one row per class, ``name`` or ``name,description`` (``id,name,description`` when the
-      first column is an integer id); a header row naming the columns (name/label/class, description/text) is
-      recognised and skipped;
-    * anything else: one name per line; blank lines and lines starting with ``#`` are skipped.
+    Args:
+        classes: readable class names.
+        descriptions: ``{class name: description}`` (see `ezclip_zoo.data.read_class_descriptions`; it may name
+            more classes than ``classes``); when given, each class has exactly its description as text, as the
+            released checkpoints were trained. Every class needs one.
+        templates: ActionCLIP's 16 by default (the reference's protocol without descriptions); ``None`` or
+            ``["{}"]`` uses the bare class names.
 
     Returns:
-        A list of names, or a dict name -> description when the file has descriptions.
-
-    Raises:
-        FileNotFoundError: no such file. ValueError: the file has no labels or an unreadable layout.
+        ``texts[c]``: the texts of class ``c`` (the same number for every class).
     """
-    import os
-
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"labels file {path!r} does not exist")
-    try:
-        return _read_labels(path)
-    except TypeError as exc:  # wrong JSON value types: a problem of the file's content
-        raise ValueError(f"labels file {path!r}: {exc}") from None
-
-
-def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
-    import csv
-
-    with open(path, encoding="utf-8-sig") as f:
-        text = f.read()
-    lower = path.lower()
-    if lower.endswith(".json"):
-        try:
-            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"labels file {path!r} is not valid JSON: {exc}") from None
-        if isinstance(data, list):
-            return _check_strings(data, f"labels in {path}")
-        if isinstance(data, dict):
-            _check_strings(list(data.values()), f"descriptions in {path}")
-            return {str(k): v for k, v in data.items()}
-        raise ValueError(f"labels file {path!r} must hold a JSON list of names or an object name -> description")
-    if lower.endswith((".csv", ".tsv")):
-        rows = [[c.strip() for c in row] for row in csv.reader(text.splitlines(), delimiter="\t" if lower.endswith(".tsv") else ",")]
-        rows = [r for r in rows if any(r)]
-        if not rows:
-            raise ValueError(f"labels file {path!r} has no rows")
-        name_col, desc_col = 0, None
-        header = [c.lower() for c in rows[0]]
-        if set(header) & _HEADER_WORDS and not any(c.isdigit() for c in header):
-            rows = rows[1:]
-            names = [i for i, c in enumerate(header) if c in ("name", "label", "class", "class_name", "classname", "action")]
-            descs = [i for i, c in enumerate(header) if c in ("description", "text", "prompt")]
-            name_col = names[0] if names else 0
-            desc_col = descs[0] if descs else None
-        else:
-            width = len(rows[0])
-            if width >= 3 and rows[0][0].isdigit():
-                name_col, desc_col = 1, 2
-            elif width >= 2:
-                desc_col = 1
-        try:
-            names_list = [r[name_col] for r in rows]
-            if desc_col is None:
-                return _check_strings(names_list, f"labels in {path}")
-            return _no_duplicate_keys(
-                list(zip(names_list, _check_strings([r[desc_col] for r in rows], f"descriptions in {path}")))
+    if descriptions is not None:
+        absent = [c for c in check_strings(classes, "classes") if c not in descriptions]
+        if absent:
+            raise ValueError(
+                f"no description for {len(absent)} classes, e.g. {absent[:5]}; the description CSV must name every "
+                "class (matching is by readable name, e.g. 'apply eye makeup')"
             )
-        except IndexError:
-            raise ValueError(f"labels file {path!r}: some rows have fewer columns than the first") from None
-    names = [line.strip() for line in text.splitlines()]
-    names = [n for n in names if n and not n.startswith("#")]
-    return _check_strings(names, f"labels in {path}")
+        return build_label_set(list(classes), descriptions={c: descriptions[c] for c in classes}).per_class()
+    return build_label_set(classes, templates=templates or None).per_class()

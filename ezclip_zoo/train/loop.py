@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import logging
@@ -20,7 +19,8 @@ from ..data.dataset import collate_clips
 from ..data.sampler import ResumableDistributedSampler
 from ..data.seeding import sample_seed
 from ..errors import ResumeError
-from ..evaluation.scoring import autocast_context
+from ..digest import tensor_digest
+from ..precision import autocast_context, resolve_precision
 from ..evaluation.zero_shot import evaluate
 from ..modeling.losses import ezclip_loss
 from .checkpoint import CHECKPOINT_NAME, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
@@ -77,11 +77,7 @@ class TrainResult:
 
 def trainable_digest(model) -> str:
     """sha256 over the names and bytes of the trainable tensors: equal digests mean bit-identical weights."""
-    digest = hashlib.sha256()
-    for name, tensor in model.trainable_named_parameters():
-        digest.update(name.encode())
-        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
+    return tensor_digest((name, tensor.float()) for name, tensor in model.trainable_named_parameters())
 
 
 class _TrainStep(nn.Module):
@@ -93,14 +89,6 @@ class _TrainStep(nn.Module):
 
     def forward(self, frames: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model.encode_frames(frames), self.model.encode_text(tokens)
-
-
-def _resolve_precision(config: TrainConfig, device: torch.device) -> str:
-    if config.precision != "auto":
-        return config.precision
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return "bf16"
-    return "fp32"
 
 
 def _check_class_texts(class_texts: Sequence[Sequence[str]], dataset: Dataset) -> list[list[str]]:
@@ -204,7 +192,7 @@ def _fit(ctx, model, train_data, config, class_texts, output_dir, val_data, val_
          card) -> TrainResult:
     start_time = time.perf_counter()
     device = ctx.device
-    precision = _resolve_precision(config, device)
+    precision = resolve_precision(config.precision, device)
     out = Path(output_dir) if output_dir is not None else None
     texts = _check_class_texts(class_texts, train_data)
     val_texts = _check_class_texts(val_class_texts or class_texts, val_data) if val_data is not None else None

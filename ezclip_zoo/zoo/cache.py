@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..paths import cache_root
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 
 __all__ = [
@@ -38,15 +39,6 @@ __all__ = [
 ]
 
 RECORD_SUFFIX = ".source.json"
-
-
-def cache_root() -> Path:
-    """The zoo cache folder (not created)."""
-    env = os.environ.get("EZCLIP_ZOO_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ezclip_zoo"
 
 
 def _safe_name(name: str) -> str:

@@ -1,0 +1,99 @@
+"""Label files: class names (and optional descriptions) from JSON, CSV/TSV or plain text, for the CLI and users."""
+
+from __future__ import annotations
+
+import json
+from typing import Union
+
+from .labels import check_strings
+
+__all__ = ["read_labels_file"]
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    from collections import Counter
+
+    dupes = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+    if dupes:
+        raise ValueError(f"duplicate class names {dupes[:5]}; every class must be distinct")
+    return dict(pairs)
+
+
+_HEADER_WORDS = {"id", "index", "name", "label", "class", "class_name", "classname", "action", "description", "text",
+                 "prompt"}
+
+
+def read_labels_file(path) -> Union[list[str], dict[str, str]]:
+    """Read class names (and optional descriptions) from a file.
+
+    * ``.json``: a list of names, or an object name -> description;
+    * ``.csv`` / ``.tsv``: one row per class, ``name`` or ``name,description`` (``id,name,description`` when the
+      first column is an integer id); a header row naming the columns (name/label/class, description/text) is
+      recognised and skipped;
+    * anything else: one name per line; blank lines and lines starting with ``#`` are skipped.
+
+    Returns:
+        A list of names, or a dict name -> description when the file has descriptions.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: the file has no labels or an unreadable layout.
+    """
+    import os
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"labels file {path!r} does not exist")
+    try:
+        return _read_labels(path)
+    except TypeError as exc:  # wrong JSON value types: a problem of the file's content
+        raise ValueError(f"labels file {path!r}: {exc}") from None
+
+
+def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
+    import csv
+
+    with open(path, encoding="utf-8-sig") as f:
+        text = f.read()
+    lower = path.lower()
+    if lower.endswith(".json"):
+        try:
+            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"labels file {path!r} is not valid JSON: {exc}") from None
+        if isinstance(data, list):
+            return check_strings(data, f"labels in {path}")
+        if isinstance(data, dict):
+            check_strings(list(data.values()), f"descriptions in {path}")
+            return {str(k): v for k, v in data.items()}
+        raise ValueError(f"labels file {path!r} must hold a JSON list of names or an object name -> description")
+    if lower.endswith((".csv", ".tsv")):
+        rows = [[c.strip() for c in row] for row in csv.reader(text.splitlines(), delimiter="\t" if lower.endswith(".tsv") else ",")]
+        rows = [r for r in rows if any(r)]
+        if not rows:
+            raise ValueError(f"labels file {path!r} has no rows")
+        name_col, desc_col = 0, None
+        header = [c.lower() for c in rows[0]]
+        if set(header) & _HEADER_WORDS and not any(c.isdigit() for c in header):
+            rows = rows[1:]
+            names = [i for i, c in enumerate(header) if c in ("name", "label", "class", "class_name", "classname", "action")]
+            descs = [i for i, c in enumerate(header) if c in ("description", "text", "prompt")]
+            name_col = names[0] if names else 0
+            desc_col = descs[0] if descs else None
+        else:
+            width = len(rows[0])
+            if width >= 3 and rows[0][0].isdigit():
+                name_col, desc_col = 1, 2
+            elif width >= 2:
+                desc_col = 1
+        try:
+            names_list = [r[name_col] for r in rows]
+            if desc_col is None:
+                return check_strings(names_list, f"labels in {path}")
+            return _no_duplicate_keys(
+                list(zip(names_list, check_strings([r[desc_col] for r in rows], f"descriptions in {path}")))
+            )
+        except IndexError:
+            raise ValueError(f"labels file {path!r}: some rows have fewer columns than the first") from None
+    names = [line.strip() for line in text.splitlines()]
+    names = [n for n in names if n and not n.startswith("#")]
+    return check_strings(names, f"labels in {path}")
