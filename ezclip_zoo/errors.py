@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 __all__ = ["EZCLIPError", "WeightsUnavailableError", "ChecksumError", "CheckpointNotAvailableError"]
 
 
@@ -67,3 +69,28 @@ class UnsafePathError(EZCLIPError, ValueError):
 
 
 __all__ += ["DownloadError", "SourceVerificationError", "UnsafeFileError", "UnsafePathError"]
+
+
+class UnknownNameError(EZCLIPError, KeyError, ValueError):
+    """A name that is not registered (architecture, checkpoint...); the message lists the close matches.
+
+    Both a `KeyError` (a failed look-up) and a `ValueError` (a bad argument), so either ``except`` catches it.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+    @classmethod
+    def of(cls, kind: str, name: object, known: "Iterable[str]", hint: str = "") -> "UnknownNameError":
+        """``unknown {kind} {name!r}; did you mean ...? Known: ...`` (plus ``hint``)."""
+        import difflib
+
+        known = sorted(known)
+        close = difflib.get_close_matches(str(name), known, n=3)
+        return cls(
+            f"unknown {kind} {name!r}" + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
+            + f" Known: {', '.join(known)}" + (f". {hint}" if hint else "")
+        )
+
+
+__all__ += ["UnknownNameError"]

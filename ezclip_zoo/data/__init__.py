@@ -8,8 +8,8 @@ from .hmdb51 import read_hmdb51
 from .kinetics import kinetics_clip_stem, read_kinetics
 from .names import readable_class_name, remove_brackets
 from .records import VideoRecord, VideoSplit
-from .sampler import ResumableDistributedSampler
-from .sampling import base_novel_classes, sample_k_shot, train_val_split
+from .distributed_sampler import ResumableDistributedSampler
+from .splits import base_novel_classes, sample_k_shot, train_val_split
 from .seeding import sample_generator, sample_seed
 from .ssv2 import read_ssv2, read_ssv2_labels
 from ..text.labels import ACTION_TEMPLATES, class_texts

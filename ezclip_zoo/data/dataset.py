@@ -8,6 +8,7 @@ from typing import Any, Optional, Sequence
 import torch
 from torch.utils.data import Dataset
 
+from ..transforms.eval import VideoTransform
 from ..transforms.train import ClipAugment
 from ..errors import EZCLIPError
 from .records import VideoSplit
@@ -40,7 +41,10 @@ class VideoClipDataset(Dataset):
         augment: the training augmentation; default ``ClipAugment(image_size)`` (flip on: pass
             ``ClipAugment(image_size, flip=False)`` for direction-sensitive classes such as SSv2's).
         seed: base of every per-clip random stream.
-        protocol: test-time preprocessing, ``"reference"`` or ``"clip"``.
+        protocol: test-time preprocessing, ``"reference"`` or ``"clip"``, with OpenAI CLIP's mean/std (or pass
+            ``transform``).
+        transform: the test-time transform itself, e.g. ``VideoTransform.from_model(model, protocol)``; its
+            ``num_crops`` is the number of crops.
         num_clips, num_crops: test-time views (1 and 1 is the reference's single view; crops 1 or 3).
         decode_threads: FFmpeg threads per video (parallelism normally comes from data-loader workers).
 
@@ -60,6 +64,7 @@ class VideoClipDataset(Dataset):
         num_clips: int = 1,
         num_crops: int = 1,
         decode_threads: int = 1,
+        transform: Optional[VideoTransform] = None,
     ) -> None:
         if num_frames < 1 or image_size < 1:
             raise ValueError(f"num_frames and image_size must be positive, got {num_frames}, {image_size}")
@@ -80,6 +85,13 @@ class VideoClipDataset(Dataset):
         self.num_clips, self.num_crops = int(num_clips), int(num_crops)
         self.decode_threads = int(decode_threads)
         self.epoch = 0
+        if transform is not None and transform.image_size != self.image_size:
+            raise ValueError(f"transform makes {transform.image_size} px frames, the dataset {self.image_size} px")
+        self.transform = None if train else (
+            transform if transform is not None else VideoTransform.for_protocol(self.image_size, protocol, num_crops)
+        )
+        if self.transform is not None:
+            self.num_crops = self.transform.num_crops
 
     def set_epoch(self, epoch: int) -> None:
         """Select the random streams of ``epoch`` (call before iterating, as with ``DistributedSampler``)."""
@@ -92,19 +104,8 @@ class VideoClipDataset(Dataset):
     def labels(self) -> list[int]:
         return self.split.labels
 
-    def _test_transform(self):
-        from ..transforms.eval import VideoTransform
-
-        reference = self.protocol == "reference"
-        return VideoTransform(
-            image_size=self.image_size,
-            resize_size=self.image_size * 256 // 224 if reference else self.image_size,
-            interpolation="bilinear" if reference else "bicubic",
-            num_crops=self.num_crops,
-        )
-
     def __getitem__(self, index: int) -> dict[str, Any]:
-        from ..video import read_video_clips, read_video_frames
+        from ..video import read_video_clips, read_video_frames  # decoding libraries load when items are read
 
         record = self.split.records[index]
         try:
@@ -115,7 +116,7 @@ class VideoClipDataset(Dataset):
                 )
                 clip = self.augment(frames, generator)
             else:
-                transform = self._test_transform()
+                transform = self.transform
                 clips = read_video_clips(
                     record.path, self.num_frames, num_clips=self.num_clips, mode="test", transform=transform,
                     threads=self.decode_threads,

@@ -10,10 +10,10 @@ from ..errors import AnnotationError
 from ._io import PathLike, require_dir, require_file
 from .names import readable_class_name
 from .records import VideoRecord, VideoSplit
+from ..video.extensions import VIDEO_EXTENSIONS
 
 __all__ = ["read_kinetics", "kinetics_clip_stem"]
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov")
 _REQUIRED = ("label", "youtube_id", "time_start", "time_end")
 
 

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from ..data.dataset import VideoClipDataset
 from ..data.records import VideoSplit
+from ..transforms.eval import VideoTransform
 from ..text.labels import ACTION_TEMPLATES, class_texts
 from .metrics import harmonic_mean, mean_std
 from .zero_shot import EvalResult, evaluate
@@ -26,9 +27,9 @@ def summarize_splits(results: Sequence[EvalResult]) -> dict[str, Any]:
 
 
 def _dataset(model, split: VideoSplit, num_clips: int, num_crops: int) -> VideoClipDataset:
-    return VideoClipDataset(
-        split, model.num_frames, model.image_size, train=False, num_clips=num_clips, num_crops=num_crops
-    )
+    transform = VideoTransform.from_model(model, protocol="reference", num_crops=num_crops)  # the paper's protocol
+    return VideoClipDataset(split, model.num_frames, model.image_size, train=False, num_clips=num_clips,
+                            transform=transform)
 
 
 def evaluate_splits(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +14,14 @@ from .persistence import PersistenceMixin
 from .state_dict import check_state_dict
 from ..text.tokenizer import tokenize
 from .towers import TextTower, VideoTower
+
+if TYPE_CHECKING:  # types of the classify facade only; never imported at run time
+    from typing_extensions import Unpack
+
+    from ..inference.options import InferenceKwargs, InferenceOptions
+    from ..inference.result import ClassificationResult
+    from ..text.cache import TextEmbeddingCache
+    from ..text.labels import ClassNames
 
 __all__ = ["EZCLIP"]
 
@@ -156,15 +164,28 @@ class EZCLIP(PersistenceMixin, nn.Module):
         text = F.normalize(self.encode_text(texts), dim=-1)
         return self.logit_scale * video @ text.T
 
-    def classify(self, videos, class_names, **kwargs):
+    def classify(
+        self,
+        videos: Any,
+        class_names: "ClassNames",
+        *,
+        topk: int = 5,
+        descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
+        templates: Union[None, str, Sequence[str]] = None,
+        text_cache: Union[bool, "TextEmbeddingCache"] = True,
+        options: Optional["InferenceOptions"] = None,
+        **kwargs: "Unpack[InferenceKwargs]",
+    ) -> Union["ClassificationResult", list["ClassificationResult"]]:
         """Zero-shot ranking of class names for a video (path, bytes, file, frames) or a list of videos.
 
         ``model.classify("clip.mp4", ["dancing", "juggling"], topk=5)`` -> `ClassificationResult` (a list for a list
-        of videos). Keyword options (descriptions, templates, multi-view, dtype, ...): `ezclip_zoo.inference.classify`.
+        of videos). The arguments are those of `ezclip_zoo.inference.classify`, which this calls (the model's one
+        call into an upper layer: inference imports nothing of this module).
         """
-        from ..inference import classify
+        from ..inference.classify import classify
 
-        return classify(self, videos, class_names, **kwargs)
+        return classify(self, videos, class_names, topk=topk, descriptions=descriptions, templates=templates,
+                        text_cache=text_cache, options=options, **kwargs)
 
     # ------------------------------------------------------------------ trainable part
     def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:

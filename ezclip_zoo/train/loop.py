@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ..data.dataset import collate_clips
-from ..data.sampler import ResumableDistributedSampler
+from ..data.distributed_sampler import ResumableDistributedSampler
 from ..data.seeding import sample_seed
 from ..errors import ResumeError
 from ..digest import tensor_digest

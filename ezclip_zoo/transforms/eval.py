@@ -34,7 +34,10 @@ def preprocess_config(model: Any) -> PreprocessCfg:
 
     from ..modeling.backbone import backbone_model_cfg
 
-    overrides = dict(backbone_model_cfg(model.config.backbone).get("preprocess_cfg", {}) or {})
+    try:
+        overrides = dict(backbone_model_cfg(model.config.backbone).get("preprocess_cfg", {}) or {})
+    except ValueError:  # a backbone named only through the Hub (hf-hub:): the built model says the rest
+        overrides = {}
     overrides.update(get_model_preprocess_cfg(model.clip))
     overrides["size"] = model.image_size
     return PreprocessCfg(**merge_preprocess_dict(PreprocessCfg(), overrides))
@@ -110,10 +113,23 @@ class VideoTransform:
             resize_mode=cfg.resize_mode,
             fill_color=int(cfg.fill_color),
         )
+        return base.under_protocol(protocol, num_crops)
+
+    @classmethod
+    def for_protocol(cls, image_size: int, protocol: str = "reference", num_crops: int = 1) -> "VideoTransform":
+        """The transform of a protocol for an ``image_size`` model with OpenAI CLIP's preprocessing (for code that
+        has no model at hand, such as a dataset built before its model)."""
+        return cls(image_size=image_size, resize_size=image_size).under_protocol(protocol, num_crops)
+
+    def under_protocol(self, protocol: str, num_crops: int = 1) -> "VideoTransform":
+        """This transform under a test protocol: ``"clip"`` keeps it; ``"reference"`` (EZ-CLIP/ActionCLIP) resizes
+        the short side to ``image_size * 256 // 224`` with bilinear interpolation before the centre crop."""
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
         if protocol == "reference":
-            return replace(base, resize_size=size * 256 // 224, interpolation="bilinear", resize_mode="shortest",
-                           num_crops=num_crops)
-        return replace(base, num_crops=num_crops)
+            return replace(self, resize_size=self.image_size * 256 // 224, interpolation="bilinear",
+                           resize_mode="shortest", num_crops=num_crops)
+        return replace(self, num_crops=num_crops)
 
     @property
     def num_views(self) -> int:

@@ -24,13 +24,11 @@ from .pyav_reader import (
     sequential_cost,
 )
 from .reader import BACKENDS, VideoClips, describe, open_video, probe_video, read_video_clips, read_video_frames
-from .sampling import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
+from .frame_indices import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
 from .source import VideoSource, is_encoded_source
+from .extensions import VIDEO_EXTENSIONS
 from .writer import write_video
 
-VIDEO_EXTENSIONS = (
-    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts", ".mts", ".ogv",
-)
 
 __all__ = [
     "BACKENDS",

@@ -10,7 +10,7 @@ import torch
 
 from .arrays import frames_to_uint8, is_frame_sequence
 from .pyav_reader import STRATEGIES, PyAVReader, VideoInfo
-from .sampling import sample_clip_indices, sample_frame_indices
+from .frame_indices import sample_clip_indices, sample_frame_indices
 from .source import VideoSource, is_encoded_source
 
 __all__ = ["BACKENDS", "open_video", "probe_video", "read_video_frames", "read_video_clips", "VideoClips", "describe"]

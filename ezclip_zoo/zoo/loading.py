@@ -16,7 +16,13 @@ from typing import Any, Callable, Optional, Union
 import torch
 
 from ..modeling.config import EZCLIPConfig
-from ..errors import CheckpointNotAvailableError, ChecksumError, UnsafePathError, WeightsUnavailableError
+from ..errors import (
+    CheckpointNotAvailableError,
+    ChecksumError,
+    UnknownNameError,
+    UnsafePathError,
+    WeightsUnavailableError,
+)
 from .factory import build_model
 from ..modeling.model import EZCLIP
 from .pretrained import get_pretrained_entry, is_pretrained, list_pretrained
@@ -188,9 +194,9 @@ def load(
         raise ValueError(f"{spec!r} is a file; load() takes a checkpoint folder (config.json + model.safetensors). "
                          "For the authors' .pt files use ezclip_zoo.load_official_checkpoint")
     else:
-        raise ValueError(
-            f"{spec!r} is neither a local folder, an 'hf-hub:org/repo' id, nor a known checkpoint "
-            f"({list_pretrained()})"
+        raise UnknownNameError.of(
+            "checkpoint", spec, list_pretrained(),
+            hint=f"{spec!r} is neither a local folder, an 'hf-hub:org/repo' id, nor a known checkpoint",
         )
 
     config = read_config(fetch(CONFIG_NAME))

@@ -10,13 +10,13 @@ the weights are on the Hub; other statuses mean `ezclip_zoo.load` must refuse th
 from __future__ import annotations
 
 import copy
-import difflib
 import fnmatch
 import functools
 import json
 from importlib import resources
 from typing import Any, Optional
 
+from ..errors import UnknownNameError
 from .registry import get_model_config
 
 __all__ = [
@@ -92,11 +92,7 @@ def get_pretrained_entry(name: str) -> dict[str, Any]:
     """The ``checkpoints.json`` entry of ``name`` (a copy)."""
     entries = _entries()
     if name not in entries:
-        close = difflib.get_close_matches(name, list(entries), n=3)
-        raise KeyError(
-            f"no checkpoint named {name!r}" + (f"; did you mean {close}?" if close else "")
-            + f" Known checkpoints: {sorted(entries)}"
-        )
+        raise UnknownNameError.of("checkpoint", name, entries)
     return copy.deepcopy(entries[name])
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import fnmatch
 from typing import Any
 
+from ..errors import UnknownNameError
 from ..modeling.config import EZCLIPConfig
 
 __all__ = ["register_model", "list_models", "get_model_config", "is_model"]
@@ -35,9 +35,5 @@ def is_model(name: str) -> bool:
 def get_model_config(name: str) -> EZCLIPConfig:
     """The config of a registered architecture (a fresh copy)."""
     if name not in _MODEL_CONFIGS:
-        close = difflib.get_close_matches(str(name), list(_MODEL_CONFIGS), n=3)
-        raise KeyError(
-            f"unknown EZ-CLIP architecture {name!r}; registered: {list_models()}"
-            + (f" (did you mean {close}?)" if close else "")
-        )
+        raise UnknownNameError.of("EZ-CLIP architecture", name, _MODEL_CONFIGS)
     return EZCLIPConfig.from_dict(_MODEL_CONFIGS[name])

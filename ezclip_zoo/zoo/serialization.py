@@ -112,14 +112,17 @@ def save_trainable_weights(model: torch.nn.Module, path: PathLike, *, adapter_dt
 
 
 def _preprocess_info(model: torch.nn.Module) -> dict[str, Any]:
-    from open_clip import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+    """What test-time preprocessing the model really uses (its open_clip config), as `VideoTransform` applies it."""
+    from ..transforms.eval import VideoTransform
 
+    transform = VideoTransform.from_model(model)
     return {
-        "image_size": model.image_size,
+        "image_size": transform.image_size,
         "num_frames": model.num_frames,
-        "mean": list(OPENAI_DATASET_MEAN),
-        "std": list(OPENAI_DATASET_STD),
-        "interpolation": "bicubic",
+        "mean": list(transform.mean),
+        "std": list(transform.std),
+        "interpolation": transform.interpolation,
+        "resize_mode": transform.resize_mode,
     }
 
 
