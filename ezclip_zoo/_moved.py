@@ -49,7 +49,9 @@ class _Loader(importlib.abc.Loader):
 
     def create_module(self, spec):
         if isinstance(self.target, str):
-            return importlib.import_module(self.target)
+            module = importlib.import_module(self.target)
+            self._real_spec = module.__spec__  # importlib overwrites it with the alias's spec: put it back below
+            return module
         merged = types.ModuleType(spec.name)  # a module split in two: the public names of both
         for name in self.target:
             module = importlib.import_module(name)
@@ -57,7 +59,9 @@ class _Loader(importlib.abc.Loader):
         return merged
 
     def exec_module(self, module) -> None:  # already executed under its new name
-        pass
+        real = getattr(self, "_real_spec", None)
+        if real is not None:
+            module.__spec__ = real
 
 
 class _Finder(importlib.abc.MetaPathFinder):

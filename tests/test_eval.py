@@ -161,3 +161,27 @@ def test_evaluate_script_writes_a_report(csv_data, tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "HM" in proc.stdout
+
+
+@pytest.mark.parametrize("protocol, templates, clips, crops", [
+    ("reference", "actionclip", 1, 1),
+    ("clip", None, 2, 3),
+])
+def test_evaluate_and_classify_give_the_same_probabilities(model, csv_data, protocol, templates, clips, crops):
+    """One zero-shot layer: the same protocol, texts and views give the same scores through both entry points."""
+    from ezclip_zoo.text import build_label_set
+    from ezclip_zoo.transforms import VideoTransform
+
+    test = csv_data["test"]
+    classes = test.classes
+    texts = build_label_set(classes, templates=templates).per_class()
+    dataset = VideoClipDataset(test, model.num_frames, model.image_size, num_clips=clips,
+                               transform=VideoTransform.from_model(model, protocol=protocol, num_crops=crops))
+    result = evaluate(model, dataset, texts, keep_scores=True)
+    videos = [r.path for r in test.records]
+    classified = ezclip_zoo.inference.classify(model, videos, classes, templates=templates, protocol=protocol,
+                                               num_clips=clips, num_crops=crops, topk=len(classes))
+    probs = torch.stack([r.all_probabilities for r in classified])
+    torch.testing.assert_close(result.scores, probs, atol=1e-5, rtol=1e-5)
+    assert result.scores.shape == (len(videos), len(classes))
+    assert [r.class_names for r in classified][0] == tuple(classes)

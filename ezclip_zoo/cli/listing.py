@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..zoo.pretrained import expected_weights_bytes, get_pretrained_entry, list_pretrained, markdown_table, metrics_summary
     from ..zoo.registry import get_model_config, list_models
-    from ..zoo.upstream import load_source
+    from ..zoo.pretrained import load_source
 
     names = list_pretrained(args.pattern)
     if args.markdown:

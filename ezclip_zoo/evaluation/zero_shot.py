@@ -71,6 +71,57 @@ def _gather(obj: Any) -> list[Any]:
     return out
 
 
+def _shard(dataset: Dataset) -> Dataset:
+    """This rank's share of ``dataset`` under ``torch.distributed`` (every world-size-th item), else all of it."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        return Subset(dataset, range(dist.get_rank(), len(dataset), dist.get_world_size()))
+    return dataset
+
+
+def _score_shard(model, dataset: Dataset, text_features: torch.Tensor, *, batch_size: int, num_workers: int,
+                 precision: str) -> tuple:
+    """(scores [N, C], labels [N], dataset indices [N] as numpy, failures) of this rank's clips."""
+    num_classes = text_features.shape[1]
+    loader = DataLoader(
+        _shard(dataset), batch_size=batch_size, shuffle=False, num_workers=num_workers, collate_fn=collate_clips,
+        generator=torch.Generator(),  # never draw from the global RNG (keeps resumed training exact)
+    )
+    scores, labels, indices, failures = [], [], [], []
+    for batch in loader:
+        failures += batch["failures"]
+        if batch["frames"] is None:
+            continue
+        frames = batch["frames"]
+        views = 1
+        if frames.ndim == 6:  # [B, V, T, 3, S, S]: average over views
+            views = frames.shape[1]
+            frames = frames.flatten(0, 1)
+        with autocast_context(model.device, precision):
+            video = F.normalize(model.encode_video(frames.to(model.device)).float(), dim=-1)
+        probs, _ = score_views(video.view(-1, views, video.shape[-1]), text_features, model.logit_scale)
+        scores.append(probs)
+        labels.append(batch["labels"])
+        indices.append(batch["indices"])
+    return (  # numpy, not tensors: torch's object collectives mis-unpickle some tensor storages
+        torch.cat(scores).numpy() if scores else torch.zeros(0, num_classes).numpy(),
+        torch.cat(labels).numpy() if labels else torch.zeros(0, dtype=torch.long).numpy(),
+        torch.cat(indices).numpy() if indices else torch.zeros(0, dtype=torch.long).numpy(),
+        failures,
+    )
+
+
+def _gather_in_order(local: tuple) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list]:
+    """Every rank's scores, labels and indices, in dataset order, and every failure."""
+    parts = _gather(local)
+    all_scores = torch.cat([torch.from_numpy(p[0]) for p in parts])
+    all_labels = torch.cat([torch.from_numpy(p[1]) for p in parts])
+    all_indices = torch.cat([torch.from_numpy(p[2]) for p in parts])
+    order = all_indices.argsort()
+    return all_scores[order], all_labels[order], all_indices[order], [f for p in parts for f in p[3]]
+
+
 @torch.no_grad()
 def evaluate(
     model,
@@ -105,56 +156,18 @@ def evaluate(
     Returns:
         An `EvalResult`.
     """
-    import torch.distributed as dist
-
     start = time.perf_counter()
     was_training = model.training
     model.eval()
     try:
         if text_features is None:
             text_features = encode_class_texts(model, class_texts, precision=precision)
-        num_classes = text_features.shape[1]
-        distributed = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-        shard = Subset(dataset, range(dist.get_rank(), len(dataset), dist.get_world_size())) if distributed else dataset
-        loader = DataLoader(
-            shard,
-            batch_size=batch_size,
-            shuffle=False,
-            num_workers=num_workers,
-            collate_fn=collate_clips,
-            generator=torch.Generator(),  # never draw from the global RNG (keeps resumed training exact)
-        )
-        scores, labels, indices, failures = [], [], [], []
-        for batch in loader:
-            failures += batch["failures"]
-            if batch["frames"] is None:
-                continue
-            frames = batch["frames"]
-            views = 1
-            if frames.ndim == 6:  # [B, V, T, 3, S, S]: average over views
-                views = frames.shape[1]
-                frames = frames.flatten(0, 1)
-            with autocast_context(model.device, precision):
-                video = F.normalize(model.encode_video(frames.to(model.device)).float(), dim=-1)
-            probs, _ = score_views(video.view(-1, views, video.shape[-1]), text_features, model.logit_scale)
-            scores.append(probs)
-            labels.append(batch["labels"])
-            indices.append(batch["indices"])
-        local = (  # numpy, not tensors: torch's object collectives mis-unpickle some tensor storages
-            torch.cat(scores).numpy() if scores else torch.zeros(0, num_classes).numpy(),
-            torch.cat(labels).numpy() if labels else torch.zeros(0, dtype=torch.long).numpy(),
-            torch.cat(indices).numpy() if indices else torch.zeros(0, dtype=torch.long).numpy(),
-            failures,
-        )
-        parts = _gather(local)
-        all_scores = torch.cat([torch.from_numpy(p[0]) for p in parts])
-        all_labels = torch.cat([torch.from_numpy(p[1]) for p in parts])
-        all_indices = torch.cat([torch.from_numpy(p[2]) for p in parts])
-        all_failures = [f for p in parts for f in p[3]]
-        order = all_indices.argsort()
-        all_scores, all_labels, all_indices = all_scores[order], all_labels[order], all_indices[order]
+        local = _score_shard(model, dataset, text_features, batch_size=batch_size, num_workers=num_workers,
+                             precision=precision)
+        all_scores, all_labels, all_indices, all_failures = _gather_in_order(local)
     finally:
         model.train(was_training)
+    num_classes = text_features.shape[1]
     n = all_scores.shape[0]
     if n == 0:
         raise ValueError(

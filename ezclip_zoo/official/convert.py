@@ -101,6 +101,47 @@ def compare_backbones(
     return worst, problems
 
 
+def _target_backbone(backbone: str, model_cfg: dict) -> tuple[BackboneConfig, str]:
+    """The backbone a converted folder names (``"auto"``, ``"embed"`` or ``"MODEL:TAG"``), and its description."""
+    if backbone == "auto":
+        arch = match_openai_backbone(model_cfg)
+        backbone = f"{arch}:openai" if arch else "embed"
+    if backbone == "embed":
+        return BackboneConfig(model_cfg=model_cfg, quick_gelu=True), "embedded (backbone.safetensors)"
+    model_name, _, tag = backbone.partition(":")
+    if not tag:
+        raise ValueError(f"backbone must be 'auto', 'embed' or 'MODEL:TAG' (e.g. 'ViT-B-16:openai'), got {backbone!r}")
+    named_cfg = open_clip.get_model_config(model_name)
+    if named_cfg is None or architecture_key(named_cfg) != architecture_key(model_cfg):
+        raise ValueError(
+            f"open_clip {model_name!r} does not have the architecture of this checkpoint ({model_cfg}); use "
+            "backbone='auto' or 'embed'"
+        )
+    return BackboneConfig(model=model_name, pretrained=tag, quick_gelu=True), f"open_clip {model_name} / {tag}"
+
+
+def _verify_backbone(clip_sd: dict, target: BackboneConfig, description: str, backbone_weights: Optional[PathLike],
+                     cache_dir: Optional[str], checkpoint: str) -> Optional[float]:
+    """Raise unless the checkpoint's CLIP equals the one the folder will be paired with; returns the max |diff|
+    (None for an embedded backbone without ``backbone_weights``: it is its own reference)."""
+    if backbone_weights is not None:
+        reference, source = load_state_dict_file(backbone_weights), os.fspath(backbone_weights)
+    elif target.model is None:
+        return None
+    else:
+        files = backbone_files(target, cache_dir=cache_dir)
+        reference = build_backbone(target, weights=files.weights, model_cfg=files.model_cfg).state_dict()
+        source = description
+    worst, problems = compare_backbones(clip_sd, reference)
+    if problems:
+        raise ValueError(
+            f"the CLIP inside {checkpoint} differs from the backbone {source!r} beyond float16 precision "
+            f"({len(problems)} tensors), e.g. {problems[:8]}. The folder would run over the wrong CLIP; convert "
+            "with backbone='embed' (--embed-backbone) to keep the checkpoint's own CLIP"
+        )
+    return worst
+
+
 def convert_official(
     checkpoint: Union[PathLike, Mapping[str, torch.Tensor]],
     out_dir: PathLike,
@@ -135,44 +176,10 @@ def convert_official(
         config = config.replace(extra={"text": entry["text"]})
     clip_sd, ez_sd = split_official_state_dict(sd)
 
-    if backbone == "auto":
-        arch = match_openai_backbone(config.backbone.model_cfg)
-        backbone = f"{arch}:openai" if arch else "embed"
-    if backbone == "embed":
-        target = BackboneConfig(model_cfg=config.backbone.model_cfg, quick_gelu=True)
-        description = "embedded (backbone.safetensors)"
-    else:
-        model_name, _, tag = backbone.partition(":")
-        if not tag:
-            raise ValueError(f"backbone must be 'auto', 'embed' or 'MODEL:TAG' (e.g. 'ViT-B-16:openai'), got {backbone!r}")
-        target = BackboneConfig(model=model_name, pretrained=tag, quick_gelu=True)
-        named_cfg = open_clip.get_model_config(model_name)
-        if named_cfg is None or architecture_key(named_cfg) != architecture_key(config.backbone.model_cfg):
-            raise ValueError(
-                f"open_clip {model_name!r} does not have the architecture of this checkpoint "
-                f"({config.backbone.model_cfg}); use backbone='auto' or 'embed'"
-            )
-        description = f"open_clip {model_name} / {tag}"
-
+    target, description = _target_backbone(backbone, config.backbone.model_cfg)
     verified, worst = None, None
     if verify_backbone:
-        if backbone_weights is not None:
-            reference = load_state_dict_file(backbone_weights)
-            source = os.fspath(backbone_weights)
-        elif backbone == "embed":
-            reference, source = None, "embedded"
-        else:
-            files = backbone_files(target, cache_dir=cache_dir)
-            reference = build_backbone(target, weights=files.weights, model_cfg=files.model_cfg).state_dict()
-            source = description
-        if reference is not None:
-            worst, problems = compare_backbones(clip_sd, reference)
-            if problems:
-                raise ValueError(
-                    f"the CLIP inside {_describe(checkpoint)} differs from the backbone {source!r} beyond float16 "
-                    f"precision ({len(problems)} tensors), e.g. {problems[:8]}. The folder would run over the wrong "
-                    "CLIP; convert with backbone='embed' (--embed-backbone) to keep the checkpoint's own CLIP"
-                )
+        worst = _verify_backbone(clip_sd, target, description, backbone_weights, cache_dir, _describe(checkpoint))
         verified = True
 
     # built on the backbone the folder will name (same architecture, checked above); nothing is downloaded

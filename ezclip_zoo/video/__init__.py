@@ -12,17 +12,16 @@ The main entry points:
 
 from ..errors import VideoDecodeError, VideoDecodeWarning, VideoNotFoundError
 from .arrays import frames_to_uint8, is_frame_sequence
-from .pyav_reader import (
+from .decode_plan import (
     KEYFRAME_COST_FRAMES,
     SEEK_COST_FRAMES,
     STRATEGIES,
-    PyAVReader,
-    VideoInfo,
     choose_strategy,
     plan_seeks,
     seek_cost,
     sequential_cost,
 )
+from .pyav_reader import PyAVReader, VideoInfo
 from .reader import BACKENDS, VideoClips, describe, open_video, probe_video, read_video_clips, read_video_frames
 from .frame_indices import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
 from .source import VideoSource, is_encoded_source

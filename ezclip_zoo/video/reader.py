@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from .arrays import frames_to_uint8, is_frame_sequence
-from .pyav_reader import STRATEGIES, PyAVReader, VideoInfo
+from .decode_plan import STRATEGIES
+from .pyav_reader import PyAVReader, VideoInfo
 from .frame_indices import sample_clip_indices, sample_frame_indices
 from .source import VideoSource, is_encoded_source
 

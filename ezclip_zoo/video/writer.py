@@ -27,6 +27,40 @@ def _one_frame(frame: Any, rgba: bool) -> np.ndarray:
     return _all_frames(torch.as_tensor(np.asarray(frame))[None], rgba)[0].contiguous().numpy()
 
 
+def _images(frames: Any, rgba: bool) -> tuple[Iterator[np.ndarray], int, int]:
+    """(uint8 [H, W, C] frames one by one, H, W); an iterator is streamed, never held in memory."""
+    if isinstance(frames, Iterator):
+        first = next(frames, None)
+        if first is None:
+            raise ValueError("no frames to write")
+        first = _one_frame(first, rgba)
+        h, w = first.shape[:2]
+        return itertools.chain([first], (_one_frame(f, rgba) for f in frames)), h, w
+    data = _all_frames(frames, rgba)
+    h, w = data.shape[1:3]
+    return (data[i].contiguous().numpy() for i in range(data.shape[0])), h, w
+
+
+def _default_pix_fmt(codec: str, h: int, w: int) -> str:
+    if codec in ("png", "ffv1", "qtrle", "libx264rgb"):
+        return "rgb24"
+    return "yuv444p" if codec == "libx264" and (h % 2 or w % 2) else "yuv420p"
+
+
+def _encoder_options(codec: str, bframes: Optional[int], crf: Optional[int], keyframe_interval: Optional[int],
+                     options: Optional[dict]) -> dict[str, str]:
+    opts = {}
+    if codec == "libx264":
+        if bframes is not None:
+            opts["bf"] = str(bframes)
+        if crf is not None:
+            opts["crf"] = str(crf)
+        if keyframe_interval is not None:
+            opts["x264-params"] = f"keyint={keyframe_interval}:min-keyint={keyframe_interval}:scenecut=0"
+    opts.update({str(k): str(v) for k, v in (options or {}).items()})
+    return opts
+
+
 def write_video(
     path: Union[str, os.PathLike, BinaryIO],
     frames: Any,
@@ -64,24 +98,9 @@ def write_video(
     import av
 
     rgba = pix_fmt == "rgba"
-    if isinstance(frames, Iterator):  # stream frame by frame: long videos never sit in memory
-        first = next(frames, None)
-        if first is None:
-            raise ValueError("no frames to write")
-        first = _one_frame(first, rgba)
-        h, w = first.shape[:2]
-        images = itertools.chain([first], (_one_frame(f, rgba) for f in frames))
-    else:
-        data = _all_frames(frames, rgba)
-        h, w = data.shape[1:3]
-        images = (data[i].contiguous().numpy() for i in range(data.shape[0]))
+    images, h, w = _images(frames, rgba)
     if pix_fmt is None:
-        if codec in ("png", "ffv1", "qtrle", "libx264rgb"):
-            pix_fmt = "rgb24"
-        elif codec == "libx264" and (h % 2 or w % 2):
-            pix_fmt = "yuv444p"
-        else:
-            pix_fmt = "yuv420p"
+        pix_fmt = _default_pix_fmt(codec, h, w)
     container_options = {"movflags": "faststart"} if faststart else {}
     target = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
     with av.open(target, mode="w", format=container_format, options=container_options) as container:
@@ -89,16 +108,7 @@ def write_video(
         stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
         if keyframe_interval is not None:
             stream.gop_size = keyframe_interval
-        opts = {}
-        if codec == "libx264":
-            if bframes is not None:
-                opts["bf"] = str(bframes)
-            if crf is not None:
-                opts["crf"] = str(crf)
-            if keyframe_interval is not None:
-                opts["x264-params"] = f"keyint={keyframe_interval}:min-keyint={keyframe_interval}:scenecut=0"
-        opts.update({str(k): str(v) for k, v in (options or {}).items()})
-        stream.options = opts
+        stream.options = _encoder_options(codec, bframes, crf, keyframe_interval, options)
         if rotation is not None:
             if not hasattr(stream, "set_display_rotation"):
                 raise RuntimeError(f"writing rotation metadata needs PyAV >= 18 (installed: {av.__version__})")

@@ -29,7 +29,8 @@ from .pretrained import get_pretrained_entry, is_pretrained, list_pretrained
 from .registry import is_model
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights, sha256_file
 from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
-from .upstream import ensure_upstream, has_upstream_source
+from .pretrained import has_upstream_source
+from .upstream import ensure_upstream
 
 __all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]
 
@@ -161,6 +162,23 @@ def load(
         ValueError: a config of a newer format, or weights with missing/unexpected keys (listed).
     """
     spec = os.fspath(name_or_path)
+    fetch, card_name = _resolve(spec, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
+                                verify_backbone=verify_backbone, progress=progress)
+    config = read_config(fetch(CONFIG_NAME))
+    weights_path = fetch(WEIGHTS_NAME)
+    backbone_file = _backbone_file(config, fetch, backbone_weights, origin=f"config.json of {spec!r}")
+    if card_name and not config.name:
+        config = config.replace(name=card_name)
+    model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
+                        local_files_only=local_files_only, model_class=model_class)
+    model.load_trainable_state_dict(read_weights(weights_path))
+    model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
+    return model.eval()
+
+
+def _resolve(spec: str, *, revision, cache_dir, local_files_only, verify_backbone,
+             progress) -> tuple[Callable[[str], Path], Optional[str]]:
+    """(a function filename -> local path for the checkpoint ``spec`` names, its registry name or None)."""
     card_name = None
     if os.path.isdir(spec):
         folder = Path(spec)
@@ -199,16 +217,7 @@ def load(
             hint=f"{spec!r} is neither a local folder, an 'hf-hub:org/repo' id, nor a known checkpoint",
         )
 
-    config = read_config(fetch(CONFIG_NAME))
-    weights_path = fetch(WEIGHTS_NAME)
-    backbone_file = _backbone_file(config, fetch, backbone_weights, origin=f"config.json of {spec!r}")
-    if card_name and not config.name:
-        config = config.replace(name=card_name)
-    model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
-                        local_files_only=local_files_only, model_class=model_class)
-    model.load_trainable_state_dict(read_weights(weights_path))
-    model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
-    return model.eval()
+    return fetch, card_name
 
 
 def _backbone_file(

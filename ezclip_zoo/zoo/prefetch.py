@@ -16,7 +16,8 @@ from typing import Optional, Union
 from ..errors import CheckpointNotAvailableError
 from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config
 from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
-from .upstream import fetch_upstream, has_upstream_source
+from .pretrained import has_upstream_source
+from .upstream import fetch_upstream
 
 __all__ = ["download_checkpoint"]
 

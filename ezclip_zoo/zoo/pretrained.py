@@ -29,6 +29,8 @@ __all__ = [
     "expected_source_bytes",
     "expected_backbone_bytes",
     "metrics_summary",
+    "has_upstream_source",
+    "load_source",
 ]
 
 _REQUIRED = ("architecture", "num_frames", "backbone", "hf_hub_id", "revision", "filename", "sha256", "status")
@@ -123,6 +125,24 @@ def expected_backbone_bytes(entry: dict[str, Any]) -> int:
     return sum(p.numel() for p in _meta_model(entry).clip.parameters()) * 4
 
 
+def has_upstream_source(entry: dict[str, Any]) -> bool:
+    """Whether an entry names a release to convert from (``source.url`` or ``source.google_drive_id``)."""
+    source = entry.get("source") or {}
+    return bool(source.get("url") or source.get("google_drive_id"))
+
+
+def load_source(entry: dict[str, Any]) -> str:
+    """Where `ezclip_zoo.load` gets an entry's weights today, in a few words (for ``ezclip-zoo list``, README)."""
+    if entry["status"] == "published":
+        return "Hub"
+    source = entry.get("source") or {}
+    if source.get("url"):
+        return "authors' release (URL), converted on first load"
+    if source.get("google_drive_id"):
+        return "authors' release (Google Drive), converted on first load"
+    return "not available"
+
+
 def metrics_summary(entry: dict[str, Any]) -> str:
     """Reported metrics of an entry in one short line."""
     # zero-shot results name the target dataset; base-to-novel ones share the training dataset
@@ -135,8 +155,6 @@ def metrics_summary(entry: dict[str, Any]) -> str:
 
 def markdown_table(names: Optional[list[str]] = None) -> str:
     """The README's "Pretrained checkpoints" table, generated from the entries."""
-    from .upstream import load_source
-
     names = list_pretrained() if names is None else names
     rows = [
         "| name | architecture | setting | text | loads from | weights | reported top-1 |",

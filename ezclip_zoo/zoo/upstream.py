@@ -27,28 +27,11 @@ from .cache import (
 )
 from .download import browser_url, download_file, partial_files
 from .network import offline
+from .pretrained import has_upstream_source, load_source
 
-__all__ = ["has_upstream_source", "load_source", "fetch_upstream", "ensure_upstream"]
+__all__ = ["fetch_upstream", "ensure_upstream"]
 
 PathLike = Union[str, os.PathLike]
-
-
-def has_upstream_source(entry: dict[str, Any]) -> bool:
-    """Whether an entry names a release to convert from (``source.url`` or ``source.google_drive_id``)."""
-    source = entry.get("source") or {}
-    return bool(source.get("url") or source.get("google_drive_id"))
-
-
-def load_source(entry: dict[str, Any]) -> str:
-    """Where `ezclip_zoo.load` gets an entry's weights today, in a few words (for ``ezclip-zoo list``, README)."""
-    if entry["status"] == "published":
-        return "Hub"
-    source = entry.get("source") or {}
-    if source.get("url"):
-        return "authors' release (URL), converted on first load"
-    if source.get("google_drive_id"):
-        return "authors' release (Google Drive), converted on first load"
-    return "not available"
 
 
 def _origin(source: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
