@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 import ezclip_zoo
-from ezclip_zoo.official.convert import convert_official
+from ezclip_zoo.zoo.conversion import convert_official
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

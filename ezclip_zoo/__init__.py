@@ -5,7 +5,8 @@ from ._version import __version__
 from .modeling.config import BackboneConfig, EZCLIPConfig
 from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
 from .modeling.model import EZCLIP
-from .modeling.persistence import register_persistence
+from .inference.classify import classify as _classify
+from .modeling import hooks as _hooks
 from .official.checkpoint import load_official_checkpoint
 from .text.tokenizer import tokenize
 from .zoo import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
@@ -16,8 +17,8 @@ from .zoo.publishing import push_to_hub
 from .zoo.registry import get_model_config, list_models, register_model
 from .zoo.serialization import save_pretrained
 
-# the composition root: the model's save/push/from_pretrained run the zoo layer's functions
-register_persistence(save=save_pretrained, push=push_to_hub, load=load)
+# the composition root: the model's save/push/from_pretrained and classify run these layers' functions
+_hooks.register(save=save_pretrained, push=push_to_hub, load=load, classify=_classify)
 _moved.install()
 
 __all__ = [

@@ -30,7 +30,7 @@ MOVED_MODULES: dict[str, Union[str, tuple[str, ...]]] = {
     "ezclip_zoo.serialization": "ezclip_zoo.zoo.serialization",
     "ezclip_zoo.model_card": "ezclip_zoo.zoo.model_card",
     "ezclip_zoo.hub": ("ezclip_zoo.zoo.loading", "ezclip_zoo.zoo.publishing"),  # it held load and push_to_hub
-    "ezclip_zoo.convert": "ezclip_zoo.official.convert",
+    "ezclip_zoo.convert": "ezclip_zoo.zoo.conversion",
     "ezclip_zoo.tokenizer": "ezclip_zoo.text.tokenizer",
     "ezclip_zoo.augment": "ezclip_zoo.transforms.train",
     "ezclip_zoo.inference.labels": "ezclip_zoo.text.labels",

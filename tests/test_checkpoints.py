@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import ezclip_zoo
-from ezclip_zoo.official.convert import convert_official
+from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.errors import CheckpointNotAvailableError, ChecksumError, WeightsUnavailableError
 from ezclip_zoo.zoo.pretrained import _USER_ENTRIES, expected_weights_bytes, get_pretrained_entry
 from ezclip_zoo.zoo.serialization import sha256_file

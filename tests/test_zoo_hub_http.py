@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 import ezclip_zoo
-from ezclip_zoo.official.convert import convert_official
+from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.errors import UnsafePathError
 from ezclip_zoo.official.checkpoint import read_official_state_dict, split_official_state_dict
 from ezclip_zoo.zoo.pretrained import get_pretrained_entry

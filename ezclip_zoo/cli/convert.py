@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..official.convert import convert_official
+    from ..zoo.conversion import convert_official
 
     report = convert_official(
         args.checkpoint, args.out_dir, name=args.name, backbone="embed" if args.embed_backbone else args.backbone,

@@ -10,12 +10,12 @@ from torch import nn
 
 from .backbone import check_supported_backbone
 from .config import EZCLIPConfig
-from .persistence import PersistenceMixin
+from .hooks import PersistenceMixin, implementation
 from .state_dict import check_state_dict
 from ..text.tokenizer import tokenize
 from .towers import TextTower, VideoTower
 
-if TYPE_CHECKING:  # types of the classify facade only; never imported at run time
+if TYPE_CHECKING:  # types of the classify seam only; never imported at run time
     from typing_extensions import Unpack
 
     from ..inference.options import InferenceKwargs, InferenceOptions
@@ -179,12 +179,10 @@ class EZCLIP(PersistenceMixin, nn.Module):
         """Zero-shot ranking of class names for a video (path, bytes, file, frames) or a list of videos.
 
         ``model.classify("clip.mp4", ["dancing", "juggling"], topk=5)`` -> `ClassificationResult` (a list for a list
-        of videos). The arguments are those of `ezclip_zoo.inference.classify`, which this calls (the model's one
-        call into an upper layer: inference imports nothing of this module).
+        of videos). The arguments are those of `ezclip_zoo.inference.classify`, which this calls (registered as
+        the ``classify`` seam of `ezclip_zoo.modeling.hooks`, so the model imports no inference code).
         """
-        from ..inference.classify import classify
-
-        return classify(self, videos, class_names, topk=topk, descriptions=descriptions, templates=templates,
+        return implementation("classify")(self, videos, class_names, topk=topk, descriptions=descriptions, templates=templates,
                         text_cache=text_cache, options=options, **kwargs)
 
     # ------------------------------------------------------------------ trainable part

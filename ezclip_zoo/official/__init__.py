@@ -1,11 +1,16 @@
-"""The authors' checkpoints: reading their ``torch.save`` files and converting them into zoo folders."""
+"""The authors' checkpoints: reading their ``torch.save`` files into an `EZCLIP` (``ezclip_zoo.zoo.conversion``
+turns them into zoo folders)."""
 
-from .checkpoint import load_official_checkpoint, official_config, read_official_state_dict, split_official_state_dict
-from .convert import ConversionReport, convert_official
+from .checkpoint import (
+    assemble,
+    load_official_checkpoint,
+    official_config,
+    read_official_state_dict,
+    split_official_state_dict,
+)
 
 __all__ = [
-    "ConversionReport",
-    "convert_official",
+    "assemble",
     "load_official_checkpoint",
     "official_config",
     "read_official_state_dict",

@@ -30,14 +30,11 @@ _INTERPOLATIONS = ("bicubic", "bilinear")
 def preprocess_config(model: Any) -> PreprocessCfg:
     """The open_clip ``PreprocessCfg`` of an `EZCLIP`'s backbone (its config's ``preprocess_cfg`` entry if any,
     the model's image size, open_clip's defaults for the rest)."""
-    from open_clip import get_model_preprocess_cfg
+    from open_clip import get_model_config, get_model_preprocess_cfg
 
-    from ..modeling.backbone import backbone_model_cfg
-
-    try:
-        overrides = dict(backbone_model_cfg(model.config.backbone).get("preprocess_cfg", {}) or {})
-    except ValueError:  # a backbone named only through the Hub (hf-hub:): the built model says the rest
-        overrides = {}
+    backbone = model.config.backbone  # its open_clip config, by name or inline (hf-hub: models have none here)
+    model_cfg = backbone.model_cfg if backbone.model_cfg is not None else get_model_config(backbone.model or "")
+    overrides = dict((model_cfg or {}).get("preprocess_cfg", {}) or {})
     overrides.update(get_model_preprocess_cfg(model.clip))
     overrides["size"] = model.image_size
     return PreprocessCfg(**merge_preprocess_dict(PreprocessCfg(), overrides))

@@ -173,7 +173,7 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
     from tqdm.auto import tqdm
 
     from .._version import __version__
-    from ..official.convert import convert_official
+    from .conversion import convert_official
     from ..official.checkpoint import official_config, read_official_state_dict
 
     source = entry.get("source") or {}
@@ -245,7 +245,7 @@ def _conversion_backbone(entry: dict[str, Any]) -> tuple[str, bool]:
 def _check_architecture(name: str, entry: dict[str, Any], found) -> None:
     """Raise unless the file's inferred architecture is the entry's (backbone shapes, frames, prompts, adapters)."""
     from ..modeling.backbone import backbone_model_cfg
-    from ..official.convert import architecture_key
+    from .conversion import architecture_key
     from .registry import get_model_config
 
     want = get_model_config(entry["architecture"])

@@ -20,10 +20,10 @@ import open_clip
 
 from ..modeling.backbone import build_backbone, load_state_dict_file
 from ..modeling.config import BackboneConfig
-from .checkpoint import assemble, official_config, read_official_state_dict, split_official_state_dict
-from ..zoo.pretrained import get_pretrained_entry, is_pretrained
-from ..zoo.serialization import WEIGHTS_NAME, sha256_file
-from ..zoo.backbone_weights import backbone_files
+from ..official.checkpoint import assemble, official_config, read_official_state_dict, split_official_state_dict
+from .pretrained import get_pretrained_entry, is_pretrained
+from .serialization import WEIGHTS_NAME, sha256_file
+from .backbone_weights import backbone_files
 
 __all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "compare_backbones", "architecture_key"]
 
