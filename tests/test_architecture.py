@@ -125,7 +125,8 @@ def test_the_model_seams_are_filled():
 
 
 def test_inference_never_imports_the_model_module():
-    offenders = [m for m, t in GRAPH.items() if m.startswith("ezclip_zoo.inference") and "ezclip_zoo.modeling.model" in t]
+    offenders = [m for m, t in GRAPH.items()
+                 if m.startswith("ezclip_zoo.inference") and "ezclip_zoo.modeling.model" in t]
     assert not offenders
 
 

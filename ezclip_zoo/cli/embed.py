@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("nothing to embed: pass video files or folders, or --text")
     model = load_model(args)
     report = embed_videos(
-        model, videos, output=args.output, num_workers=args.workers, options=inference_options(args), resume=not args.overwrite, retry_errors=args.retry_errors,
+        model, videos, output=args.output, num_workers=args.workers, options=inference_options(args),
+        resume=not args.overwrite, retry_errors=args.retry_errors,
         progress=show_progress(args), keep_results=args.output is None,
     )
     if args.output is None:

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         e = get_pretrained_entry(n)
         size = e["size_bytes"] or expected_weights_bytes(e)
         metrics = metrics_summary(e)
-        rows.append((n, e["architecture"], load_source(e), f"{'' if e['size_bytes'] else '~'}{size / 1e6:.1f} MB", metrics))
+        approx = "" if e["size_bytes"] else "~"
+        rows.append((n, e["architecture"], load_source(e), f"{approx}{size / 1e6:.1f} MB", metrics))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])

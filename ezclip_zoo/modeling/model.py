@@ -182,7 +182,8 @@ class EZCLIP(PersistenceMixin, nn.Module):
         of videos). The arguments are those of `ezclip_zoo.inference.classify`, which this calls (registered as
         the ``classify`` seam of `ezclip_zoo.modeling.hooks`, so the model imports no inference code).
         """
-        return implementation("classify")(self, videos, class_names, topk=topk, descriptions=descriptions, templates=templates,
+        return implementation("classify")(self, videos, class_names, topk=topk, descriptions=descriptions,
+                                          templates=templates,
                         text_cache=text_cache, options=options, **kwargs)
 
     # ------------------------------------------------------------------ trainable part

@@ -18,7 +18,9 @@ from ..modeling.config import BackboneConfig, EZCLIPConfig
 from ..modeling.model import EZCLIP
 from ..modeling.state_dict import check_state_dict
 
-__all__ = ["assemble", "load_official_checkpoint", "read_official_state_dict", "official_config", "split_official_state_dict"]
+__all__ = [
+    "assemble", "load_official_checkpoint", "read_official_state_dict", "official_config", "split_official_state_dict",
+]
 
 _PROMPT_KEY = "visual.transformer.T_prompt_embeddings"
 _TEMPORAL_EMBEDDING_KEY = "visual.temporal_embedding"
@@ -149,8 +151,8 @@ def assemble(config: EZCLIPConfig, clip_sd: Mapping[str, torch.Tensor], ez_sd: M
     ``config.backbone`` must describe the architecture by ``model_cfg`` or an open_clip name (nothing is fetched).
     """
     clip = build_backbone(config.backbone)
-    check_state_dict(clip.state_dict(), clip_sd,
-                     what=f"checkpoint does not match the inferred {config.backbone.model_cfg or config.backbone.name} CLIP")
+    described = config.backbone.model_cfg or config.backbone.name
+    check_state_dict(clip.state_dict(), clip_sd, what=f"checkpoint does not match the inferred {described} CLIP")
     clip.load_state_dict(dict(clip_sd))
     model = EZCLIP(config, clip)
     model.load_trainable_state_dict(ez_sd)

@@ -28,7 +28,10 @@ from ..precision import autocast
 if TYPE_CHECKING:
     from .labels import LabelSet
 
-__all__ = ["TextEmbeddingCache", "encode_texts", "text_features", "default_cache", "default_cache_dir", "text_weights_fingerprint"]
+__all__ = [
+    "TextEmbeddingCache", "encode_texts", "text_features", "default_cache", "default_cache_dir",
+    "text_weights_fingerprint",
+]
 
 DEFAULT_CHUNK_SIZE = 256
 

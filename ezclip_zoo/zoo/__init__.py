@@ -1,5 +1,6 @@
-"""The zoo layer's fetching side: the zoo cache, downloads, Hub files, backbone weights, the authors' releases.
+"""The zoo layer: named architectures and checkpoints, building models, zoo folders, `load` and `push_to_hub`,
+and everything that fetches: the zoo cache, downloads, Hub files, backbone weights, the authors' releases and
+their conversion. It turns names into local files and hands the model layer only files and configs.
 
-Nothing here is imported by the model modules; `ezclip_zoo.load` and `create_model` use it to turn a name into
-local files before the model is built. The public names are re-exported by ``ezclip_zoo`` itself.
+The public names are re-exported by ``ezclip_zoo`` itself.
 """

@@ -27,7 +27,8 @@ def build_model(
     local_files_only: Optional[bool] = None,
     model_class: type[EZCLIP] = EZCLIP,
 ) -> EZCLIP:
-    """Build an `EZCLIP` (or ``model_class``) from a config: backbone (with or without its weights) plus fresh prompts/adapters.
+    """Build an `EZCLIP` (or ``model_class``) from a config: backbone (with or without its weights) plus fresh
+    prompts/adapters.
 
     Args:
         config: the model.

@@ -15,7 +15,6 @@ from typing import Any, Callable, Optional, Union
 
 import torch
 
-from ..modeling.config import EZCLIPConfig
 from ..errors import (
     CheckpointNotAvailableError,
     ChecksumError,
@@ -23,13 +22,13 @@ from ..errors import (
     UnsafePathError,
     WeightsUnavailableError,
 )
-from .factory import build_model
+from ..modeling.config import EZCLIPConfig
 from ..modeling.model import EZCLIP
-from .pretrained import get_pretrained_entry, is_pretrained, list_pretrained
+from .factory import build_model
+from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
+from .pretrained import get_pretrained_entry, has_upstream_source, is_pretrained, list_pretrained
 from .registry import is_model
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights, sha256_file
-from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
-from .pretrained import has_upstream_source
 from .upstream import ensure_upstream
 
 __all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]
@@ -75,7 +74,8 @@ def _parse_hub_id(spec: str) -> tuple[str, Optional[str]]:
 def unavailable_message(name: str, entry: dict[str, Any]) -> str:
     """Why a listed checkpoint cannot be loaded, and what to do instead."""
     how = entry.get("notes") or "No weights exist for it yet."
-    return f"checkpoint {name!r} is listed in checkpoints.json but has no weights to load (status {entry['status']!r}). {how}"
+    return (f"checkpoint {name!r} is listed in checkpoints.json but has no weights to load (status "
+            f"{entry['status']!r}). {how}")
 
 
 def _check_hub_sha256(path: Path, expected: Optional[str]) -> None:
