@@ -94,3 +94,14 @@ class UnknownNameError(EZCLIPError, KeyError, ValueError):
 
 
 __all__ += ["UnknownNameError"]
+
+
+class FileNotInRepoError(WeightsUnavailableError):
+    """A Hub repo (or revision) exists but has no such file."""
+
+
+class TorchCodecUnavailableError(EZCLIPError, ImportError):
+    """``backend="torchcodec"`` was asked for but torchcodec (or the FFmpeg libraries it loads) is missing."""
+
+
+__all__ += ["FileNotInRepoError", "TorchCodecUnavailableError"]

@@ -196,3 +196,14 @@ def test_old_module_paths_still_import_with_a_warning(old):
         for name in getattr(real, "__all__", []):
             assert getattr(module, name) is getattr(real, name), (old, name)
     assert any(issubclass(w.category, DeprecationWarning) for w in caught) or old in sys.modules
+
+
+def test_the_error_hierarchy_lives_in_one_module():
+    defined = [
+        (name, node.name)
+        for name, path in MODULES.items() if name != "ezclip_zoo.errors"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
+        and any(ast.unparse(b).endswith(("Error", "Exception", "Warning")) for b in node.bases)
+    ]
+    assert not defined, f"exception types outside ezclip_zoo.errors: {defined}"

@@ -7,14 +7,10 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ..errors import EZCLIPError, VideoDecodeError
+from ..errors import TorchCodecUnavailableError, VideoDecodeError
 from .source import VideoSource
 
 __all__ = ["TorchCodecReader", "TorchCodecUnavailableError"]
-
-
-class TorchCodecUnavailableError(EZCLIPError, ImportError):
-    """``backend="torchcodec"`` was asked for but torchcodec (or the FFmpeg libraries it loads) is missing."""
 
 
 def _decoder_class():

@@ -11,16 +11,12 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from ..errors import WeightsUnavailableError
+from ..errors import FileNotInRepoError, WeightsUnavailableError
 from .network import hub_endpoint, offline, unreachable_reason
 
 __all__ = ["FileNotInRepoError", "hub_file", "cached_hub_file", "hf_download_command", "remove_from_hub_cache"]
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
-
-
-class FileNotInRepoError(WeightsUnavailableError):
-    """The repo (or revision) exists but has no such file."""
 
 
 def hf_download_command(repo_id: str, filenames: list[str], revision: Optional[str] = None) -> str:
