@@ -247,7 +247,9 @@ def test_download_source_file_by_hand_needs_no_network(tmp_path, monkeypatch, pa
     from ezclip_zoo.cli import main
 
     monkeypatch.setenv("EZCLIP_ZOO_CACHE", str(tmp_path / "zoo"))
-    ezclip_zoo.register_pretrained(NAME, _entry("http://127.0.0.1:9/never-used.pt"))
+    # the smallest entry: an architecture and where the release is; everything else has defaults
+    ezclip_zoo.register_pretrained(NAME, {"architecture": "ezclip-test-tiny",
+                                          "source": {"url": "http://127.0.0.1:9/never-used.pt"}})
     try:
         assert main(["download", NAME, "--source", str(parity_dir / "official_checkpoint.pt"), "--no-progress"]) == 0
         assert (parity_dir / "official_checkpoint.pt").is_file()  # the user's own file is never deleted

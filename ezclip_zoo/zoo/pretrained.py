@@ -70,12 +70,34 @@ def _entries() -> dict[str, dict[str, Any]]:
     return {**_builtin_entries(), **_USER_ENTRIES}
 
 
+def _with_defaults(entry: dict[str, Any]) -> dict[str, Any]:
+    """A user entry with the optional fields filled in: only ``architecture`` and a place to load from (a Hub repo
+    with ``revision`` and ``sha256``, or a ``source``) are needed."""
+    arch = get_model_config(entry["architecture"]) if "architecture" in entry else None
+    out = {
+        "num_frames": arch.num_frames if arch is not None else None,
+        "backbone": ({"model": arch.backbone.model, "pretrained": arch.backbone.pretrained}
+                     if arch is not None and arch.backbone.model else {}),
+        "hf_hub_id": None, "revision": None, "filename": "model.safetensors", "sha256": None, "size_bytes": None,
+        "text": {"mode": "names"}, "training": {"setting": "custom", "dataset": "-"},
+        **copy.deepcopy(entry),
+    }
+    if "status" not in out:
+        out["status"] = "published" if out["hf_hub_id"] and out["revision"] and out["sha256"] else "unpublished"
+    return out
+
+
 def register_pretrained(name: str, entry: dict[str, Any], *, overwrite: bool = False) -> None:
-    """Add a checkpoint entry (same fields as ``checkpoints.json``) for this process, e.g. a private Hub repo."""
+    """Add a checkpoint entry (the fields of ``checkpoints.json``) for this process: a private Hub repo
+    (``hf_hub_id``, ``revision``, ``sha256``, ``status="published"``) or a release to convert (``source``: ``url``
+    or ``google_drive_id``, optional ``sha256``). Fields left out get neutral defaults."""
     if name in _entries() and not overwrite:
         raise ValueError(f"checkpoint {name!r} already exists; pass overwrite=True to replace it")
+    if "architecture" not in entry:
+        raise ValueError(f"checkpoint entry {name!r} lacks 'architecture' (a name from ezclip_zoo.list_models())")
+    entry = _with_defaults(entry)
     _validate(name, entry)
-    _USER_ENTRIES[name] = copy.deepcopy(entry)
+    _USER_ENTRIES[name] = entry
 
 
 def is_pretrained(name: str) -> bool:
