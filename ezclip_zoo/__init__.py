@@ -8,6 +8,7 @@ from .modeling.model import EZCLIP
 from .inference.classify import classify as _classify
 from .modeling import hooks as _hooks
 from .official.checkpoint import load_official_checkpoint
+from .text.class_sets import class_descriptions, class_names, list_class_sets, register_class_set
 from .text.tokenizer import tokenize
 from .zoo import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
 from .zoo.factory import build_model, create_model
@@ -27,6 +28,10 @@ __all__ = [
     "BackboneConfig",
     "EZCLIPConfig",
     "build_model",
+    "class_descriptions",
+    "class_names",
+    "list_class_sets",
+    "register_class_set",
     "create_model",
     "ezclip_loss",
     "get_model_config",

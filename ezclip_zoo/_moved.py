@@ -37,6 +37,7 @@ MOVED_MODULES: dict[str, Union[str, tuple[str, ...]]] = {
     "ezclip_zoo.inference.text_cache": "ezclip_zoo.text.cache",
     "ezclip_zoo.data.texts": "ezclip_zoo.text.labels",
     "ezclip_zoo.evaluation.scoring": "ezclip_zoo.inference.scoring",
+    "ezclip_zoo.data.names": "ezclip_zoo.text.names",
     "ezclip_zoo.data.sampling": "ezclip_zoo.data.splits",
     "ezclip_zoo.data.sampler": "ezclip_zoo.data.distributed_sampler",
     "ezclip_zoo.video.sampling": "ezclip_zoo.video.frame_indices",

@@ -105,3 +105,11 @@ class TorchCodecUnavailableError(EZCLIPError, ImportError):
 
 
 __all__ += ["FileNotInRepoError", "TorchCodecUnavailableError"]
+
+
+class UnknownClassSetError(UnknownNameError, TypeError):
+    """A string given as the classes that names no class set (also a TypeError: a single string is not a list of
+    class names, which is what older versions said)."""
+
+
+__all__ += ["UnknownClassSetError"]

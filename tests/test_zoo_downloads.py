@@ -27,6 +27,7 @@ _counter = itertools.count()
 def _entry(url: str, **source) -> dict:
     entry = get_pretrained_entry("ezclip-b16-k400")
     entry.update(architecture="ezclip-test-tiny", hf_hub_id="ezclip-zoo-tests/none", status="unpublished",
+                 text={"mode": "names"},
                  source={"kind": "official", "url": url, **source})
     return entry
 
@@ -276,7 +277,7 @@ def test_drive_failures_name_the_cause_and_the_fix():
     import requests
     from gdown.exceptions import FileURLRetrievalError
 
-    from ezclip_zoo.zoo.download import explain_failure
+    from ezclip_zoo.fetch.download import explain_failure
 
     finish = "ezclip-zoo download x --source FILE"
     quota = FileURLRetrievalError(
@@ -302,7 +303,7 @@ def test_disk_full_is_a_clear_error_and_frees_the_partial_file(tmp_path, server,
     gdown_download = sys.modules["gdown.download"]
 
     from ezclip_zoo.errors import DownloadError
-    from ezclip_zoo.zoo.download import download_file, partial_files
+    from ezclip_zoo.fetch.download import download_file, partial_files
 
     server.files["/ckpt.pt"] = official
     real_open = open

@@ -51,7 +51,7 @@ def hub(published):
 
 def _entry(sha256: str) -> dict:
     return dict(get_pretrained_entry("ezclip-b16-k400"), architecture="ezclip-test-tiny", hf_hub_id=REPO,
-                revision=COMMIT, sha256=sha256, status="published")
+                revision=COMMIT, sha256=sha256, status="published", text={"mode": "names"})
 
 
 def _spec(parity_dir, sha, out, **extra):

@@ -126,6 +126,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
                "  ezclip-zoo classify clip.mp4 -m ezclip-b16-k400 -l dancing -l juggling -l 'riding a bike'\n"
                "  ezclip-zoo classify videos/ -m ./my-model --labels classes.txt --topk 3 --json\n"
+               "  ezclip-zoo classify clip.mp4 -m ezclip-b16-k400 --class-set kinetics400\n"
                "  ezclip-zoo classify videos/ -m ezclip-b16-k400 --labels k400.csv -o results.jsonl --workers 4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -135,6 +136,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--labels", metavar="FILE",
                    help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
                         "name[,description] rows")
+    p.add_argument("--class-set", metavar="NAME",
+                   help="a dataset's classes instead of --label/--labels: kinetics400, kinetics600, "
+                        "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)")
+    p.add_argument("--text", choices=("names", "descriptions"), default=None,
+                   help="what the text tower reads for a class set (default: what the checkpoint was trained with)")
     p.add_argument("--template", action="append", default=None, metavar="T",
                    help="prompt template with {} (repeatable; softmax averaged over templates), or 'actionclip' for "
                         "the reference's 16")
@@ -150,12 +156,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _class_names(args: argparse.Namespace) -> Any:
     from ..inference import read_labels_file
 
-    if args.labels and args.label:
-        raise ValueError("give class names with --label or with --labels FILE, not both")
+    given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
+                                       ("--class-set", args.class_set)) if value]
+    if len(given) > 1:
+        raise ValueError(f"give the classes one way: {' and '.join(given)} were both given")
+    if args.class_set:
+        from ..text.class_sets import resolve_class_set
+
+        return resolve_class_set(args.class_set)  # a string: classify reads it as a class-set name
     if args.labels:
         return read_labels_file(args.labels)
     if not args.label:
-        raise ValueError("no class names: pass --label NAME (repeatable) or --labels FILE")
+        raise ValueError("no class names: pass --label NAME (repeatable), --labels FILE or --class-set NAME")
     return list(args.label)
 
 
@@ -179,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         templates = args.template[0] if args.template == ["actionclip"] else args.template
     model = load_model(args)
     report = classify_videos(
-        model, videos, class_names, output=args.output, topk=args.topk, templates=templates,
+        model, videos, class_names, output=args.output, topk=args.topk, templates=templates, text=args.text,
         num_workers=args.workers, options=inference_options(args), text_cache=_text_cache(args),
         resume=not args.overwrite, retry_errors=args.retry_errors, progress=show_progress(args),
         keep_results=args.output is None, all_classes=args.all_classes,

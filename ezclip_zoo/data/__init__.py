@@ -6,7 +6,7 @@ from .dataset import VideoClipDataset, collate_clips
 from .formats import FORMATS, read_dataset
 from .hmdb51 import read_hmdb51
 from .kinetics import kinetics_clip_stem, read_kinetics
-from .names import readable_class_name, remove_brackets
+from ..text.names import readable_class_name, remove_brackets
 from .records import VideoRecord, VideoSplit
 from .distributed_sampler import ResumableDistributedSampler
 from .splits import base_novel_classes, sample_k_shot, train_val_split

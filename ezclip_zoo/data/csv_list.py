@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 from ..errors import AnnotationError
 from ._io import PathLike, require_file
-from .names import readable_class_name
+from ..text.names import readable_class_name
 from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_video_csv", "read_class_descriptions", "read_class_list"]

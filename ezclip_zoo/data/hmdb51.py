@@ -6,7 +6,7 @@ import os
 import re
 
 from ._io import PathLike, bad_line, numbered_lines, require_dir
-from .names import readable_class_name
+from ..text.names import readable_class_name
 from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_hmdb51"]

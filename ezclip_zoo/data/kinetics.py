@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from ..errors import AnnotationError
 from ._io import PathLike, require_dir, require_file
-from .names import readable_class_name
+from ..text.names import readable_class_name
 from .records import VideoRecord, VideoSplit
 from ..video.extensions import VIDEO_EXTENSIONS
 

@@ -7,7 +7,7 @@ import os
 
 from ..errors import AnnotationError
 from ._io import PathLike, require_dir, require_file
-from .names import remove_brackets
+from ..text.names import remove_brackets
 from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_ssv2", "read_ssv2_labels"]

@@ -21,9 +21,9 @@ from typing_extensions import Unpack
 
 from ..digest import change_token, tensor_digest
 from ..text.cache import TextEmbeddingCache, text_features
-from ..text.labels import ClassNames, build_label_set
+from ..text.labels import ClassNames
 from ..video import VIDEO_EXTENSIONS
-from .classify import check_topk, make_result
+from .classify import check_topk, label_set_for, make_result
 from .files import InferenceVideoDataset, find_videos, iter_items, unique_paths
 from .jsonl import ResultsFile, video_key
 from .options import InferenceKwargs, InferenceOptions, make_options
@@ -185,12 +185,13 @@ def _job(output, num_workers, resume, retry_errors, progress, keep_results, on_r
 def classify_videos(
     model,
     videos: Sequence[PathLike],
-    class_names: ClassNames,
+    class_names: Union[str, ClassNames],
     *,
     output: Optional[PathLike] = None,
     topk: int = 5,
     descriptions: Optional[Union[Sequence[str], dict]] = None,
     templates: Union[None, str, Sequence[str]] = None,
+    text: Optional[str] = None,
     text_cache: Union[bool, TextEmbeddingCache] = True,
     all_classes: bool = False,
     num_workers: int = 0,
@@ -207,7 +208,7 @@ def classify_videos(
     Args:
         model: an `EZCLIP`.
         videos: file paths (duplicates are processed once).
-        class_names, topk, descriptions, templates, text_cache: as in `classify`.
+        class_names, topk, descriptions, templates, text, text_cache: as in `classify` (a class-set name too).
         output, num_workers, resume, retry_errors, progress, keep_results, on_result: see `BatchJob`. Records hold
             ``source``, ``path``, ``labels``, ``probabilities``, ``logits``, ``total_frames``, ``frame_indices``,
             ``setup``; or ``error`` and ``error_type``.
@@ -219,7 +220,7 @@ def classify_videos(
     """
     opts = make_options(options, kwargs)
     job = _job(output, num_workers, resume, retry_errors, progress, keep_results, on_result)
-    labels = build_label_set(class_names, descriptions, templates)
+    labels, source = label_set_for(model, class_names, descriptions, templates, text)
     check_topk(topk)
     setup = _setup_id(model, opts, kind="classify", labels=labels.digest(), topk=topk, all_classes=all_classes)
     with eval_mode(model):
@@ -227,7 +228,7 @@ def classify_videos(
 
     def make(item: dict[str, Any], features: torch.Tensor) -> tuple[ClassificationResult, dict[str, Any]]:
         probs, logits = score_views(features, texts, model.logit_scale)
-        result = make_result(item["source"], labels, probs, logits, topk, None)
+        result = make_result(item["source"], labels, probs, logits, topk, None, source)
         result.frame_indices, result.total_frames, result.strategy = (
             item["frame_indices"], item["total_frames"], item["strategy"],
         )

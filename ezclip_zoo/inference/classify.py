@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from typing_extensions import Unpack
 
 from ..text.cache import TextEmbeddingCache, text_features
+from ..text.class_sets import class_descriptions, resolve_class_set
+from ..text.class_sets import class_names as class_set_names
 from ..text.labels import ClassNames, LabelSet, build_label_set
 from ..video import VideoClips
 from .options import InferenceKwargs, InferenceOptions, make_options
@@ -16,11 +18,59 @@ from .result import ClassificationResult
 from .scoring import score_views
 from .views import encode_batches, eval_mode, is_single_video, prepare_views, split_videos
 
-__all__ = ["classify", "embed_video", "make_result", "check_topk", "is_single_video"]
+__all__ = ["classify", "embed_video", "make_result", "check_topk", "is_single_video", "label_set_for",
+           "model_text_mode"]
+
+
+TEXT_MODES = ("names", "descriptions")
+
+
+def model_text_mode(model) -> str:
+    """The class text a model was trained with (its config's ``extra.text.mode``; ``"names"`` when unrecorded)."""
+    mode = ((getattr(model.config, "extra", None) or {}).get("text") or {}).get("mode")
+    return mode if mode in TEXT_MODES else "names"
+
+
+def label_set_for(
+    model,
+    class_names: Union[str, ClassNames],
+    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
+    templates: Union[None, str, Sequence[str]] = None,
+    text: Optional[str] = None,
+) -> tuple[LabelSet, str]:
+    """The label set to score against, and a description of the text it encodes.
+
+    ``class_names`` as a string names a class set (`ezclip_zoo.text.class_sets`; never a path or one class). Its
+    text is ``text`` (``"names"`` or ``"descriptions"``), by default the model's own (`model_text_mode`): the
+    authors' checkpoints read their descriptions. ``text="names"`` drops the descriptions of a dict too.
+    """
+    if text is not None and text not in TEXT_MODES:
+        raise ValueError(f"text must be one of {TEXT_MODES} or None (the model's own), got {text!r}")
+    source = "names"
+    if isinstance(class_names, str):
+        set_name = resolve_class_set(class_names)
+        names: Union[ClassNames, list[str]] = class_set_names(set_name)
+        if (text or model_text_mode(model)) == "descriptions" and descriptions is None:
+            names, source = class_descriptions(set_name), f"descriptions of {set_name}"
+        else:
+            source = f"names of {set_name}"
+    else:
+        names = class_names
+        if text == "names" and isinstance(names, Mapping):
+            names = list(names)
+        elif isinstance(names, Mapping) or descriptions is not None:
+            source = "descriptions"
+        if text == "names":
+            descriptions = None
+    labels = build_label_set(names, descriptions, templates)
+    if templates is not None:
+        source += f" x {labels.num_templates} templates" if labels.num_templates > 1 else " in a template"
+    return labels, source
 
 
 def make_result(
-    name: str, labels: LabelSet, probs: torch.Tensor, logits: torch.Tensor, topk: int, clips: Optional[VideoClips]
+    name: str, labels: LabelSet, probs: torch.Tensor, logits: torch.Tensor, topk: int, clips: Optional[VideoClips],
+    text: str = "",
 ) -> ClassificationResult:
     k = min(topk, labels.num_classes)
     top = torch.topk(probs, k)
@@ -36,6 +86,7 @@ def make_result(
         frame_indices=clips.indices if clips is not None else [],
         total_frames=clips.total_frames if clips is not None else 0,
         strategy=clips.strategy if clips is not None else "",
+        text=text,
     )
 
 
@@ -48,11 +99,12 @@ def check_topk(topk: Any) -> int:
 def classify(
     model,
     videos: Any,
-    class_names: ClassNames,
+    class_names: Union[str, ClassNames],
     *,
     topk: int = 5,
     descriptions: Optional[Union[Sequence[str], dict]] = None,
     templates: Union[None, str, Sequence[str]] = None,
+    text: Optional[str] = None,
     text_cache: Union[bool, TextEmbeddingCache] = True,
     options: Optional[InferenceOptions] = None,
     **kwargs: Unpack[InferenceKwargs],
@@ -64,11 +116,15 @@ def classify(
         videos: one video (a path, bytes, a binary file object, a list of PIL images, a uint8/float array or
             tensor [N, H, W, 3]) or a list of them (or a 5-D batch [B, N, H, W, 3]). N frames are sampled to the
             model's T with the reference TSN rule (segment centres); shorter videos repeat frames.
-        class_names: C distinct names, or a dict name -> description.
+        class_names: C distinct names, a dict name -> description, or the name of a class set
+            (``"kinetics400"``, ``"ucf101"``...: `ezclip_zoo.list_class_sets`).
         topk: how many ranked labels each result lists.
         descriptions: texts to encode instead of the names (list in class order or dict); see `build_label_set`.
         templates: None (the text as is), ``"actionclip"`` (the reference's 16, softmax averaged over them) or a
             list of templates with ``{}``.
+        text: ``"names"`` or ``"descriptions"`` for a class set (default: the model's own, descriptions for the
+            authors' checkpoints); ``"names"`` also ignores the descriptions of a dict. The result's ``text`` says
+            what was read.
         text_cache: True (process-wide in-memory cache), False, or a `TextEmbeddingCache`.
         options / kwargs: `InferenceOptions` (batch_size, num_clips, num_crops, protocol, dtype, strategy,
             backend), as an object and/or keywords.
@@ -83,7 +139,7 @@ def classify(
     opts = make_options(options, kwargs)
     single = is_single_video(videos)
     items = split_videos(videos)
-    labels = build_label_set(class_names, descriptions, templates)
+    labels, source = label_set_for(model, class_names, descriptions, templates, text)
     check_topk(topk)
     dtype = opts.autocast_dtype(model)
     transform = opts.transform(model)
@@ -91,7 +147,7 @@ def classify(
         texts = text_features(model, labels, cache=text_cache, autocast_dtype=dtype)
         prepared = (_views(video, model, transform, opts) for video in items)
         results = [
-            make_result(clips.name, labels, *score_views(features, texts, model.logit_scale), topk, clips)
+            make_result(clips.name, labels, *score_views(features, texts, model.logit_scale), topk, clips, source)
             for clips, features in encode_batches(model, prepared, batch_size=opts.batch_size, autocast_dtype=dtype)
         ]
     return results[0] if single else results

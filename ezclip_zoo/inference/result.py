@@ -25,6 +25,8 @@ class ClassificationResult:
         frame_indices: the sampled frame indices of each temporal view.
         total_frames: frames in the video.
         strategy: how frames were decoded (``"sequential"``, ``"seek"``, ``"torchcodec"``, ``"memory"``).
+        text: what the text tower read for the classes, e.g. ``"names"``, ``"descriptions of kinetics400"``,
+            ``"names x 16 templates"``.
     """
 
     source: str
@@ -37,6 +39,7 @@ class ClassificationResult:
     frame_indices: list[list[int]] = field(repr=False, default_factory=list)
     total_frames: int = field(repr=False, default=0)
     strategy: str = field(repr=False, default="")
+    text: str = field(repr=False, default="")
 
     @property
     def label(self) -> str:
@@ -59,6 +62,8 @@ class ClassificationResult:
             "total_frames": self.total_frames,
             "frame_indices": self.frame_indices,
         }
+        if self.text:
+            out["text"] = self.text
         if all_classes and self.all_probabilities is not None:
             out["all_probabilities"] = dict(
                 zip(self.class_names, (round(float(p), 6) for p in self.all_probabilities.tolist()))

@@ -167,11 +167,12 @@ class EZCLIP(PersistenceMixin, nn.Module):
     def classify(
         self,
         videos: Any,
-        class_names: "ClassNames",
+        class_names: Union[str, "ClassNames"],
         *,
         topk: int = 5,
         descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
         templates: Union[None, str, Sequence[str]] = None,
+        text: Optional[str] = None,
         text_cache: Union[bool, "TextEmbeddingCache"] = True,
         options: Optional["InferenceOptions"] = None,
         **kwargs: "Unpack[InferenceKwargs]",
@@ -179,11 +180,11 @@ class EZCLIP(PersistenceMixin, nn.Module):
         """Zero-shot ranking of class names for a video (path, bytes, file, frames) or a list of videos.
 
         ``model.classify("clip.mp4", ["dancing", "juggling"], topk=5)`` -> `ClassificationResult` (a list for a list
-        of videos). The arguments are those of `ezclip_zoo.inference.classify`, which this calls (registered as
+        of videos); ``model.classify("clip.mp4", "kinetics400")`` scores against a class set. The arguments are those of `ezclip_zoo.inference.classify`, which this calls (registered as
         the ``classify`` seam of `ezclip_zoo.modeling.hooks`, so the model imports no inference code).
         """
         return implementation("classify")(self, videos, class_names, topk=topk, descriptions=descriptions,
-                                          templates=templates,
+                                          templates=templates, text=text,
                         text_cache=text_cache, options=options, **kwargs)
 
     # ------------------------------------------------------------------ trainable part

@@ -7,7 +7,7 @@ from typing import Union
 
 from .labels import check_strings
 
-__all__ = ["read_labels_file"]
+__all__ = ["read_labels_file", "read_authors_descriptions"]
 
 
 def _no_duplicate_keys(pairs: list) -> dict:
@@ -97,3 +97,32 @@ def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
     names = [line.strip() for line in text.splitlines()]
     names = [n for n in names if n and not n.startswith("#")]
     return check_strings(names, f"labels in {path}")
+
+
+def read_authors_descriptions(path) -> dict[str, str]:
+    """The EZ-CLIP authors' description CSV (``SNo, Class Name, GPT3 discription``; descriptions CSV-quoted, with
+    leading blank lines) -> ``{readable class name: description}`` in file order.
+
+    Raises:
+        ValueError: a row without name and description, or a class described twice (the row is named).
+    """
+    import csv
+    import os
+
+    from .names import readable_class_name
+
+    with open(os.fspath(path), encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        raise ValueError(f"{os.fspath(path)} is empty")
+    out: dict[str, str] = {}
+    for number, row in enumerate(rows[1:], start=2):  # the first row is the header
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) < 2 or not row[-2].strip() or not row[-1].strip():
+            raise ValueError(f"{os.fspath(path)}:{number}: expected 'number, class name, description'")
+        name = readable_class_name(row[-2])
+        if name in out:
+            raise ValueError(f"{os.fspath(path)}:{number}: class {row[-2]!r} is described twice")
+        out[name] = " ".join(row[-1].split())
+    return out

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import FileNotInRepoError, WeightsUnavailableError
-from .network import hub_endpoint, offline, unreachable_reason
+from ..fetch.network import hub_endpoint, offline, unreachable_reason
 
 __all__ = ["FileNotInRepoError", "hub_file", "cached_hub_file", "hf_download_command", "remove_from_hub_cache"]
 

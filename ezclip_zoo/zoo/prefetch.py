@@ -15,6 +15,7 @@ from typing import Optional, Union
 
 from ..errors import CheckpointNotAvailableError
 from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config
+from ..text.class_sets import class_descriptions, class_sets_described_by
 from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
 from .pretrained import has_upstream_source
 from .upstream import fetch_upstream
@@ -35,7 +36,8 @@ def download_checkpoint(
     cache_dir: Optional[str] = None,
     progress: bool = True,
 ) -> Path:
-    """Fetch checkpoint ``name`` and its frozen CLIP; returns the folder `ezclip_zoo.load` can read.
+    """Fetch checkpoint ``name``, its frozen CLIP and the class descriptions it was trained with (when its entry
+    names the authors' CSV); returns the folder `ezclip_zoo.load` can read.
 
     Args:
         name: a name from `ezclip_zoo.list_pretrained`.
@@ -66,9 +68,25 @@ def download_checkpoint(
         files = None
     else:
         files = backbone_files(config.backbone, cache_dir=cache_dir)
+    _fetch_descriptions(entry, progress)
     if to is None:
         return folder
     return _write_folder(folder, Path(to), files)
+
+
+def _fetch_descriptions(entry: dict, progress: bool) -> None:
+    """Cache the class descriptions the checkpoint was trained with; a failure is a warning, not a lost download."""
+    import sys
+
+    from ..errors import EZCLIPError
+
+    described_by = os.path.basename((entry.get("text") or {}).get("descriptions_source") or "")
+    for class_set in class_sets_described_by(described_by) if described_by else ():
+        try:
+            class_descriptions(class_set, progress=progress)
+        except (EZCLIPError, OSError, ValueError) as exc:
+            print(f"ezclip-zoo: warning: the class descriptions of {class_set!r} could not be fetched ({exc}); "
+                  "classify with text='names', or run the download again", file=sys.stderr)
 
 
 def _write_folder(source: Path, target: Path, files) -> Path:

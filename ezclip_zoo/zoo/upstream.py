@@ -25,8 +25,8 @@ from .cache import (
     read_record,
     write_record,
 )
-from .download import browser_url, download_file, partial_files
-from .network import offline
+from ..fetch.download import browser_url, download_file, partial_files
+from ..fetch.network import offline
 from .pretrained import has_upstream_source, load_source
 
 __all__ = ["fetch_upstream", "ensure_upstream"]
