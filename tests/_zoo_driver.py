@@ -2,7 +2,7 @@
 
 Usage: python _zoo_driver.py SPEC.json, where SPEC has ``entries`` ({name: entry}), ``action`` ("load",
 "download" or "cli"), ``name``, optional ``to``, ``force``, ``argv`` (for "cli"), ``parity`` (inputs file) and
-``out`` (where to write the logits). Prints one JSON line: {"ok": true} or {"error": TYPE, "message": ...}.
+``out`` (where to write the logits); or "descriptions" of class set ``name`` (``class_sets`` overrides entries). Prints one JSON line: {"ok": true} or {"error": TYPE, "message": ...}.
 """
 
 import json
@@ -17,7 +17,13 @@ import ezclip_zoo  # noqa: E402
 
 for name, entry in spec.get("entries", {}).items():
     ezclip_zoo.register_pretrained(name, entry)
+for name, entry in spec.get("class_sets", {}).items():  # e.g. the descriptions URL pointed at a test server
+    ezclip_zoo.register_class_set(name, entry, overwrite=True)
 try:
+    if spec["action"] == "descriptions":
+        described = ezclip_zoo.class_descriptions(spec["name"])
+        print(json.dumps({"ok": True, "count": len(described), "first": next(iter(described.items()))}))
+        sys.exit(0)
     if spec["action"] == "cli":
         from ezclip_zoo.cli import main
 
