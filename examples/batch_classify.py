@@ -8,7 +8,7 @@ Unreadable files get an error record ({"source", "error", "error_type"}) instead
 The CLI does the same: `ezclip-zoo classify VIDEO_FOLDER -m MODEL --labels labels.txt -o results.jsonl`.
 """
 
-import sys
+import argparse
 
 import torch
 
@@ -19,7 +19,7 @@ from ezclip_zoo.inference import classify_folder, read_jsonl, read_labels_file
 def main(folder: str, labels_file: str, output: str, model_name: str = "ezclip-test-tiny") -> None:
     if model_name in ezclip_zoo.list_models():
         torch.manual_seed(0)
-        model = ezclip_zoo.create_model(model_name)
+        model = ezclip_zoo.create_model(model_name, pretrained_backbone=model_name != "ezclip-test-tiny")
     else:
         model = ezclip_zoo.load(model_name, dtype=torch.bfloat16)  # bf16: several times faster on recent CPUs
     report = classify_folder(model, folder, read_labels_file(labels_file), output=output, topk=5,
@@ -30,4 +30,10 @@ def main(folder: str, labels_file: str, output: str, model_name: str = "ezclip-t
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", help="folder of videos (searched recursively)")
+    parser.add_argument("labels_file", help="class names: one per line, .json or .csv")
+    parser.add_argument("output", help="results .jsonl (resumed if it exists)")
+    parser.add_argument("model", nargs="?", default="ezclip-test-tiny", help="checkpoint, folder or architecture")
+    args = parser.parse_args()
+    main(args.folder, args.labels_file, args.output, args.model)

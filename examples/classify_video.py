@@ -7,9 +7,9 @@ The tiny random model (`ezclip-test-tiny`) runs anywhere in seconds but predicts
 checkpoint name (`ezclip-zoo list`) or a folder written by `save_pretrained` for real predictions.
 """
 
+import argparse
 import importlib.util
 import os
-import sys
 
 import torch
 
@@ -37,4 +37,9 @@ def main(video: str = "", model_name: str = "ezclip-test-tiny", *labels: str) ->
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("video", nargs="?", default="", help="a video file (default: Big Buck Bunny)")
+    parser.add_argument("model", nargs="?", default="ezclip-test-tiny", help="checkpoint, folder or architecture")
+    parser.add_argument("labels", nargs="*", help="action names (default: four examples)")
+    args = parser.parse_args()
+    main(args.video, args.model, *args.labels)

@@ -6,7 +6,7 @@
 Frames must already be sampled and normalised here ([B, T, 3, H, W]); decoding videos is `model.classify`'s job.
 """
 
-import sys
+import argparse
 
 import torch
 
@@ -26,4 +26,6 @@ def main(name: str = "ezclip-test-tiny") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", nargs="?", default="ezclip-test-tiny", help="an architecture (ezclip_zoo.list_models())")
+    main(parser.parse_args().name)

@@ -39,12 +39,24 @@ def _parity_dir() -> Path | None:
     return None
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line, even under ``-q``, when the authors' fixtures were missing: where they were looked for."""
+    if _parity_dir() is None:
+        looked = os.environ.get("EZCLIP_PARITY_DIR") or str(REPO_ROOT.parent / "shared" / "parity")
+        skipped = len(terminalreporter.stats.get("skipped", []))
+        terminalreporter.write_line(
+            f"parity fixtures not found at {looked}: {skipped} tests that compare with the authors' code skipped "
+            "(set EZCLIP_PARITY_DIR to the folder holding official_checkpoint.pt)"
+        )
+
+
 @pytest.fixture(scope="session")
 def parity_dir() -> Path:
     """The authors' parity fixtures: required on CI, skipped with a reason elsewhere when absent."""
     path = _parity_dir()
     if path is None:
-        reason = "parity fixtures not found: set EZCLIP_PARITY_DIR or place them at ../shared/parity"
+        looked = os.environ.get("EZCLIP_PARITY_DIR") or str(REPO_ROOT.parent / "shared" / "parity")
+        reason = f"parity fixtures not found at {looked}: set EZCLIP_PARITY_DIR or place them there"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)

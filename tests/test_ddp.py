@@ -1,4 +1,4 @@
-"""``torchrun --nproc_per_node=2`` (gloo on CPU) runs examples/finetune.py: both ranks end bit-identical, and the
+"""``torchrun --nproc_per_node=2 -m ezclip_zoo.cli finetune`` (gloo on CPU): both ranks end bit-identical, and the
 result (validation included) equals one process training on the same global batch (features are gathered across
 ranks for the loss)."""
 
@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from ezclip_zoo.synthetic import write_motion_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-FINETUNE = ROOT / "examples" / "finetune.py"
+FINETUNE = ["-m", "ezclip_zoo.cli", "finetune"]  # the package's command, as an installed user runs it
 
 
 def _free_port() -> int:
@@ -52,7 +52,7 @@ def test_torchrun_two_ranks_end_identical_and_match_one_process(ucf, tmp_path):
     ]
     ddp_out, single_out = tmp_path / "ddp", tmp_path / "single"
     _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={_free_port()}",
-          str(FINETUNE), *common, "--batch-size", "2", "--output", str(ddp_out)], tmp_path)
+          *FINETUNE, *common, "--batch-size", "2", "--output", str(ddp_out)], tmp_path)
     summary = json.loads((ddp_out / "train_summary.json").read_text())
     # 16 videos, 4 held out for validation (scored in shards by both ranks): 12 = 3 steps of 2 ranks x 2, 2 epochs
     assert summary["world_size"] == 2 and summary["state"]["global_step"] == 6
@@ -61,7 +61,7 @@ def test_torchrun_two_ranks_end_identical_and_match_one_process(ucf, tmp_path):
     assert len(digests) == 2 and digests[0] == digests[1] and summary["ranks_in_sync"]
 
     # one process with the same global batch (2 ranks x 2 = 4) sees the same clips in the same steps
-    _run([sys.executable, str(FINETUNE), *common, "--batch-size", "4", "--output", str(single_out)], tmp_path)
+    _run([sys.executable, *FINETUNE, *common, "--batch-size", "4", "--output", str(single_out)], tmp_path)
     single_summary = json.loads((single_out / "train_summary.json").read_text())
     assert [h["val_top1"] for h in single_summary["state"]["history"]] == [
         h["val_top1"] for h in summary["state"]["history"]

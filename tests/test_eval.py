@@ -1,5 +1,5 @@
 """Evaluation: metrics against hand-computed values, the dataset evaluation against per-video forward passes,
-multi-split mean +- std, base-to-novel, and examples/evaluate.py end to end."""
+multi-split mean +- std, base-to-novel, and ``ezclip-zoo evaluate`` end to end."""
 
 import json
 import math
@@ -141,14 +141,14 @@ def test_report_records_results_and_provenance(tmp_path):
     assert data["results"] == {"top1": 1.0} and data["meta"]["model"] == "m" and "torch" in data["meta"]
 
 
-def test_evaluate_script_writes_a_report(csv_data, tmp_path):
+def test_evaluate_command_writes_a_report(csv_data, tmp_path):
     test_csv = tmp_path / "test.csv"
     test_csv.write_text("path,label\n" + "".join(f"{r.path},{csv_data['test'].classes[r.label]}\n"
                                                  for r in csv_data["test"].records))
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     report = tmp_path / "report.json"
-    cmd = [sys.executable, str(ROOT / "examples" / "evaluate.py"), "--model", "ezclip-test-tiny",
+    cmd = [sys.executable, "-m", "ezclip_zoo.cli", "evaluate", "--model", "ezclip-test-tiny",
            "--no-pretrained-backbone", "--format", "csv", "--test", str(test_csv), str(test_csv), "--workers", "0",
            "--threads", "1", "--templates", "none", "--report", str(report)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

@@ -8,114 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any, Optional
 
-_DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
+from ._common import (
+    add_model_arguments,
+    add_video_arguments,
+    expand_videos,
+    inference_options,
+    load_model,
+    show_progress,
+    summary,
+)
 
-
-# ---------------------------------------------------------------------------- shared with `embed`
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", "-m", required=True, metavar="NAME|PATH",
-                   help="checkpoint name (ezclip-zoo list), hf-hub:ORG/REPO, a folder from save_pretrained, or an "
-                        "architecture name for a fresh random-weight model (e.g. ezclip-test-tiny)")
-    p.add_argument("--device", default=None, help="torch device, e.g. cuda or cpu (default: cpu)")
-    p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
-                   help="model dtype; bfloat16 is several times faster on recent CPUs and GPUs (default float32)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random init for architecture names (default 0)")
-
-
-def add_video_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("videos", nargs="*", metavar="VIDEO", help="video files, or folders (searched recursively)")
-    p.add_argument("--clips", type=int, default=1, help="temporal views per video (default 1)")
-    p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
-    p.add_argument("--protocol", choices=("clip", "reference"), default="clip",
-                   help="preprocessing: the backbone's open_clip transform (clip) or short side 256 + centre crop "
-                        "224 as the paper evaluates (reference)")
-    p.add_argument("--strategy", choices=("auto", "sequential", "seek"), default="auto", help="frame decoding")
-    p.add_argument("--backend", choices=("pyav", "torchcodec"), default="pyav", help="video decoder")
-    p.add_argument("--batch-size", type=int, default=8, help="clips per forward pass (default 8)")
-    p.add_argument("--workers", type=int, default=0, help="decoding processes (default 0: decode in-process)")
-    p.add_argument("--output", "-o", default=None, metavar="FILE.jsonl",
-                   help="write JSON Lines here, resuming a previous run into the same file")
-    p.add_argument("--overwrite", action="store_true", help="with --output: start the file afresh instead of resuming")
-    p.add_argument("--retry-errors", action="store_true", help="with --output: try videos recorded as errors again")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def check_device(device: Optional[str]) -> None:
-    """A one-line error for a device this machine does not have (instead of a traceback deep in torch)."""
-    import torch
-
-    if device is None:
-        return
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, ValueError):
-        raise ValueError(f"--device {device!r} is not a torch device (e.g. cpu, cuda, cuda:1, mps)") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: no CUDA GPU is available on this machine (torch "
-                         f"{torch.__version__}); use --device cpu")
-    if kind == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
-
-
-def load_model(args: argparse.Namespace):
-    """The model ``--model`` names: an architecture (fresh, seeded) or a checkpoint via `ezclip_zoo.load`."""
-    import torch
-
-    import ezclip_zoo
-
-    dtype = getattr(torch, _DTYPES[args.dtype])
-    check_device(args.device)
-    if args.model in ezclip_zoo.list_models():
-        torch.manual_seed(args.seed)
-        model = ezclip_zoo.create_model(args.model, device=args.device)
-        print(
-            f"note: {args.model} is an architecture: its prompts and adapters are freshly initialised (seed "
-            f"{args.seed}), so predictions are not meaningful; pass a checkpoint for real results",
-            file=sys.stderr,
-        )
-        return model.to(dtype)
-    return ezclip_zoo.load(args.model, device=args.device, dtype=dtype)
-
-
-def inference_options(args: argparse.Namespace):
-    """The `InferenceOptions` the video arguments describe (built once, validated there)."""
-    from ..inference import InferenceOptions
-
-    return InferenceOptions(batch_size=args.batch_size, num_clips=args.clips, num_crops=args.crops,
-                            protocol=args.protocol, strategy=args.strategy, backend=args.backend)
-
-
-def expand_videos(paths: list[str]) -> list[str]:
-    """Files as given; folders replaced by the video files under them."""
-    from ..inference import find_videos
-
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            found = find_videos(p)
-            if not found:
-                print(f"warning: no video files in folder {p!r}", file=sys.stderr)
-            out.extend(found)
-        else:
-            out.append(p)
-    return out
-
-
-def show_progress(args: argparse.Namespace) -> bool:
-    return not args.no_progress and sys.stderr.isatty()
-
-
-def summary(report, what: str) -> str:
-    parts = [f"{report.processed - report.failed} {what}"]
-    if report.failed:
-        parts.append(f"{report.failed} failed")
-    if report.skipped:
-        parts.append(f"{report.skipped} skipped (already in the output)")
-    return ", ".join(parts) + (f" -> {report.output}" if report.output else "")
 
 
 # ---------------------------------------------------------------------------- classify

@@ -6,8 +6,15 @@ import argparse
 import json
 import sys
 
-from .classify import (add_model_arguments, add_video_arguments, expand_videos, inference_options, load_model,
-                       show_progress, summary)
+from ._common import (
+    add_model_arguments,
+    add_video_arguments,
+    expand_videos,
+    inference_options,
+    load_model,
+    show_progress,
+    summary,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

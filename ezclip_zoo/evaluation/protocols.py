@@ -43,6 +43,7 @@ def evaluate_splits(
     batch_size: int = 8,
     num_workers: int = 0,
     precision: str = "fp32",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Zero-shot accuracy on each split and their mean +- std (UCF-101 and HMDB-51 report over 3 splits).
 
@@ -56,7 +57,7 @@ def evaluate_splits(
         results.append(
             evaluate(
                 model, dataset, texts, batch_size=batch_size, num_workers=num_workers, precision=precision,
-                name=split.name,
+                name=split.name, progress=progress,
             )
         )
     summary = summarize_splits(results)
@@ -87,6 +88,7 @@ def evaluate_base_to_novel(
     batch_size: int = 8,
     num_workers: int = 0,
     precision: str = "fp32",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Base-to-novel generalisation (ViFi-CLIP protocol): test videos of the base classes scored among the base
     classes only, those of the novel classes among the novel classes only, and the harmonic mean of the two."""
@@ -99,7 +101,7 @@ def evaluate_base_to_novel(
         texts = class_texts(split.classes, descriptions=descriptions, templates=templates)
         results[kind] = evaluate(
             model, _dataset(model, split, num_clips, num_crops), texts, batch_size=batch_size,
-            num_workers=num_workers, precision=precision, name=split.name,
+            num_workers=num_workers, precision=precision, name=split.name, progress=progress,
         )
     summary = base_to_novel_summary(results["base"], results["novel"])
     summary["views"] = {"clips": num_clips, "crops": num_crops}

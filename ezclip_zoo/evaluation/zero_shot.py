@@ -81,16 +81,21 @@ def _shard(dataset: Dataset) -> Dataset:
 
 
 def _score_shard(model, dataset: Dataset, text_features: torch.Tensor, *, batch_size: int, num_workers: int,
-                 precision: str) -> tuple:
+                 precision: str, progress: bool = False) -> tuple:
     """(scores [N, C], labels [N], dataset indices [N] as numpy, failures) of this rank's clips."""
+    from tqdm.auto import tqdm
+
     num_classes = text_features.shape[1]
+    shard = _shard(dataset)
+    bar = tqdm(total=len(shard), unit="video", desc="evaluating", disable=not progress, dynamic_ncols=True)
     loader = DataLoader(
-        _shard(dataset), batch_size=batch_size, shuffle=False, num_workers=num_workers, collate_fn=collate_clips,
+        shard, batch_size=batch_size, shuffle=False, num_workers=num_workers, collate_fn=collate_clips,
         generator=torch.Generator(),  # never draw from the global RNG (keeps resumed training exact)
     )
     scores, labels, indices, failures = [], [], [], []
     for batch in loader:
         failures += batch["failures"]
+        bar.update(len(batch["failures"]) + (0 if batch["frames"] is None else len(batch["frames"])))
         if batch["frames"] is None:
             continue
         frames = batch["frames"]
@@ -104,6 +109,7 @@ def _score_shard(model, dataset: Dataset, text_features: torch.Tensor, *, batch_
         scores.append(probs)
         labels.append(batch["labels"])
         indices.append(batch["indices"])
+    bar.close()
     return (  # numpy, not tensors: torch's object collectives mis-unpickle some tensor storages
         torch.cat(scores).numpy() if scores else torch.zeros(0, num_classes).numpy(),
         torch.cat(labels).numpy() if labels else torch.zeros(0, dtype=torch.long).numpy(),
@@ -134,6 +140,7 @@ def evaluate(
     name: str = "",
     keep_scores: bool = False,
     text_features: Optional[torch.Tensor] = None,
+    progress: bool = False,
 ) -> EvalResult:
     """Classify every clip of ``dataset`` among its classes and measure top-1/top-5 accuracy.
 
@@ -152,6 +159,7 @@ def evaluate(
         name: label of the result.
         keep_scores: keep the [N, C] probabilities in the result.
         text_features: precomputed `encode_class_texts` output, to skip text encoding.
+        progress: a tqdm bar over this rank's videos on stderr.
 
     Returns:
         An `EvalResult`.
@@ -163,7 +171,7 @@ def evaluate(
         if text_features is None:
             text_features = encode_class_texts(model, class_texts, precision=precision)
         local = _score_shard(model, dataset, text_features, batch_size=batch_size, num_workers=num_workers,
-                             precision=precision)
+                             precision=precision, progress=progress)
         all_scores, all_labels, all_indices, all_failures = _gather_in_order(local)
     finally:
         model.train(was_training)

@@ -16,8 +16,10 @@ import numpy as np
 import torch
 
 from ..errors import ResumeError
+from .config import RESUME_KEYS
 
-__all__ = ["CHECKPOINT_NAME", "capture_rng_state", "restore_rng_state", "save_checkpoint", "load_checkpoint"]
+__all__ = ["CHECKPOINT_NAME", "capture_rng_state", "restore_rng_state", "save_checkpoint", "load_checkpoint",
+           "restore_run"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 _FORMAT = "ezclip-zoo/train-checkpoint"
@@ -76,3 +78,35 @@ def load_checkpoint(path: Union[str, os.PathLike]) -> dict[str, Any]:
     if data.get("version", 0) > _VERSION:
         raise ResumeError(f"{path} was written by a newer ezclip-zoo (checkpoint version {data['version']})")
     return data
+
+
+def restore_run(path, model, optimizer, scheduler, state, config, ctx, steps_per_epoch) -> None:
+    """Load a run's checkpoint into the model, optimizer, scheduler, state and RNG, refusing one written by another
+    run (other settings, world size, training data or model)."""
+    data = load_checkpoint(path)
+    saved = data["config"]
+    now = config.to_dict()
+    changed = [f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in RESUME_KEYS if saved.get(k) != now[k]]
+    if changed:
+        raise ResumeError(
+            f"{path} was written with other settings ({'; '.join(changed)}); resume with the same ones, or start "
+            "a new run in another output folder"
+        )
+    if data["world_size"] != ctx.world_size:
+        raise ResumeError(
+            f"{path} was written by {data['world_size']} process(es), this run has {ctx.world_size}; the data order "
+            "and random streams depend on it, so resume with the same number of processes"
+        )
+    if data["steps_per_epoch"] != steps_per_epoch:
+        raise ResumeError(
+            f"{path} had {data['steps_per_epoch']} steps per epoch, this training set gives {steps_per_epoch}: "
+            "the training data changed"
+        )
+    if data["model_config"] != model.config.to_dict():
+        raise ResumeError(f"{path} was written for another model configuration ({data['model_config'].get('name')})")
+    model.load_trainable_state_dict(data["trainable"])
+    optimizer.load_state_dict(data["optimizer"])
+    scheduler.load_state_dict(data["scheduler"])
+    restore_rng_state(data["rng"][ctx.rank])
+    for key, value in data["state"].items():
+        setattr(state, key, value)

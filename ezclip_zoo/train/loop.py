@@ -27,6 +27,7 @@ def fit(
     resume: Union[bool, str, Path] = False,
     callbacks: Sequence[Callable[[TrainState], None]] = (),
     card: Optional[dict[str, Any]] = None,
+    progress: bool = False,
 ) -> TrainResult:
     """Fine-tune the prompts and adapters of ``model``; the frozen CLIP is never updated.
 
@@ -56,6 +57,8 @@ def fit(
         resume: False, True (``output_dir/checkpoint.pt``) or a checkpoint path (``output_dir`` still required).
         callbacks: called with the `TrainState` after every optimizer step (logging, early stop by raising).
         card: extra model-card fields for the final folder (e.g. ``{"training": {"dataset": "ucf101"}}``).
+        progress: a tqdm bar over the optimizer steps (ETA, loss, learning rate) on stderr; log lines are
+            written either way.
 
     Returns:
         A `TrainResult`; ``model`` holds the selected weights.
@@ -64,7 +67,7 @@ def fit(
     try:
         trainer = Trainer(ctx, model, train_data, config, class_texts=class_texts, output_dir=output_dir,
                           val_data=val_data, val_class_texts=val_class_texts, resume=resume, callbacks=callbacks,
-                          card=card)
+                          card=card, progress=progress)
         return trainer.run()
     finally:
         ctx.close()  # only if this call started the process group

@@ -24,8 +24,8 @@ from ..errors import ResumeError
 from ..evaluation.zero_shot import evaluate
 from ..modeling.losses import ezclip_loss
 from ..precision import autocast_context, resolve_precision
-from .checkpoint import CHECKPOINT_NAME, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
-from .config import RESUME_KEYS, TrainConfig
+from .checkpoint import CHECKPOINT_NAME, capture_rng_state, restore_run, save_checkpoint
+from .config import TrainConfig
 from .distributed import DistributedContext, gather_with_grad
 from .optim import build_optimizer, build_scheduler
 from .state import TrainResult, TrainState, trainable_digest
@@ -67,7 +67,8 @@ class Trainer:
     """One run of `fit` (see it for the recipe and the files written). ``run()`` trains and returns the result."""
 
     def __init__(self, ctx: DistributedContext, model, train_data: Dataset, config: TrainConfig, *,
-                 class_texts, output_dir, val_data, val_class_texts, resume, callbacks, card) -> None:
+                 class_texts, output_dir, val_data, val_class_texts, resume, callbacks, card,
+                 progress: bool = False) -> None:
         self.start_time = time.perf_counter()
         self.ctx, self.model, self.train_data, self.config = ctx, model, train_data, config
         self.device = ctx.device
@@ -95,6 +96,7 @@ class Trainer:
         self.pending: dict[str, Any] = {"skipped": 0, "failures": []}  # this rank's failures not yet in ``state``
         self.best_weights: Optional[dict[str, torch.Tensor]] = None  # in memory: selection without output_dir
         self.loader_generator = torch.Generator()  # the loader never draws from the global RNG (exact resume)
+        self.progress = progress and ctx.is_main
         self._log_start()
 
     # ------------------------------------------------------------------ setup
@@ -125,7 +127,7 @@ class Trainer:
     def _resume(self, resume) -> None:
         out = self.out
         path = Path(resume) if isinstance(resume, (str, Path)) else out / CHECKPOINT_NAME
-        _restore(path, self.model, self.optimizer, self.scheduler, self.state, self.config, self.ctx,
+        restore_run(path, self.model, self.optimizer, self.scheduler, self.state, self.config, self.ctx,
                  self.steps_per_epoch)
         if self.state.best_step is not None and not (out / BEST_DIR / "model.safetensors").is_file():
             raise ResumeError(f"the checkpoint refers to a best model in {out / BEST_DIR}, which is missing")
@@ -154,8 +156,15 @@ class Trainer:
 
     # ------------------------------------------------------------------ the run
     def run(self) -> TrainResult:
-        while self.state.epoch < self.config.epochs:
-            self._epoch()
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.total_steps, initial=self.state.global_step, unit="step", desc="fine-tuning",
+                        disable=not self.progress, dynamic_ncols=True)
+        try:
+            while self.state.epoch < self.config.epochs:
+                self._epoch()
+        finally:
+            self.bar.close()
         return self._finish()
 
     def _epoch(self) -> None:
@@ -189,6 +198,10 @@ class Trainer:
         self.scheduler.step()
         state.global_step += 1
         state.step_in_epoch += 1
+        self.bar.update(1)
+        if window["n"]:
+            self.bar.set_postfix(loss=f"{window['loss'] / window['n']:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}",
+                                 epoch=state.epoch + 1, refresh=False)
         if state.global_step % config.log_every_steps == 0 or state.step_in_epoch == self.steps_per_epoch:
             _log_window(window, state, self.scheduler, self.total_steps, self.log_file, self.ctx)
         for callback in self.callbacks:
@@ -363,33 +376,3 @@ def _log_window(window, state, scheduler, total_steps, log_file, ctx) -> None:
                 f.write(json.dumps({"event": "step", "step": state.global_step, "loss": loss, "lr": lr,
                                     "clips_per_s": rate}) + "\n")
     window.update(loss=0.0, n=0, clips=0, t=now)
-
-
-def _restore(path, model, optimizer, scheduler, state, config, ctx, steps_per_epoch) -> None:
-    data = load_checkpoint(path)
-    saved = data["config"]
-    now = config.to_dict()
-    changed = [f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in RESUME_KEYS if saved.get(k) != now[k]]
-    if changed:
-        raise ResumeError(
-            f"{path} was written with other settings ({'; '.join(changed)}); resume with the same ones, or start "
-            "a new run in another output folder"
-        )
-    if data["world_size"] != ctx.world_size:
-        raise ResumeError(
-            f"{path} was written by {data['world_size']} process(es), this run has {ctx.world_size}; the data order "
-            "and random streams depend on it, so resume with the same number of processes"
-        )
-    if data["steps_per_epoch"] != steps_per_epoch:
-        raise ResumeError(
-            f"{path} had {data['steps_per_epoch']} steps per epoch, this training set gives {steps_per_epoch}: "
-            "the training data changed"
-        )
-    if data["model_config"] != model.config.to_dict():
-        raise ResumeError(f"{path} was written for another model configuration ({data['model_config'].get('name')})")
-    model.load_trainable_state_dict(data["trainable"])
-    optimizer.load_state_dict(data["optimizer"])
-    scheduler.load_state_dict(data["scheduler"])
-    restore_rng_state(data["rng"][ctx.rank])
-    for key, value in data["state"].items():
-        setattr(state, key, value)
