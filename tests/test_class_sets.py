@@ -10,11 +10,11 @@ import pytest
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.errors import ChecksumError, UnknownNameError, WeightsUnavailableError
+from ezclip_zoo.errors import UnknownNameError, WeightsUnavailableError
 from ezclip_zoo.text.class_sets import _USER, descriptions_path, get_class_set
 from ezclip_zoo.text.names import readable_class_name
 from _servers import LocalServer
-from test_zoo_downloads import _env, drive
+from test_zoo_downloads import drive
 
 EXPECTED = {  # name: (count, first readable, last readable)
     "kinetics400": (400, "abseiling", "zumba"),

@@ -27,7 +27,7 @@ from .cache import (
 )
 from ..fetch.download import browser_url, download_file, partial_files
 from ..fetch.network import offline
-from .pretrained import has_upstream_source, load_source
+from .pretrained import has_upstream_source
 
 __all__ = ["fetch_upstream", "ensure_upstream"]
 
