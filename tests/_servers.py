@@ -27,7 +27,8 @@ class _Handler(BaseHTTPRequestHandler):
 class LocalServer:
     """Serves ``files`` (path -> bytes). Failure modes: ``cut_first`` (the first GET of a path stops after that
     many bytes), ``fail_after_cut`` (later GETs answer 503), ``html`` (every GET answers a web page),
-    ``chunk_delay`` (seconds between 64 KiB chunks, so concurrent clients overlap). ``log`` records
+    ``chunk_delay`` (seconds between 64 KiB chunks, so concurrent clients overlap), ``honor_range`` (False: Range
+    requests get the whole file with 200, as simple servers do). ``log`` records
     (method, path, range header, bytes sent, completed)."""
 
     def __init__(self) -> None:
@@ -36,6 +37,7 @@ class LocalServer:
         self.fail_after_cut = False
         self.html = False
         self.chunk_delay = 0.0
+        self.honor_range = True
         self.log: list[tuple[str, str, Optional[str], int, bool]] = []
         self._cut_done: set[str] = set()
         self._lock = threading.Lock()
@@ -85,7 +87,7 @@ class LocalServer:
         rng = h.headers.get("Range")
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng or "")
         if_range = h.headers.get("If-Range")
-        if m and (if_range is None or if_range in (etag, headers["Last-Modified"])):
+        if m and self.honor_range and (if_range is None or if_range in (etag, headers["Last-Modified"])):
             start = int(m.group(1))
             end = int(m.group(2)) if m.group(2) else len(data) - 1
             status, body = 206, data[start:end + 1]

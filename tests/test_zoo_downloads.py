@@ -162,6 +162,18 @@ def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, s
     _assert_resumed_once(server, len(official), cut=len(official) // 3)
 
 
+def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, official, parity_dir, parity_ref):
+    server.files["/ckpt.pt"] = official
+    server.cut_first, server.honor_range = len(official) // 2, False
+    cache = tmp_path / "zoo"
+    result = drive(tmp_path, cache, **_load_spec(parity_dir, _entry(server.url + "/ckpt.pt"), tmp_path / "a.st"))
+    assert result.get("ok"), result
+    torch.testing.assert_close(_logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5,
+                               rtol=1e-5)
+    assert server.complete_gets("/ckpt.pt") == 1  # the whole file once more, from the start
+    assert not any(p.name.endswith(".part") for p in (cache / "downloads").iterdir())
+
+
 def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     server.html = True

@@ -114,6 +114,7 @@ def download_file(
         bar.update(done - bar.n)
 
     before = _received(dest)
+    restarted = False
     try:
         for _ in range(_ATTEMPTS):
             try:
@@ -125,6 +126,13 @@ def download_file(
                     for part in partial_files(dest):
                         part.unlink(missing_ok=True)
                     raise explain_failure(exc, what=what, url=url, drive_id=drive_id, finish=finish) from None
+                if "did not honor the requested byte range" in str(exc) and not restarted:
+                    # a server without Range support: the partial bytes cannot be continued, start over once
+                    for part in partial_files(dest):
+                        part.unlink(missing_ok=True)
+                    restarted, before = True, 0
+                    bar.reset()
+                    continue
                 now = _received(dest)
                 if now <= before or not _resumable(exc):
                     raise explain_failure(exc, what=what, url=url, drive_id=drive_id, finish=finish) from exc
