@@ -14,7 +14,7 @@ from ezclip_zoo.errors import UnknownNameError, WeightsUnavailableError
 from ezclip_zoo.text.class_sets import _USER, descriptions_path, get_class_set
 from ezclip_zoo.text.names import readable_class_name
 from _servers import LocalServer
-from test_zoo_downloads import drive
+from test_zoo_downloads import _env, drive
 
 EXPECTED = {  # name: (count, first readable, last readable)
     "kinetics400": (400, "abseiling", "zumba"),
@@ -84,6 +84,20 @@ def test_descriptions_from_a_local_server_match_the_pinned_sha256(tmp_path, text
         result = drive(tmp_path, other_cache, class_sets={"hmdb51": entry}, action="descriptions", name="hmdb51")
         assert result["error"] == "ChecksumError" and entry["descriptions"]["sha256"] in result["message"], result
         assert not any((other_cache / "class_texts").iterdir())
+    finally:
+        server.stop()
+
+
+def test_a_mirror_folder_url_serves_every_set(tmp_path, texts_dir):
+    server = LocalServer()
+    try:
+        for name in ("ucf101", "kinetics600-novel"):
+            server.files[f"/texts/{_csv_file(name)}"] = (texts_dir / _csv_file(name)).read_bytes()
+        cache = tmp_path / "zoo"
+        env = _env(cache, EZCLIP_ZOO_CLASS_TEXTS_URL=f"{server.url}/texts/")
+        for name, count in (("ucf101", 101), ("kinetics600-novel", 232)):
+            result = drive(tmp_path, cache, env=env, action="descriptions", name=name)
+            assert result.get("ok") and result["count"] == count, result
     finally:
         server.stop()
 

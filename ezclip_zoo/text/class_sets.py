@@ -4,7 +4,8 @@ A class set is the label list of a dataset in its official index order (``kineti
 ``kinetics600-novel``, ``ucf101``, ``hmdb51``, ``ssv2``), raw identifiers kept and made readable by
 `readable_class_name` (``ApplyEyeMakeup`` -> ``apply eye makeup``). The released EZ-CLIP checkpoints were trained
 with one LLM-written description per class as the whole class text; `class_descriptions` downloads the authors' CSV
-from their repository at a pinned commit (the entry's ``descriptions.url``, replaceable by `register_class_set`),
+from their repository at a pinned commit (the entry's ``descriptions.url``, replaceable by `register_class_set`, or
+for every set at once by ``$EZCLIP_ZOO_CLASS_TEXTS_URL``, a folder URL holding the same files),
 checks its sha256, caches it under ``<zoo cache>/class_texts/`` and joins it to the set by readable name.
 """
 
@@ -101,16 +102,23 @@ def class_names(name: str, *, raw: bool = False) -> list[str]:
 
 
 def descriptions_path(name: str) -> Path:
-    """Where the descriptions CSV of a class set is cached."""
+    """Where the descriptions CSV of a class set is cached (by its pinned sha256 and file name, so a mirror shares
+    the cache)."""
     source = _descriptions_entry(resolve_class_set(name))
     filename = os.path.basename(source["url"].split("?")[0]) or f"{name}.csv"
     return cache_root() / "class_texts" / f"{source['sha256'][:12]}-{filename}"
+
+
+MIRROR_ENV = "EZCLIP_ZOO_CLASS_TEXTS_URL"  # a folder URL holding the same CSV files (a mirror, a test server)
 
 
 def _descriptions_entry(canonical: str) -> dict[str, Any]:
     source = _entries()[canonical].get("descriptions")
     if not source or not source.get("url") or not source.get("sha256"):
         raise ValueError(f"class set {canonical!r} has no descriptions (use text='names')")
+    mirror = os.environ.get(MIRROR_ENV)
+    if mirror:
+        source = {**source, "url": f"{mirror.rstrip('/')}/{os.path.basename(source['url'])}"}
     return source
 
 
