@@ -68,8 +68,11 @@ class _Loader(importlib.abc.Loader):
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         new = MOVED_MODULES.get(fullname)
-        if new is None:
-            return None
+        if new is None:  # a submodule of a moved package (ezclip_zoo.towers.video -> ezclip_zoo.modeling.towers.video)
+            parent = next((k for k in MOVED_MODULES if fullname.startswith(k + ".")), None)
+            if parent is None or not isinstance(MOVED_MODULES[parent], str):
+                return None
+            new = MOVED_MODULES[parent] + fullname[len(parent):]
         where = new if isinstance(new, str) else " and ".join(new)
         warnings.warn(f"{fullname} moved to {where}; import it from there (the old path goes away in 0.3)",
                       DeprecationWarning, stacklevel=3)

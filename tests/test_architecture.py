@@ -179,7 +179,7 @@ def test_one_text_encoder_and_one_class_text_builder():
 
 
 def test_checkpoints_json_is_packaged_as_a_real_file():
-    path = PACKAGE / "zoo" / "checkpoints.json"
+    path = PACKAGE / "checkpoints.json"
     assert path.is_file() and not path.is_symlink()
 
 

@@ -128,11 +128,11 @@ def test_checkpoints_json_lists_the_released_models():
 
 def test_package_reads_the_repository_checkpoints_json():
     """The package's table is a real file (no symlink, which some checkouts lack); the root copy is the same bytes."""
-    packaged = Path(ezclip_zoo.__file__).parent / "zoo" / "checkpoints.json"
+    packaged = Path(ezclip_zoo.__file__).parent / "checkpoints.json"
     assert packaged.is_file() and not packaged.is_symlink()
     assert packaged.read_bytes() == (REPO_ROOT / "checkpoints.json").read_bytes(), (
-        "checkpoints.json differs from ezclip_zoo/zoo/checkpoints.json: edit the package's file, then "
-        "`cp ezclip_zoo/zoo/checkpoints.json checkpoints.json`")
+        "checkpoints.json differs from ezclip_zoo/checkpoints.json: edit the package's file, then "
+        "`cp ezclip_zoo/checkpoints.json checkpoints.json`")
 
 
 def test_readme_table_is_generated_from_checkpoints_json():

@@ -154,4 +154,6 @@ def test_the_cli_prints_one_line_for_a_refused_pickle(tmp_path, capsys):
     path.write_bytes(pickle.dumps({"model_state_dict": Evil()}))
     assert main(["convert-official", str(path), str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"ezclip-zoo convert-official: error: {path}: not a plain tensor file: refused, it could run code"]
+    assert len(err) == 1, err
+    assert err[0].startswith(f"ezclip-zoo convert-official: error: {path}: not a plain tensor file: refused, it could "
+                             "run code")

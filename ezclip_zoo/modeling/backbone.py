@@ -73,7 +73,8 @@ def torch_load_weights_only(path: Union[str, os.PathLike]) -> object:
         return torch.load(os.fspath(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "weights only load failed" in str(exc).lower() or "unsupported global" in str(exc).lower():
-            raise UnsafeFileError(f"{os.fspath(path)}: not a plain tensor file: refused, it could run code") from None
+            raise UnsafeFileError(f"{os.fspath(path)}: not a plain tensor file: refused, it could run code "
+                                  "(torch.load with weights_only=True found objects other than tensors)") from None
         raise ValueError(f"{os.fspath(path)} is not a torch checkpoint ({_first_line(exc)})") from None
     except (RuntimeError, EOFError, OSError) as exc:
         raise ValueError(f"{os.fspath(path)} is not a readable torch checkpoint ({_first_line(exc)}): damaged or "

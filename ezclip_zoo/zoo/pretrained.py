@@ -39,7 +39,8 @@ _USER_ENTRIES: dict[str, dict[str, Any]] = {}
 
 @functools.lru_cache(maxsize=1)
 def _builtin_entries() -> dict[str, dict[str, Any]]:
-    text = resources.files(__package__).joinpath("checkpoints.json").read_text(encoding="utf-8")
+    # the table sits at the package's top (ezclip_zoo/checkpoints.json, a real file), where 0.1 had it
+    text = resources.files("ezclip_zoo").joinpath("checkpoints.json").read_text(encoding="utf-8")
     data = json.loads(text)
     if data.get("format_version") != 1:
         raise ValueError(f"checkpoints.json format_version {data.get('format_version')!r} is not supported")
