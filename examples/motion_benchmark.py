@@ -36,6 +36,7 @@ import ezclip_zoo
 from ezclip_zoo.evaluation import evaluate, mean_std
 from ezclip_zoo.synthetic import MOTION_PAIRS, MotionClips, MotionVideoConfig, within_pair_accuracy
 from ezclip_zoo.train import TrainConfig, fit
+from ezclip_zoo.zoo.architectures import tiny_clip_config
 
 VARIANTS = {
     # name: (temporal prompts, motion-loss weight)
@@ -46,15 +47,6 @@ VARIANTS = {
 TEST_SEED = 10_000  # held-out clips: a seed no training set uses (training sets use 1000 + run seed)
 
 
-def backbone_cfg(size: int, patch: int, width: int, layers: int) -> dict:
-    """A tiny open_clip CLIP: vision ``width`` x ``layers`` at ``size`` px with ``patch`` px patches."""
-    return {
-        "embed_dim": 64,
-        "vision_cfg": {"image_size": size, "patch_size": patch, "width": width, "layers": layers, "head_width": 64},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1, "layers": 2},
-    }
-
-
 def run_one(variant: str, seed: int, args) -> dict:
     prompts, motion_weight = VARIANTS[variant]
     video = MotionVideoConfig(size=args.size, num_frames=args.frames, pairs=tuple(args.pairs), colour=args.colour)
@@ -62,7 +54,7 @@ def run_one(variant: str, seed: int, args) -> dict:
     model = ezclip_zoo.create_model(
         "ezclip-test-tiny",
         pretrained_backbone=False,
-        backbone={"model_cfg": backbone_cfg(args.size, args.patch, args.width, args.layers)},
+        backbone={"model_cfg": tiny_clip_config(args.size, args.patch, args.width, args.layers)},
         num_frames=args.frames,
         temporal_prompts=prompts,
         drop_path=args.drop_path,
