@@ -104,6 +104,26 @@ def test_download_to_a_folder_then_load_it_with_no_server(tmp_path, hub, publish
     assert sha256_file(out / "model.safetensors") == sha
 
 
+def test_download_to_a_folder_fetches_an_embedded_backbone_too(tmp_path, parity_dir, parity_ref):
+    """A published repo whose config.json names its own backbone.safetensors: the folder gets that file as well."""
+    report = convert_official(parity_dir / "official_checkpoint.pt", tmp_path / "zoo-folder", name=NAME)
+    server = HubServer(COMMIT)
+    server.repos[REPO] = {f: (report.folder / f).read_bytes()
+                          for f in ("config.json", "model.safetensors", "backbone.safetensors")}
+    try:
+        cache, out = tmp_path / "zoo", tmp_path / "carry"
+        result = drive(tmp_path, cache, env=_env(cache, HF_ENDPOINT=server.url), entries={NAME: _entry(report.sha256)},
+                       action="download", name=NAME, to=str(out))
+        assert result.get("ok"), result
+    finally:
+        server.stop()
+    assert (out / "backbone.safetensors").read_bytes() == (report.folder / "backbone.safetensors").read_bytes()
+    model = ezclip_zoo.load(out)  # offline, no server
+    with torch.no_grad():
+        torch.testing.assert_close(model(parity_ref["frames"], parity_ref["text_tokens"]), parity_ref["logits"],
+                                   atol=1e-4, rtol=1e-4)
+
+
 @pytest.mark.parametrize("outside", ["../../../etc/passwd", "/etc/passwd", "sub/../../backbone.safetensors"])
 def test_a_folder_naming_a_file_outside_itself_is_refused(tmp_path, parity_dir, outside):
     report = convert_official(parity_dir / "official_checkpoint.pt", tmp_path / "m", name="x")

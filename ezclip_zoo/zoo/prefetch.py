@@ -49,7 +49,8 @@ def download_checkpoint(
         cache_dir: Hugging Face cache folder.
         progress: progress bars and the one-line notice on stderr.
     """
-    from .loading import hub_checkpoint_files
+    from .hub_files import hub_file
+    from .loading import contained_name, hub_checkpoint_files
     from .pretrained import get_pretrained_entry
 
     entry = get_pretrained_entry(name)
@@ -64,8 +65,11 @@ def download_checkpoint(
 
         raise CheckpointNotAvailableError(unavailable_message(name, entry))
     config = read_config(folder / CONFIG_NAME)
-    if config.backbone.weights is not None:  # embedded beside the weights: nothing else to fetch
+    if config.backbone.weights is not None:  # embedded beside the weights: fetched with them, nothing else
         files = None
+        if entry["status"] == "published" and source_file is None:  # a Hub repo holds it as one more file
+            hub_file(entry["hf_hub_id"], contained_name(config.backbone.weights, f"config.json of {name!r}"),
+                     revision=entry["revision"], cache_dir=cache_dir)
     else:
         files = backbone_files(config.backbone, cache_dir=cache_dir)
     _fetch_descriptions(entry, progress)
