@@ -1,14 +1,15 @@
-"""Identities of tensors: a content digest (sha256 over names, dtypes, shapes and bytes) that survives restarts,
-and a cheap change token for in-process caches."""
+"""Identities of tensors and files: a content digest (sha256 over names, dtypes, shapes and bytes) that survives
+restarts, a cheap change token for in-process caches, and the sha256 of a file."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+import os
+from typing import Iterable, Union
 
 import torch
 
-__all__ = ["tensor_digest", "change_token"]
+__all__ = ["tensor_digest", "change_token", "sha256_file"]
 
 
 def tensor_digest(named_tensors: Iterable[tuple[str, torch.Tensor]]) -> str:
@@ -26,3 +27,12 @@ def change_token(tensors: Iterable[torch.Tensor]) -> tuple:
     """A token that changes whenever any tensor is replaced (``.to()``, loading) or updated in place (its version
     counter, which every in-place op bumps), without reading the data: for keying in-memory caches."""
     return tuple((t.data_ptr(), t._version, t.dtype, str(t.device)) for t in tensors)
+
+
+def sha256_file(path: Union[str, os.PathLike], chunk_bytes: int = 1 << 20) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
+from ..digest import sha256_file
 from ..errors import ChecksumError, UnknownClassSetError, WeightsUnavailableError
 from ..fetch.network import offline
 from ..paths import cache_root
@@ -143,16 +144,10 @@ def class_descriptions(
     path = descriptions_path(canonical)
     if not path.is_file():
         _download(canonical, source, path, local_files_only=local_files_only, progress=progress)
-    if _sha256(path) != source["sha256"]:
+    if sha256_file(path) != source["sha256"]:
         path.unlink(missing_ok=True)  # a damaged cache file is never used
         raise ChecksumError(f"the cached descriptions of {canonical!r} were damaged and were removed; run again")
     return _join(canonical, read_authors_descriptions(path))
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _download(canonical: str, source: dict[str, Any], path: Path, *, local_files_only, progress) -> None:
@@ -168,7 +163,7 @@ def _download(canonical: str, source: dict[str, Any], path: Path, *, local_files
     tmp.unlink(missing_ok=True)
     download_file(tmp, url=source["url"], what=f"the descriptions of class set {canonical!r}",
                   finish=f"cp FILE {path}", progress=progress)
-    digest = _sha256(tmp)
+    digest = sha256_file(tmp)
     if digest != source["sha256"]:
         tmp.unlink(missing_ok=True)
         raise ChecksumError(

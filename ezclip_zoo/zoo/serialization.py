@@ -7,7 +7,6 @@ a path relative to the folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Optional, Union
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..digest import sha256_file  # noqa: F401  (part of this module's API since 0.1)
 from ..modeling.config import CONFIG_FORMAT_VERSION, EZCLIPConfig
 from .backbone_weights import is_fetchable_by_name
 
@@ -36,15 +36,6 @@ BACKBONE_WEIGHTS_NAME = "backbone.safetensors"
 CARD_NAME = "README.md"
 
 PathLike = Union[str, os.PathLike]
-
-
-def sha256_file(path: PathLike, chunk_bytes: int = 1 << 20) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _needs_embedded_backbone(config: EZCLIPConfig) -> bool:
