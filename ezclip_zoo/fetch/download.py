@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..errors import DownloadError
 
-__all__ = ["download_file", "partial_files", "browser_url", "explain_failure"]
+__all__ = ["download_file", "partial_files", "drop_partials", "browser_url", "explain_failure"]
 
 _ATTEMPTS = 6  # attempts in a row that each made progress; a stalled one ends the loop at once
 _TIMEOUT = (10.0, 60.0)  # seconds to connect, and between bytes
@@ -33,6 +33,12 @@ def partial_files(dest: Path) -> list[Path]:
     n = len(dest.name) + 8 + len(".part")
     return [p for p in dest.parent.iterdir()
             if p.name.startswith(dest.name) and p.name.endswith(".part") and len(p.name) == n]
+
+
+def drop_partials(dest: Path) -> None:
+    """Delete the partial files of ``dest`` (a fresh start, or room on a full disk)."""
+    for part in partial_files(dest):
+        part.unlink(missing_ok=True)
 
 
 def _received(dest: Path) -> int:
@@ -123,13 +129,11 @@ def download_file(
                 return dest
             except Exception as exc:  # noqa: BLE001 - classified below
                 if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-                    for part in partial_files(dest):
-                        part.unlink(missing_ok=True)
+                    drop_partials(dest)
                     raise explain_failure(exc, what=what, url=url, drive_id=drive_id, finish=finish) from None
                 if "did not honor the requested byte range" in str(exc) and not restarted:
                     # a server without Range support: the partial bytes cannot be continued, start over once
-                    for part in partial_files(dest):
-                        part.unlink(missing_ok=True)
+                    drop_partials(dest)
                     restarted, before = True, 0
                     bar.reset()
                     continue

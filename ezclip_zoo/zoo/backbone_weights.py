@@ -28,7 +28,6 @@ class BackboneFiles:
 
     model_cfg: Optional[dict]
     weights: Optional[Path]
-    description: str
 
 
 def is_fetchable_by_name(cfg: BackboneConfig) -> bool:
@@ -88,16 +87,16 @@ def backbone_files(
                              "model config")
         model_cfg = document["model_cfg"]
         if cfg.weights is not None or not weights:
-            return BackboneFiles(model_cfg, Path(cfg.weights) if weights and cfg.weights else None, cfg.model)
+            return BackboneFiles(model_cfg, Path(cfg.weights) if weights and cfg.weights else None)
         path = _hub_weights(repo_id, _OPEN_CLIP_WEIGHTS, None, cache_dir, local_files_only, cfg.model)
-        return BackboneFiles(model_cfg, path, cfg.model)
+        return BackboneFiles(model_cfg, path)
     if not weights:
-        return BackboneFiles(None, None, cfg.name)
+        return BackboneFiles(None, None)
     if cfg.weights is not None:
-        return BackboneFiles(None, Path(cfg.weights), os.fspath(cfg.weights))
+        return BackboneFiles(None, Path(cfg.weights))
     if cfg.pretrained is None:
-        return BackboneFiles(None, None, cfg.name)
-    return BackboneFiles(None, _tag_weights(cfg, cache_dir, local_files_only), f"{cfg.model} / {cfg.pretrained}")
+        return BackboneFiles(None, None)
+    return BackboneFiles(None, _tag_weights(cfg, cache_dir, local_files_only))
 
 
 def _tag_weights(cfg: BackboneConfig, cache_dir: Optional[str], local_files_only: Optional[bool]) -> Path:

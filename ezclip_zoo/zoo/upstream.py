@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..errors import ChecksumError, SourceVerificationError, WeightsUnavailableError
-from .serialization import WEIGHTS_NAME, sha256_file
+from .serialization import sha256_file
 from .cache import (
     SourceRecord,
     cached_checkpoint,
@@ -25,7 +25,7 @@ from .cache import (
     read_record,
     write_record,
 )
-from ..fetch.download import browser_url, download_file, partial_files
+from ..fetch.download import browser_url, download_file, drop_partials
 from ..fetch.network import offline
 from .pretrained import has_upstream_source
 
@@ -119,8 +119,8 @@ def _fetch_locked(name, entry, *, force, source_file, keep_source, verify_backbo
         label = url or f"gdrive:{drive_id}"
         path, downloaded = downloads_dir() / f"{name}.pt", True
         if force:
-            for stale in [path, *partial_files(path)]:
-                stale.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            drop_partials(path)
         _announce(name, entry, url=url, drive_id=drive_id, progress=progress)
         download_file(path, url=url, drive_id=drive_id, what=f"the authors' {name} checkpoint", finish=finish,
                       progress=progress)
@@ -215,7 +215,7 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
         steps.close()
     record = SourceRecord(
         name=name, source=label, source_sha256=digest, source_bytes=size,
-        weights_sha256=sha256_file(folder / WEIGHTS_NAME), backbone=report.backbone,
+        weights_sha256=report.sha256, backbone=report.backbone,  # the converter hashed what it wrote
         verified_backbone=bool(report.verified), library_version=__version__,
     )
     return folder, record
