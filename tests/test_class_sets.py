@@ -184,3 +184,19 @@ def test_cli_class_set(tmp_path, capsys):
     assert record["text"] == "names of hmdb51" and set(record["labels"]) <= set(ezclip_zoo.class_names("hmdb51"))
     assert main(["classify", video, "-m", "ezclip-test-tiny", "--class-set", "hmdb5"]) == 1
     assert "did you mean 'hmdb51'" in capsys.readouterr().err
+
+
+def test_text_names_wins_over_descriptions_however_given():
+    torch.manual_seed(0)
+    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    frames = torch.rand(8, 64, 64, 3)
+    names = ezclip_zoo.class_names("hmdb51")
+    own = [f"a person doing {n} in a video" for n in names]
+    described = model.classify(frames, "hmdb51", descriptions=own)
+    assert described.text == "descriptions of hmdb51"
+    by_list = model.classify(frames, names, descriptions=own)
+    torch.testing.assert_close(described.all_probabilities, by_list.all_probabilities)
+    plain = model.classify(frames, "hmdb51", descriptions=own, text="names")
+    assert plain.text == "names of hmdb51"
+    torch.testing.assert_close(plain.all_probabilities, model.classify(frames, names).all_probabilities)
+    assert not torch.allclose(plain.all_probabilities, described.all_probabilities)

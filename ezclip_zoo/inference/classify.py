@@ -46,22 +46,19 @@ def label_set_for(
     """
     if text is not None and text not in TEXT_MODES:
         raise ValueError(f"text must be one of {TEXT_MODES} or None (the model's own), got {text!r}")
-    source = "names"
+    if text == "names":  # whatever the classes came with, only their names are read
+        descriptions = None
+        if isinstance(class_names, Mapping):
+            class_names = list(class_names)
     if isinstance(class_names, str):
         set_name = resolve_class_set(class_names)
         names: Union[ClassNames, list[str]] = class_set_names(set_name)
-        if (text or model_text_mode(model)) == "descriptions" and descriptions is None:
-            names, source = class_descriptions(set_name), f"descriptions of {set_name}"
-        else:
-            source = f"names of {set_name}"
+        if descriptions is None and (text or model_text_mode(model)) == "descriptions":
+            descriptions = class_descriptions(set_name)
+        source = f"{'names' if descriptions is None else 'descriptions'} of {set_name}"
     else:
         names = class_names
-        if text == "names" and isinstance(names, Mapping):
-            names = list(names)
-        elif isinstance(names, Mapping) or descriptions is not None:
-            source = "descriptions"
-        if text == "names":
-            descriptions = None
+        source = "descriptions" if isinstance(names, Mapping) or descriptions is not None else "names"
     labels = build_label_set(names, descriptions, templates)
     if templates is not None:
         source += f" x {labels.num_templates} templates" if labels.num_templates > 1 else " in a template"
