@@ -6,6 +6,7 @@ from .modeling.config import BackboneConfig, EZCLIPConfig
 from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
 from .modeling.model import EZCLIP
 from .inference.classify import classify as _classify
+from .inference.localize import localize as _localize
 from .modeling import hooks as _hooks
 from .official.checkpoint import load_official_checkpoint
 from .text.class_sets import class_descriptions, class_names, list_class_sets, register_class_set
@@ -18,8 +19,8 @@ from .zoo.publishing import push_to_hub
 from .zoo.registry import get_model_config, list_models, register_model
 from .zoo.serialization import save_pretrained
 
-# the composition root: the model's save/push/from_pretrained and classify run these layers' functions
-_hooks.register(save=save_pretrained, push=push_to_hub, load=load, classify=_classify)
+# the composition root: the model's save/push/from_pretrained, classify and localize run these layers' functions
+_hooks.register(save=save_pretrained, push=push_to_hub, load=load, classify=_classify, localize=_localize)
 _moved.install()
 
 __all__ = [

@@ -52,6 +52,14 @@ class VideoDecodeWarning(UserWarning):
 __all__ += ["VideoDecodeWarning"]
 
 
+class LocalizationWarning(UserWarning):
+    """`localize` scored a video differently from what was asked (shorter than one window, a stride longer than the
+    video); the message names the video and what was done."""
+
+
+__all__ += ["LocalizationWarning"]
+
+
 class DownloadError(WeightsUnavailableError):
     """A download failed (no network, quota, permission, an HTML page, disk full); the message says the fix."""
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Optional
-
+from ._classes import add_class_arguments, class_names, templates, text_cache
 from ._common import (
     add_model_arguments,
     add_video_arguments,
@@ -37,51 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_video_arguments(p)
     add_model_arguments(p)
-    p.add_argument("--label", "-l", action="append", default=[], metavar="L", help="a class name (repeatable)")
-    p.add_argument("--labels", metavar="FILE",
-                   help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
-                        "name[,description] rows")
-    p.add_argument("--class-set", metavar="NAME",
-                   help="a dataset's classes instead of --label/--labels: kinetics400, kinetics600, "
-                        "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)")
-    p.add_argument("--text", choices=("names", "descriptions"), default=None,
-                   help="what the text tower reads for a class set (default: what the checkpoint was trained with)")
-    p.add_argument("--template", action="append", default=None, metavar="T",
-                   help="prompt template with {} (repeatable; softmax averaged over templates), or 'actionclip' for "
-                        "the reference's 16")
+    add_class_arguments(p)
     p.add_argument("--topk", "-k", type=int, default=5, help="labels to report per video (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object per video instead of a table")
     p.add_argument("--all-classes", action="store_true", help="JSON/output records include every class's probability")
-    p.add_argument("--text-cache", default=None, metavar="DIR",
-                   help="folder of cached text embeddings (default: ~/.cache/ezclip_zoo/text_embeddings)")
-    p.add_argument("--no-text-cache", action="store_true", help="do not read or write cached text embeddings")
     p.set_defaults(func=run)
-
-
-def _class_names(args: argparse.Namespace) -> Any:
-    from ..inference import read_labels_file
-
-    given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
-                                       ("--class-set", args.class_set)) if value]
-    if len(given) > 1:
-        raise ValueError(f"give the classes one way: {' and '.join(given)} were both given")
-    if args.class_set:
-        from ..text.class_sets import resolve_class_set
-
-        return resolve_class_set(args.class_set)  # a string: classify reads it as a class-set name
-    if args.labels:
-        return read_labels_file(args.labels)
-    if not args.label:
-        raise ValueError("no class names: pass --label NAME (repeatable), --labels FILE or --class-set NAME")
-    return list(args.label)
-
-
-def _text_cache(args: argparse.Namespace):
-    from ..inference import TextEmbeddingCache, default_cache_dir
-
-    if args.no_text_cache:
-        return False
-    return TextEmbeddingCache(directory=args.text_cache or default_cache_dir())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,14 +49,11 @@ def run(args: argparse.Namespace) -> int:
     videos = expand_videos(args.videos)
     if not videos:
         raise ValueError("no videos given: pass video files or folders")
-    class_names = _class_names(args)
-    templates: Optional[Any] = None
-    if args.template:
-        templates = args.template[0] if args.template == ["actionclip"] else args.template
+    classes = class_names(args)
     model = load_model(args)
     report = classify_videos(
-        model, videos, class_names, output=args.output, topk=args.topk, templates=templates, text=args.text,
-        num_workers=args.workers, options=inference_options(args), text_cache=_text_cache(args),
+        model, videos, classes, output=args.output, topk=args.topk, templates=templates(args), text=args.text,
+        num_workers=args.workers, options=inference_options(args), text_cache=text_cache(args),
         resume=not args.overwrite, retry_errors=args.retry_errors, progress=show_progress(args),
         keep_results=args.output is None, all_classes=args.all_classes,
     )

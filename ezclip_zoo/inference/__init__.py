@@ -2,6 +2,8 @@
 
 * `classify(model, video_or_videos, class_names, ...)` (also ``model.classify``) -> `ClassificationResult`(s);
 * `embed_video(model, video_or_videos)` -> normalised embeddings;
+* `localize(model, long_video, class_names, window_s=..., stride_s=...)` (also ``model.localize``) -> when each
+  action happens (`LocalizationResult`: window scores and segments);
 * `classify_videos` / `classify_folder` / `embed_videos`: many files, DataLoader workers, resumable JSON Lines;
 * `InferenceOptions`: the options every one of them takes (also as keywords);
 * `TextEmbeddingCache` (from `ezclip_zoo.text`): text embeddings cached per (model, texts), in memory and on disk.
@@ -12,6 +14,7 @@ from ..text.cache import TextEmbeddingCache, default_cache, default_cache_dir, e
 from .batch import BatchJob, BatchReport, classify_folder, classify_videos, embed_videos
 from .classify import classify, embed_video
 from .files import InferenceVideoDataset, find_videos
+from .localize import localize
 from .jsonl import ResultsFile, read_jsonl
 from .options import InferenceKwargs, InferenceOptions
 from .result import ClassificationResult, EmbeddingResult, VideoError
@@ -45,6 +48,7 @@ __all__ = [
     "encode_texts",
     "encode_views",
     "find_videos",
+    "localize",
     "prepare_views",
     "read_jsonl",
     "read_labels_file",

@@ -18,8 +18,9 @@ T = TypeVar("T", bound="PersistenceMixin")
 
 
 def register(**functions: Callable[..., Any]) -> None:
-    """Install the functions behind the seams: ``save``, ``push``, ``load`` (zoo) and ``classify`` (inference)."""
-    unknown = set(functions) - {"save", "push", "load", "classify"}
+    """Install the functions behind the seams: ``save``, ``push``, ``load`` (zoo), ``classify`` and ``localize``
+    (inference)."""
+    unknown = set(functions) - {"save", "push", "load", "classify", "localize"}
     if unknown:
         raise ValueError(f"no seam named {sorted(unknown)}")
     _IMPLEMENTATIONS.update(functions)

@@ -15,9 +15,10 @@ from .state_dict import check_state_dict
 from ..text.tokenizer import tokenize
 from .towers import TextTower, VideoTower
 
-if TYPE_CHECKING:  # types of the classify seam only; never imported at run time
+if TYPE_CHECKING:  # types of the classify and localize seams only; never imported at run time
     from typing_extensions import Unpack
 
+    from ..localization.result import LocalizationResult
     from ..inference.options import InferenceKwargs, InferenceOptions
     from ..inference.result import ClassificationResult
     from ..text.cache import TextEmbeddingCache
@@ -186,6 +187,30 @@ class EZCLIP(PersistenceMixin, nn.Module):
         return implementation("classify")(self, videos, class_names, topk=topk, descriptions=descriptions,
                                           templates=templates, text=text,
                         text_cache=text_cache, options=options, **kwargs)
+
+    def localize(
+        self,
+        video: Any,
+        class_names: Union[str, "ClassNames"],
+        *,
+        window_s: float = 2.0,
+        stride_s: Optional[float] = None,
+        background: Sequence[str] = (),
+        min_score: float = 0.5,
+        keep_score: Optional[float] = None,
+        min_duration_s: float = 0.0,
+        **kwargs: Any,
+    ) -> "LocalizationResult":
+        """When each action happens in a long video: sliding windows of ``window_s`` seconds every ``stride_s``,
+        scored zero-shot and merged into segments (seconds); ``background`` texts mean "no action".
+
+        ``model.localize("match.mp4", ["dribbling", "shooting"], background=["people standing"])`` ->
+        `LocalizationResult` with ``windows`` (start, end, probabilities [W, C]) and ``segments``. The other
+        arguments are those of `ezclip_zoo.inference.localize`, which this calls (the ``localize`` seam).
+        """
+        return implementation("localize")(self, video, class_names, window_s=window_s, stride_s=stride_s,
+                                          background=background, min_score=min_score, keep_score=keep_score,
+                                          min_duration_s=min_duration_s, **kwargs)
 
     # ------------------------------------------------------------------ trainable part
     def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:

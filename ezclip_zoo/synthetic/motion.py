@@ -24,6 +24,7 @@ from ..data.seeding import sample_seed
 __all__ = [
     "MOTION_PAIRS",
     "SHAPES",
+    "STILL_CLASS",
     "MotionVideoConfig",
     "render_motion_clip",
     "MotionClips",
@@ -39,6 +40,7 @@ MOTION_PAIRS: dict[str, tuple[str, str]] = {
     "rotation": ("rotating clockwise", "rotating anticlockwise"),
 }
 SHAPES = ("square", "disk", "diamond", "triangle", "bar")
+STILL_CLASS = "staying still"  # the optional no-motion class: a shape that does not move (its own time reversal)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class MotionVideoConfig:
         scale_radius: (small, large) radius ranges for growing/shrinking, fractions of ``size``.
         rotation: (min, max) total rotation over the clip, in degrees.
         supersample: anti-aliasing factor (shapes are rendered at ``size * supersample`` and averaged down).
+        still: add `STILL_CLASS` (a shape that stays where it is) after the pairs' classes: the "no action" that
+            long videos (`ezclip_zoo.synthetic.long_videos`) show between actions.
     """
 
     size: int = 32
@@ -68,6 +72,7 @@ class MotionVideoConfig:
     scale_radius: tuple[tuple[float, float], tuple[float, float]] = ((0.06, 0.12), (0.3, 0.4))
     rotation: tuple[float, float] = (60.0, 90.0)
     supersample: int = 2
+    still: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -86,8 +91,13 @@ class MotionVideoConfig:
 
     @property
     def classes(self) -> list[str]:
-        """Class names, pair by pair: ``[forward_0, reversed_0, forward_1, reversed_1, ...]``."""
-        return [name for pair in self.pairs for name in MOTION_PAIRS[pair]]
+        """Class names, pair by pair: ``[forward_0, reversed_0, forward_1, reversed_1, ...]`` (then `STILL_CLASS`
+        with ``still=True``)."""
+        return [name for pair in self.pairs for name in MOTION_PAIRS[pair]] + ([STILL_CLASS] if self.still else [])
+
+    def partner(self, label: int) -> int:
+        """The class of a clip of ``label`` played backwards: its pair's other member (itself for `STILL_CLASS`)."""
+        return label if label == 2 * len(self.pairs) else partner_label(label)
 
 
 def partner_label(label: int) -> int:
@@ -136,12 +146,12 @@ def render_motion_clip(config: MotionVideoConfig, label: int, rng: np.random.Gen
     n_classes = len(config.classes)
     if not 0 <= label < n_classes:
         raise ValueError(f"label must be in 0..{n_classes - 1}, got {label}")
-    pair = config.pairs[label // 2]
+    pair = config.pairs[label // 2] if label < 2 * len(config.pairs) else "still"
     size, t_count, ss = config.size, config.num_frames, config.supersample
     shape = config.shapes[rng.integers(len(config.shapes))]
     t = np.linspace(0.0, 1.0, t_count)[:, None, None]  # [T, 1, 1], 0 -> 1 over the clip
     angle = np.full_like(t, rng.uniform(0.0, 2 * math.pi))
-    if pair in ("horizontal", "vertical", "rotation"):
+    if pair in ("horizontal", "vertical", "rotation", "still"):
         r = np.full_like(t, rng.uniform(*config.radius) * size)
     if pair in ("horizontal", "vertical"):
         travel = rng.uniform(*config.travel) * size
@@ -150,6 +160,10 @@ def render_motion_clip(config: MotionVideoConfig, label: int, rng: np.random.Gen
         across = rng.uniform(lo, size - lo)
         along = start + travel * t
         cx, cy = (along, np.full_like(t, across)) if pair == "horizontal" else (np.full_like(t, across), along)
+    elif pair == "still":
+        lo = r[0, 0, 0]
+        cx = np.full_like(t, rng.uniform(lo, size - lo))
+        cy = np.full_like(t, rng.uniform(lo, size - lo))
     elif pair == "scale":
         r0 = rng.uniform(*config.scale_radius[0]) * size
         r1 = rng.uniform(*config.scale_radius[1]) * size
@@ -175,7 +189,7 @@ def render_motion_clip(config: MotionVideoConfig, label: int, rng: np.random.Gen
     else:
         colour = rng.uniform(96.0, 255.0, size=3)
     frames = np.rint(cover[..., None] * colour).astype(np.uint8)
-    if label % 2 == 1:
+    if label % 2 == 1 and pair != "still":
         frames = frames[::-1]
     return np.ascontiguousarray(frames)
 
@@ -226,7 +240,7 @@ class MotionClips(Dataset):
     def _item_label(self, index: int) -> int:
         if self.both_orders:
             label = self.clip_label(index // 2)
-            return partner_label(label) if index % 2 else label
+            return self.config.partner(label) if index % 2 else label
         return self.clip_label(index)
 
     def clip(self, index: int) -> tuple[np.ndarray, int]:
@@ -237,7 +251,7 @@ class MotionClips(Dataset):
         label = self.clip_label(clip)
         frames = render_motion_clip(self.config, label, np.random.default_rng(sample_seed("motion", self.seed, clip)))
         if self.both_orders and index % 2:
-            frames, label = np.ascontiguousarray(frames[::-1]), partner_label(label)
+            frames, label = np.ascontiguousarray(frames[::-1]), self.config.partner(label)
         return frames, label
 
     def __getitem__(self, index: int) -> dict[str, Any]:

@@ -28,9 +28,11 @@ import numpy as np
 
 from ..errors import VideoDecodeError, VideoDecodeWarning
 from .decode_plan import STRATEGIES, choose_strategy, plan_seeks
+from .frame_times import FrameTimes, frame_times_from_pts, frame_times_from_rate
+from .pyav_io import chain, demuxed_frames, open_container, to_rgb
 from .source import VideoSource
 
-__all__ = ["PyAVReader", "VideoInfo"]
+__all__ = ["PyAVReader", "FrameStream", "VideoInfo"]
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -65,33 +67,6 @@ class _SeekMiss(Exception):
     """Seeking did not land where the index said; the caller falls back to sequential decoding."""
 
 
-def _open_container(source: VideoSource):
-    import av
-
-    try:
-        container = av.open(source.open(), mode="r", metadata_errors="ignore")
-    except Exception as exc:  # FFmpeg's errors (InvalidDataError, ...) and OSError from file objects
-        head = source.head()
-        if head[4:8] == b"ftyp":
-            problem = (
-                "an MP4/MOV file without its index (the 'moov' atom): it is truncated or still being written; "
-                "re-download or re-encode it"
-            )
-        else:
-            problem = "not a video FFmpeg can read (unknown format or corrupt data)"
-        raise VideoDecodeError(f"cannot open video {source.name}: {problem} [{type(exc).__name__}: {exc}]") from exc
-    if not container.streams.video:
-        kinds = sorted({s.type for s in container.streams}) or ["nothing"]
-        container.close()
-        raise VideoDecodeError(f"video {source.name} has no video stream (it holds: {', '.join(kinds)})")
-    stream = container.streams.video[0]
-    discard_all = getattr(getattr(av.stream, "Discard", None), "all", None)  # PyAV >= 17
-    for other in container.streams:
-        if other.index != stream.index and discard_all is not None:
-            other.discard = discard_all  # the demuxer skips audio/subtitle packets
-    return container, stream
-
-
 class PyAVReader:
     """Exact frame access to one video with PyAV.
 
@@ -111,8 +86,8 @@ class PyAVReader:
 
     # ------------------------------------------------------------------ index
     def _scan(self) -> None:
-        container, stream = _open_container(self.source)
-        packets: list[tuple[Optional[int], Optional[int], bool]] = []
+        container, stream = open_container(self.source)
+        packets: list[tuple[Optional[int], Optional[int], bool, Optional[int]]] = []
         truncated = None
         try:
             self._codec = stream.codec_context.name
@@ -125,7 +100,7 @@ class PyAVReader:
                 for packet in container.demux(stream):
                     if packet.size == 0 or packet.is_discard:
                         continue
-                    packets.append((packet.pts, packet.dts, bool(packet.is_keyframe)))
+                    packets.append((packet.pts, packet.dts, bool(packet.is_keyframe), packet.duration))
             except Exception as exc:  # a truncated or damaged file: keep what could be read
                 truncated = exc
         finally:
@@ -142,13 +117,14 @@ class PyAVReader:
                 stacklevel=4,
             )
         self.num_frames = len(packets)
-        pts = [p for p, _, _ in packets]
+        pts = [p for p, _, _, _ in packets]
         if all(p is not None for p in pts) and len(set(pts)) == len(pts):
             order = sorted(range(len(pts)), key=pts.__getitem__)
             self._pts = [pts[i] for i in order]
+            self._last_duration = packets[order[-1]][3]
             rank = {pts[i]: r for r, i in enumerate(order)}
             keyframes = []
-            for p, _, key in packets:
+            for p, _, key, _ in packets:
                 if key:
                     keyframes.append(rank[p])
             self.keyframes = tuple(sorted(keyframes)) or (0,)
@@ -176,6 +152,15 @@ class PyAVReader:
             codec=self._codec,
         )
 
+    def frame_times(self) -> FrameTimes:
+        """When each frame is shown and for how long, in seconds from the first frame (from the packet index: no
+        decoding). Without timestamps in the stream, frames are spaced by the container's frame rate."""
+        if self._pts is None:
+            if not self._fps:
+                raise VideoDecodeError(f"video {self.source.name} has neither timestamps nor a frame rate")
+            return frame_times_from_rate(self.num_frames, self._fps)
+        return frame_times_from_pts(self._pts, self._time_base, self._last_duration, self._fps)
+
     def choose_strategy(self, indices: Sequence[int]) -> str:
         """The strategy ``"auto"`` picks for these frame indices."""
         if self._pts is None:
@@ -202,52 +187,45 @@ class PyAVReader:
         Returns:
             (one transformed frame per index, in the order of ``indices``; the strategy that was used).
         """
+        indices = [int(i) for i in indices]
+        stream = self.stream(indices, strategy=strategy, transform=transform)
+        got = dict(stream)
+        return [got[i] for i in indices], stream.strategy
+
+    def stream(
+        self,
+        indices: Sequence[int],
+        *,
+        strategy: str = "auto",
+        transform: Optional[Callable[[np.ndarray], Any]] = None,
+    ) -> "FrameStream":
+        """Decode frames by index lazily: an iterator of ``(index, frame)`` over the distinct indices in increasing
+        order, each decoded once and handed over as soon as it is decoded (memory stays at one frame however long
+        the video). Arguments as in `decode`; the returned `FrameStream`'s ``strategy`` says which was used.
+        """
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-        indices = [int(i) for i in indices]
-        if not indices:
+        wanted = sorted({int(i) for i in indices})
+        if not wanted:
             raise ValueError("no frame indices to decode")
-        bad = [i for i in indices if not 0 <= i < self.num_frames]
+        bad = [i for i in wanted if not 0 <= i < self.num_frames]
         if bad:
             raise ValueError(f"frame indices {bad[:5]} are outside [0, {self.num_frames}) for video {self.source.name}")
         if transform is None:
             import torch
 
             transform = torch.from_numpy
-        wanted = sorted(set(indices))
         used = self.choose_strategy(wanted) if strategy == "auto" else strategy
         if used == "seek" and self._pts is None:
             used = "sequential"  # nothing to seek by
-        convert = self._converter(transform)
-        missing_before = self._missing
-        try:
-            if used == "seek":
-                try:
-                    got = self._decode_seek(wanted, convert)
-                except _SeekMiss:
-                    used = "sequential"
-                    got = self._decode_sequential(wanted, convert)
-            else:
-                got = self._decode_sequential(wanted, convert)
-        except VideoDecodeError:
-            raise
-        except Exception as exc:
-            raise VideoDecodeError(f"decoding video {self.source.name} failed: {type(exc).__name__}: {exc}") from exc
-        if self._missing > missing_before:
-            warnings.warn(
-                f"video {self.source.name}: {self._missing - missing_before} wanted frames are missing from the "
-                "stream (damaged file); their nearest earlier frame was used",
-                VideoDecodeWarning,
-                stacklevel=2,
-            )
-        return [got[i] for i in indices], used
+        return FrameStream(self, wanted, used, self._converter(transform))
 
     def _converter(self, transform: Callable[[np.ndarray], Any]) -> Callable[[Any], Any]:
         def convert(frame) -> Any:
             rotation = int(round(frame.rotation or 0))
             if self._rotation is None:
                 self._rotation = rotation % 360
-            image = _to_rgb(frame)
+            image = to_rgb(frame)
             k = (rotation // 90) % 4
             if k:
                 image = np.ascontiguousarray(np.rot90(image, k))
@@ -255,49 +233,38 @@ class PyAVReader:
 
         return convert
 
-    def _frames(self, container, stream) -> Iterator[Any]:
-        """Decoded frames from the current position; damaged packets are skipped as FFmpeg's tools do."""
-        try:
-            for packet in container.demux(stream):
-                try:
-                    yield from packet.decode()
-                except Exception:  # one undecodable packet (truncation, bit errors): skip it
-                    continue
-        except Exception:  # the demuxer stopped on damaged data: drain what the decoder holds
-            try:
-                yield from stream.codec_context.decode(None)
-            except Exception:
-                return
-
-    def _decode_sequential(self, wanted: list[int], convert) -> dict[int, Any]:
-        container, stream = _open_container(self.source)
+    def _decode_sequential(self, wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
+        container, stream = open_container(self.source)
         try:
             stream.codec_context.thread_count = self.threads
             stream.codec_context.thread_type = "AUTO"  # frame threads help when every frame is decoded
             if self._pts is not None:
+                done: list[int] = []
                 try:
-                    return self._select_by_pts(self._frames(container, stream), wanted, convert)
-                except _SeekMiss:  # a decoded frame without pts: fall back to counting
+                    for w, frame in self._select_by_pts(demuxed_frames(container, stream), wanted, convert):
+                        done.append(w)
+                        yield w, frame
+                    return
+                except _SeekMiss:  # a decoded frame without pts: count frames for the rest instead
                     container.close()
-                    container, stream = _open_container(self.source)
-            return self._select_by_count(self._frames(container, stream), wanted, convert)
+                    container, stream = open_container(self.source)
+                    wanted = wanted[len(done):]
+            yield from self._select_by_count(demuxed_frames(container, stream), wanted, convert)
         finally:
             container.close()
 
-    def _select_by_count(self, frames: Iterator[Any], wanted: list[int], convert) -> dict[int, Any]:
-        out: dict[int, Any] = {}
+    def _select_by_count(self, frames: Iterator[Any], wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
         it, last = 0, None
         for count, frame in enumerate(frames):
             last = frame
             if count == wanted[it]:
-                out[wanted[it]] = convert(frame)
+                yield wanted[it], convert(frame)
                 it += 1
                 if it == len(wanted):
-                    return out
-        return self._fill_missing(out, wanted, last, convert)
+                    return
+        yield from self._fill_missing(wanted[it:], last, convert)
 
-    def _select_by_pts(self, frames: Iterator[Any], wanted: list[int], convert) -> dict[int, Any]:
-        out: dict[int, Any] = {}
+    def _select_by_pts(self, frames: Iterator[Any], wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
         targets = [self._pts[i] for i in wanted]
         it, prev, prev_converted = 0, None, None
         for frame in frames:
@@ -306,31 +273,29 @@ class PyAVReader:
             while it < len(wanted) and targets[it] < frame.pts:  # wanted frame never came out: take the one before
                 if prev_converted is None:
                     prev_converted = convert(prev if prev is not None else frame)
-                out[wanted[it]] = prev_converted
+                yield wanted[it], prev_converted
                 it += 1
                 self._missing += 1
             if it < len(wanted) and targets[it] == frame.pts:
-                out[wanted[it]] = convert(frame)
+                yield wanted[it], convert(frame)
                 it += 1
             if it == len(wanted):
-                return out
+                return
             prev, prev_converted = frame, None
-        return self._fill_missing(out, wanted, prev, convert)
+        yield from self._fill_missing(wanted[it:], prev, convert)
 
-    def _fill_missing(self, out: dict[int, Any], wanted: list[int], last, convert) -> dict[int, Any]:
+    def _fill_missing(self, rest: list[int], last, convert) -> Iterator[tuple[int, Any]]:
+        if not rest:
+            return
         if last is None:
             raise VideoDecodeError(f"video {self.source.name}: no frame could be decoded (damaged stream)")
-        rest = [w for w in wanted if w not in out]
-        if rest:
-            converted = convert(last)
-            for w in rest:
-                out[w] = converted
-            self._missing += len(rest)
-        return out
+        converted = convert(last)
+        self._missing += len(rest)
+        for w in rest:
+            yield w, converted
 
-    def _decode_seek(self, wanted: list[int], convert) -> dict[int, Any]:
-        container, stream = _open_container(self.source)
-        out: dict[int, Any] = {}
+    def _decode_seek(self, wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
+        container, stream = open_container(self.source)
         try:
             stream.codec_context.thread_count = self.threads
             stream.codec_context.thread_type = "SLICE"  # frame threads would re-fill their pipeline after every seek
@@ -350,15 +315,14 @@ class PyAVReader:
                 else:
                     frame = None
                 if frame is not None and frame.pts == target:
-                    out[w] = convert(frame)
+                    yield w, convert(frame)
                 elif prev is not None:  # the wanted pts is missing from the stream: same rule as sequential
-                    out[w] = convert(prev)
                     self._missing += 1
+                    yield w, convert(prev)
                 else:
                     raise _SeekMiss
         finally:
             container.close()
-        return out
 
     def _seek(self, container, stream, ki: int, target: int) -> Iterator[Any]:
         """Seek to keyframe ``keyframes[ki]`` and return the frame iterator; retry one keyframe earlier if the
@@ -366,30 +330,46 @@ class PyAVReader:
         for k in range(ki, max(-1, ki - 3), -1):
             # FFmpeg's demuxers seek to the keyframe at or before a presentation timestamp: the keyframe's own pts
             container.seek(self._pts[self.keyframes[k]], stream=stream, backward=True, any_frame=False)
-            frames = self._frames(container, stream)
+            frames = demuxed_frames(container, stream)
             first = next(frames, None)
             if first is not None and first.pts is not None and first.pts <= target:
-                return _chain(first, frames)
+                return chain(first, frames)
         raise _SeekMiss
 
     _missing = 0  # frames replaced by their predecessor because the stream lacked them (damaged files)
+    _last_duration: Optional[int] = None  # the last frame's packet duration (time-base units), when the file says
 
 
-_REFORMAT_THREADS = True  # PyAV >= 16 takes `threads` (and defaults to a pool per call, which is slow)
+class FrameStream:
+    """``(index, frame)`` pairs of `PyAVReader.stream`, decoded on demand; ``strategy`` is the one used (a seek that
+    misses falls back to sequential decoding for the frames not yet handed over). Decoder errors become
+    `VideoDecodeError` naming the file; frames the damaged stream lacks are replaced by their predecessor, with one
+    `VideoDecodeWarning` when the iteration ends."""
 
+    def __init__(self, reader: PyAVReader, wanted: list[int], strategy: str, convert: Callable[[Any], Any]) -> None:
+        self.reader, self.wanted, self.strategy, self._convert = reader, wanted, strategy, convert
 
-def _to_rgb(frame) -> np.ndarray:
-    """uint8 RGB [H, W, 3] of a decoded frame, converted with one swscale thread: a thread pool per frame costs
-    far more than it saves at video frame sizes."""
-    global _REFORMAT_THREADS
-    if _REFORMAT_THREADS:
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        reader, done = self.reader, 0
+        missing_before = reader._missing
         try:
-            return frame.to_ndarray(format="rgb24", threads=1)
-        except TypeError:
-            _REFORMAT_THREADS = False
-    return frame.to_ndarray(format="rgb24")
-
-
-def _chain(first, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
+            if self.strategy == "seek":
+                try:
+                    for item in reader._decode_seek(self.wanted, self._convert):
+                        done += 1
+                        yield item
+                except _SeekMiss:
+                    self.strategy = "sequential"
+            if self.strategy == "sequential":
+                yield from reader._decode_sequential(self.wanted[done:], self._convert)
+        except VideoDecodeError:
+            raise
+        except Exception as exc:
+            raise VideoDecodeError(f"decoding video {reader.source.name} failed: {type(exc).__name__}: {exc}") from exc
+        if reader._missing > missing_before:
+            warnings.warn(
+                f"video {reader.source.name}: {reader._missing - missing_before} wanted frames are missing from the "
+                "stream (damaged file); their nearest earlier frame was used",
+                VideoDecodeWarning,
+                stacklevel=3,
+            )
