@@ -253,3 +253,70 @@ def test_memory_stays_bounded_from_one_to_ten_minutes(tmp_path):
         assert windows == minutes * 30
         peaks[minutes] = rss
     assert abs(peaks[10] - peaks[1]) <= 0.05 * peaks[1], peaks
+
+
+# ---------------------------------------------------------------------------- a trained model on known truth
+LONG = None
+
+
+def _long_config():
+    from ezclip_zoo.synthetic import LongVideoConfig, MotionVideoConfig
+
+    return LongVideoConfig(clip=MotionVideoConfig(size=32, pairs=("horizontal",), still=True))
+
+
+@pytest.fixture(scope="session")
+def motion_model(request):
+    """A tiny EZ-CLIP trained on windows of long synthetic videos (moving right / left / staying still): about
+    40 s of training on one thread, once; its weights are kept in pytest's cache keyed by seed and steps."""
+    from safetensors.torch import load_file, save_file
+
+    from ezclip_zoo.synthetic import WindowClips, train_motion_model
+
+    steps, seed = 500, 0
+    key = f"ezclip_localize/motion-{seed}-{steps}-torch{torch.__version__}"
+    folder = request.config.cache.mkdir(key.replace("/", "_").replace("+", "_"))
+    weights = folder / "trainable.safetensors"
+    if weights.is_file():
+        torch.manual_seed(seed)
+        model = ezclip_zoo.create_model("ezclip-demo-motion", pretrained_backbone=False)
+        model.load_trainable_state_dict(load_file(str(weights)))
+        return model.eval()
+    model = train_motion_model(WindowClips(steps * 32, seed=1000, config=_long_config()), seed=seed)
+    save_file({k: v.contiguous() for k, v in model.trainable_state_dict().items()}, str(weights))
+    return model
+
+
+def test_the_trained_model_finds_every_true_segment_and_nothing_on_background(motion_model):
+    from ezclip_zoo.evaluation.detection import temporal_iou
+    from ezclip_zoo.synthetic import STILL_CLASS, render_long_video
+
+    config = _long_config()
+    for seed in (0, 2, 6):
+        video = render_long_video(config, seed)
+        result = motion_model.localize(video.frames, config.actions, fps=video.fps, window_s=2.0, stride_s=0.5,
+                                       background=[STILL_CLASS], min_windows=2)
+        for truth in video.segments:
+            best = max((temporal_iou(s, truth) for s in result.segments if s.label == truth.label), default=0.0)
+            assert best >= 0.5, (seed, truth, result.segments)
+        assert len(result.segments) == len(video.segments), (seed, result.segments)
+    empty = render_long_video(config, 99, num_segments=0)
+    assert empty.segments == () and empty.duration >= 2.0
+    result = motion_model.localize(empty.frames, config.actions, fps=empty.fps, window_s=2.0, stride_s=0.5,
+                                   background=[STILL_CLASS], min_windows=2)
+    assert result.segments == [] and len(result.windows) >= 1
+
+
+def test_long_videos_are_a_function_of_their_seed_and_truth_marks_the_motion():
+    from ezclip_zoo.synthetic import frame_labels, render_long_video
+
+    config = _long_config()
+    a, b = render_long_video(config, 3), render_long_video(config, 3)
+    assert np.array_equal(a.frames, b.frames) and a.segments == b.segments
+    labels = frame_labels(a)
+    assert labels.count(None) > 0 and len(labels) == a.frames.shape[0]
+    moving = np.abs(np.diff(a.frames.astype(np.int16), axis=0)).sum(axis=(1, 2, 3)) > 0  # frame i -> i + 1 changes
+    for s in a.segments:
+        assert moving[s.start_frame : s.end_frame - 1].all()  # the shape moves throughout a true segment
+    still = [i for i in range(len(moving)) if labels[i] is None and labels[i + 1] is None]
+    assert np.mean(moving[still]) < 0.1  # background only changes at its one cut

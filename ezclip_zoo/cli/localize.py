@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-duration", type=float, default=0.0, metavar="S", help="drop shorter segments (seconds)")
     p.add_argument("--merge-gap", type=float, default=0.0, metavar="S",
                    help="merge segments of one class at most this far apart (seconds)")
+    p.add_argument("--min-windows", type=int, default=1, help="drop segments found in fewer windows (default 1)")
     p.add_argument("--extent", choices=("windows", "cells"), default="windows",
                    help="segment ends: span their windows (default) or each window's stretch nearest its centre")
     p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
@@ -71,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     result = localize(
         model, args.video, classes, window_s=args.window, stride_s=args.stride, background=args.background,
         min_score=args.min_score, keep_score=args.keep_score, min_margin=args.min_margin,
-        min_duration_s=args.min_duration, merge_gap_s=args.merge_gap, extent=args.extent, templates=templates(args), text=args.text,
+        min_duration_s=args.min_duration, merge_gap_s=args.merge_gap, min_windows=args.min_windows,
+        extent=args.extent, templates=templates(args), text=args.text,
         text_cache=text_cache(args), progress=show_progress(args), options=options,
     )
     if args.json:

@@ -112,6 +112,7 @@ def localize(
     min_margin: float = 0.0,
     min_duration_s: float = 0.0,
     merge_gap_s: float = 0.0,
+    min_windows: int = 1,
     extent: str = "windows",
     fps: Optional[float] = None,
     descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
@@ -133,7 +134,7 @@ def localize(
         stride_s: seconds between window starts (default ``window_s / 2``).
         background: extra class texts meaning "no action" (e.g. ``["nothing happening"]``): scored with the
             classes, never a segment.
-        min_score, keep_score, min_margin, min_duration_s, merge_gap_s, extent: the segment rule
+        min_score, keep_score, min_margin, min_duration_s, merge_gap_s, min_windows, extent: the segment rule
             (`SegmentRule`): open at ``min_score`` probability, stay open down to ``keep_score``, ...
         fps: frames per second of frames in memory.
         descriptions, templates, text, text_cache: the class texts, as in `classify`.
@@ -153,7 +154,7 @@ def localize(
         raise ValueError("num_clips does not apply to localize: every window is one clip (use stride_s for density)")
     rule = SegmentRule(background=tuple(background) if not isinstance(background, str) else (background,),
                        min_score=min_score, keep_score=keep_score, min_margin=min_margin,
-                       min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, extent=extent)
+                       min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, min_windows=min_windows, extent=extent)
     labels, source = label_set_for(model, class_names, descriptions, templates, text)
     labels = _with_background(labels, rule.background, templates)
     reader, name = open_frames(video, fps=fps, backend=opts.backend)

@@ -8,8 +8,9 @@ three, each documented in the README ("Long videos"):
 * **a score threshold with hysteresis**: a segment of class c opens at a window where c's probability reaches
   ``min_score`` (and leads every other class by ``min_margin``), and stays open while it stays at ``keep_score``
   or above (``keep_score < min_score`` bridges dips; default: equal);
-* **duration rules**: segments of one class separated by at most ``merge_gap_s`` are merged; segments shorter than
-  ``min_duration_s`` are dropped.
+* **persistence rules**: segments of one class separated by at most ``merge_gap_s`` are merged; segments shorter than
+  ``min_duration_s`` or supported by fewer than ``min_windows`` consecutive windows are dropped (a lone window
+  that fires is often one straddling the boundary of another action).
 
 Where a segment starts and ends (``extent``): ``"windows"`` (default) spans its windows, from the first one's start
 to the last one's end, which is right when the model fires on windows that lie inside an action (a window
@@ -68,6 +69,7 @@ class SegmentRule:
         min_margin: lead over the best other class needed to open a segment.
         min_duration_s: shorter segments are dropped (seconds).
         merge_gap_s: segments of one class at most this far apart are merged (seconds).
+        min_windows: segments found in fewer windows are dropped.
         extent: ``"windows"`` (a segment spans its windows) or ``"cells"`` (each window's stretch nearer its centre).
     """
 
@@ -77,6 +79,7 @@ class SegmentRule:
     min_margin: float = 0.0
     min_duration_s: float = 0.0
     merge_gap_s: float = 0.0
+    min_windows: int = 1
     extent: str = "windows"
     _keep: float = field(init=False, repr=False, compare=False, default=0.0)
 
@@ -95,6 +98,8 @@ class SegmentRule:
         _fraction("min_margin", self.min_margin)
         _seconds("min_duration_s", self.min_duration_s)
         _seconds("merge_gap_s", self.merge_gap_s)
+        if isinstance(self.min_windows, bool) or not isinstance(self.min_windows, int) or self.min_windows < 1:
+            raise ValueError(f"min_windows must be a positive int, got {self.min_windows!r}")
         if self.extent not in EXTENTS:
             raise ValueError(f"extent must be one of {EXTENTS}, got {self.extent!r}")
 
@@ -162,7 +167,7 @@ def find_segments(
                 merged.append([i, j])
         for i, j in merged:
             start, end = spans[i][0], spans[j][1]
-            if end - start + 1e-9 >= rule.min_duration_s:
+            if end - start + 1e-9 >= rule.min_duration_s and j - i + 1 >= rule.min_windows:
                 score = float(probs[i : j + 1, c].mean())
                 segments.append(Segment(label=name, start=start, end=end, score=score))
     return sorted(segments, key=lambda s: (s.start, s.label))
