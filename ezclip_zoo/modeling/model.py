@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -186,6 +186,12 @@ class EZCLIP(PersistenceMixin, nn.Module):
         return implementation("classify")(self, videos, class_names, topk=topk, descriptions=descriptions,
                                           templates=templates, text=text,
                         text_cache=text_cache, options=options, **kwargs)
+
+    def capture_attention(self, blocks: Optional[Sequence[int]] = None) -> ContextManager[dict[int, torch.Tensor]]:
+        """Context manager recording the video tower's per-frame attention probabilities of ``blocks`` (None: all)
+        in the forward passes inside: ``with model.capture_attention([-1]) as attn: model.encode_frames(x)`` ->
+        ``attn[depth - 1]`` [B*T, heads, L, K] (see `VideoTower.capture_attention`). The normal path is unchanged."""
+        return self.video_tower.capture_attention(blocks)
 
     # ------------------------------------------------------------------ trainable part
     def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
