@@ -9,6 +9,7 @@ from .motion import (
     MotionVideoConfig,
     partner_label,
     render_motion_clip,
+    render_motion_clip_with_masks,
     within_pair_accuracy,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "MotionVideoConfig",
     "partner_label",
     "render_motion_clip",
+    "render_motion_clip_with_masks",
     "within_pair_accuracy",
     "write_motion_dataset",
 ]
