@@ -202,3 +202,11 @@ def test_the_explain_command_writes_a_png(tmp_path, capsys):
     assert main(["explain", str(video), "-m", "ezclip-test-tiny", "--class", "jugling", "-l", "juggling",
                  "-o", str(out)]) == 1
     assert "unknown class 'jugling'" in capsys.readouterr().err
+
+
+def test_a_bfloat16_model_gives_maps_too():
+    model = _model(True).to(torch.bfloat16)
+    for method in METHODS:
+        result = ezclip_zoo.explain(model, _grey_frames(8), "juggling", method=method)
+        assert result.maps.dtype == torch.float32 and torch.isfinite(result.maps).all()
+        assert 0 <= result.maps.min() and result.maps.max() <= 1 and result.maps.std() > 0
