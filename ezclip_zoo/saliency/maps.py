@@ -206,7 +206,7 @@ def _resolve_target(
     model, target: Target, classes: Any, descriptions: Any, templates: Any, text: Optional[str]
 ) -> tuple[Optional[LabelSet], Optional[int]]:
     """(the label set to score, the target's index in it) from a class name or index and optional classes."""
-    if target is not None and not isinstance(target, (str, int)) or isinstance(target, bool):
+    if isinstance(target, bool) or not isinstance(target, (str, int, type(None))):
         raise TypeError(f"the class must be a class name (str), an index into classes (int) or None, got {target!r}")
     if classes is None:
         if isinstance(target, int):

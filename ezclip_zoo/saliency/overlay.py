@@ -74,7 +74,7 @@ def overlay_image(explanation, *, columns: Optional[int] = None, tile: Optional[
     columns = min(count, 8) if columns is None else columns
     if not isinstance(columns, int) or columns < 1:
         raise ValueError(f"columns must be a positive int, got {columns!r}")
-    side = tile or max(size, 128 // size * size if size < 128 else size)
+    side = tile or -(-128 // size) * size  # the smallest multiple of the input side that is >= 128
     rows = -(-count // columns)
     per_row = (2 if show_frames else 1) * side + _CAPTION
     top = _TITLE if title else 0
@@ -93,14 +93,14 @@ def overlay_image(explanation, *, columns: Optional[int] = None, tile: Optional[
     return canvas
 
 
-def save_overlay(explanation, path: Union[str, os.PathLike], **kwargs) -> Path:
-    """Write `overlay_image` of ``explanation`` as a PNG at ``path`` (folders created); returns the path.
-
-    ``kwargs``: ``columns``, ``tile``, ``alpha``, ``show_frames``, ``title`` of `overlay_image`.
-    """
+def save_overlay(explanation, path: Union[str, os.PathLike], *, columns: Optional[int] = None,
+                 tile: Optional[int] = None, alpha: float = 0.6, show_frames: bool = True, title: bool = True) -> Path:
+    """Write `overlay_image` of ``explanation`` (the same keywords) as a PNG at ``path``, folders created; returns
+    the path."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"the overlay is written as PNG: give a path ending in .png, got {str(path)!r}")
+    image = overlay_image(explanation, columns=columns, tile=tile, alpha=alpha, show_frames=show_frames, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    overlay_image(explanation, **kwargs).save(path, format="PNG", optimize=True)
+    image.save(path, format="PNG", optimize=True)
     return path

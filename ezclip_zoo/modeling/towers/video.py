@@ -65,7 +65,8 @@ class VideoTower(nn.Module):
 
         Opt-in and off the normal path: the captured blocks compute ``softmax(q k^T / sqrt(d)) @ v`` in its math
         form (equal to the fused kernel up to float rounding) and keep the probabilities in the autograd graph, so
-        gradients with respect to them can be taken; gradient checkpointing is bypassed while capturing.
+        gradients with respect to them can be taken; gradient checkpointing is bypassed while capturing. The
+        capture belongs to the tower, so forward passes of the same model from other threads meanwhile record too.
 
         Args:
             blocks: block indices (negative counts from the end); None for every block.
