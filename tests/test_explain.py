@@ -210,3 +210,10 @@ def test_a_bfloat16_model_gives_maps_too():
         result = ezclip_zoo.explain(model, _grey_frames(8), "juggling", method=method)
         assert result.maps.dtype == torch.float32 and torch.isfinite(result.maps).all()
         assert 0 <= result.maps.min() and result.maps.max() <= 1 and result.maps.std() > 0
+
+
+def test_gradient_maps_inside_inference_mode(model):
+    expected = ezclip_zoo.explain(model, _grey_frames(8), "juggling", method="gradient").patch_maps
+    with torch.inference_mode():
+        inside = ezclip_zoo.explain(model, _grey_frames(8), "juggling", method="gradient").patch_maps
+    torch.testing.assert_close(inside, expected)

@@ -188,14 +188,16 @@ def explain_frames(
         raise ValueError(f"method {method!r} is class-specific: give the class (a name, or an index into classes)")
     blocks = [-1] if method == "attention" else None
     x = frames[None].to(device=model.device, dtype=model.dtype)
-    with torch.set_grad_enabled(needs_grad), model.capture_attention(blocks) as captured:
-        if needs_grad:
-            x.requires_grad_(True)  # every block's attention joins the graph, the first one's included
+    # gradients even inside a caller's inference_mode
+    with torch.inference_mode(False), torch.set_grad_enabled(needs_grad), model.capture_attention(blocks) as captured:
+        if needs_grad:  # every block's attention joins the graph, the first one's included
+            x = x.clone().requires_grad_(True)  # (a copy: the frames may be an inference-mode tensor)
         video = F.normalize(model.encode_video(x).float(), dim=-1)[0]
         probs = [captured[i] for i in sorted(captured)]
         grads = None
         if needs_grad:
-            score = model.logit_scale * (text[:, class_index].to(video.device) @ video).mean()
+            own = text[:, class_index].to(video.device).clone()  # a normal tensor, whatever mode made the text
+            score = model.logit_scale * (own @ video).mean()
             grads = torch.autograd.grad(score, probs)
     with torch.no_grad():
         maps = attention_maps(method, probs, grads)
@@ -293,7 +295,7 @@ def explain(
     views, clips = prepare_views(video, model.num_frames, transform, strategy=strategy, backend=backend)
     with _eval_mode(model):
         with torch.no_grad():
-            texts = text_features(model, labels).clone() if labels is not None else None
+            texts = text_features(model, labels) if labels is not None else None
         start = time.perf_counter()
         raw, video_embedding = explain_frames(model, views[0], method, texts, index)
         seconds = time.perf_counter() - start
