@@ -217,3 +217,14 @@ def test_gradient_maps_inside_inference_mode(model):
     with torch.inference_mode():
         inside = ezclip_zoo.explain(model, _grey_frames(8), "juggling", method="gradient").patch_maps
     torch.testing.assert_close(inside, expected)
+
+
+def test_the_readme_shows_an_overlay_made_by_the_command():
+    from conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    for name in ("explain_motion.png", "explain_motion_attention.png"):
+        path = REPO_ROOT / "docs" / name
+        assert path.stat().st_size < 300_000 and Image.open(path).format == "PNG"
+        assert f"](docs/{name})" in readme and f"-o docs/{name}" in readme  # shown, with the command that made it
+    assert "python benchmarks/explain_masks.py" in readme
