@@ -5,6 +5,7 @@ from ._version import __version__
 from .modeling.config import BackboneConfig, EZCLIPConfig
 from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
 from .modeling.model import EZCLIP
+from .saliency import explain, save_overlay
 from .inference.classify import classify as _classify
 from .inference.localize import localize as _localize
 from .modeling import hooks as _hooks
@@ -34,6 +35,7 @@ __all__ = [
     "list_class_sets",
     "register_class_set",
     "create_model",
+    "explain",
     "ezclip_loss",
     "get_model_config",
     "kl_contrastive_loss",
@@ -46,5 +48,6 @@ __all__ = [
     "load_official_checkpoint",
     "motion_loss",
     "register_model",
+    "save_overlay",
     "tokenize",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -211,6 +211,12 @@ class EZCLIP(PersistenceMixin, nn.Module):
         return implementation("localize")(self, video, class_names, window_s=window_s, stride_s=stride_s,
                                           background=background, min_score=min_score, keep_score=keep_score,
                                           min_duration_s=min_duration_s, **kwargs)
+
+    def capture_attention(self, blocks: Optional[Sequence[int]] = None) -> ContextManager[dict[int, torch.Tensor]]:
+        """Context manager recording the video tower's per-frame attention probabilities of ``blocks`` (None: all)
+        in the forward passes inside: ``with model.capture_attention([-1]) as attn: model.encode_frames(x)`` ->
+        ``attn[depth - 1]`` [B*T, heads, L, K] (see `VideoTower.capture_attention`). The normal path is unchanged."""
+        return self.video_tower.capture_attention(blocks)
 
     # ------------------------------------------------------------------ trainable part
     def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:

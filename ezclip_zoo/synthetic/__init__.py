@@ -11,6 +11,7 @@ from .motion import (
     MotionVideoConfig,
     partner_label,
     render_motion_clip,
+    render_motion_clip_with_masks,
     within_pair_accuracy,
 )
 from .motion_models import train_motion_model
@@ -31,6 +32,7 @@ __all__ = [
     "MotionVideoConfig",
     "partner_label",
     "render_motion_clip",
+    "render_motion_clip_with_masks",
     "within_pair_accuracy",
     "write_motion_dataset",
 ]

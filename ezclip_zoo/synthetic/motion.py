@@ -27,6 +27,7 @@ __all__ = [
     "STILL_CLASS",
     "MotionVideoConfig",
     "render_motion_clip",
+    "render_motion_clip_with_masks",
     "MotionClips",
     "partner_label",
     "within_pair_accuracy",
@@ -134,14 +135,17 @@ def _mask(shape: str, u: np.ndarray, v: np.ndarray, r: np.ndarray) -> np.ndarray
     raise ValueError(f"unknown shape {shape!r}")
 
 
-def render_motion_clip(config: MotionVideoConfig, label: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw one clip of class ``label`` with random shape, start, speed and orientation.
+def render_motion_clip_with_masks(
+    config: MotionVideoConfig, label: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw one clip of class ``label`` with random shape, start, speed and orientation, and the shape's masks.
 
     The reversed member of a pair is rendered as its forward member and then played backwards, so both members
-    have identical frame distributions.
+    have identical frame distributions. The same ``rng`` state gives the same frames as `render_motion_clip`.
 
     Returns:
-        uint8 [T, size, size, 3], white (or coloured) shape on black.
+        (uint8 [T, size, size, 3], white (or coloured) shape on black; bool [T, size, size], the pixels the shape
+        covers at least half of).
     """
     n_classes = len(config.classes)
     if not 0 <= label < n_classes:
@@ -189,9 +193,15 @@ def render_motion_clip(config: MotionVideoConfig, label: int, rng: np.random.Gen
     else:
         colour = rng.uniform(96.0, 255.0, size=3)
     frames = np.rint(cover[..., None] * colour).astype(np.uint8)
+    masks = cover >= 0.5
     if label % 2 == 1 and pair != "still":
-        frames = frames[::-1]
-    return np.ascontiguousarray(frames)
+        frames, masks = frames[::-1], masks[::-1]
+    return np.ascontiguousarray(frames), np.ascontiguousarray(masks)
+
+
+def render_motion_clip(config: MotionVideoConfig, label: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw one clip of class ``label``: uint8 [T, size, size, 3] (see `render_motion_clip_with_masks`)."""
+    return render_motion_clip_with_masks(config, label, rng)[0]
 
 
 class MotionClips(Dataset):
@@ -245,14 +255,21 @@ class MotionClips(Dataset):
 
     def clip(self, index: int) -> tuple[np.ndarray, int]:
         """uint8 [T, size, size, 3] frames and label of item ``index``."""
+        frames, _, label = self.clip_with_masks(index)
+        return frames, label
+
+    def clip_with_masks(self, index: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """uint8 [T, size, size, 3] frames, bool [T, size, size] shape masks and label of item ``index``."""
         if not 0 <= index < len(self):
             raise IndexError(index)
         clip = index // 2 if self.both_orders else index
         label = self.clip_label(clip)
-        frames = render_motion_clip(self.config, label, np.random.default_rng(sample_seed("motion", self.seed, clip)))
+        rng = np.random.default_rng(sample_seed("motion", self.seed, clip))
+        frames, masks = render_motion_clip_with_masks(self.config, label, rng)
         if self.both_orders and index % 2:
-            frames, label = np.ascontiguousarray(frames[::-1]), self.config.partner(label)
-        return frames, label
+            frames, masks = np.ascontiguousarray(frames[::-1]), np.ascontiguousarray(masks[::-1])
+            label = self.config.partner(label)
+        return frames, masks, label
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         frames, label = self.clip(index)

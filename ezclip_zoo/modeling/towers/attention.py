@@ -11,11 +11,15 @@ probabilities and the same dropout mask in backward, as flash attention does.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["self_attention", "attention_with_extra_token"]
+
+AttentionSink = Optional[list]  # a list that receives the attention probabilities [N, H, Lq, Lk] of a call
 
 
 def _heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -75,27 +79,53 @@ def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: boo
     return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=causal)
 
 
-def self_attention(
-    attn: nn.MultiheadAttention, x: torch.Tensor, *, causal: bool = False, dropout_p: float = 0.0
+def _recorded_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float, sink: list
 ) -> torch.Tensor:
-    """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included."""
+    """The math form ``softmax(q k^T / sqrt(d)) @ v`` that appends the probabilities [N, H, Lq, Lk] to ``sink``.
+
+    Only for an attention capture (`VideoTower.capture_attention`): the probabilities stay in the autograd graph,
+    so gradients with respect to them exist. Equal to SDPA up to float rounding; the normal path never runs it.
+    """
+    probs = ((q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)).softmax(dim=-1)
+    sink.append(probs)
+    return F.dropout(probs, p=dropout_p) @ v if dropout_p > 0.0 else probs @ v
+
+
+def self_attention(
+    attn: nn.MultiheadAttention, x: torch.Tensor, *, causal: bool = False, dropout_p: float = 0.0,
+    sink: AttentionSink = None,
+) -> torch.Tensor:
+    """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included.
+
+    ``sink`` (a list, non-causal only) receives the attention probabilities [N, H, L, L]; see `_recorded_attention`.
+    """
     q, k, v = F.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
     heads = attn.num_heads
-    out = _attention(_heads(q, heads), _heads(k, heads), _heads(v, heads), causal=causal, dropout_p=dropout_p)
+    q, k, v = _heads(q, heads), _heads(k, heads), _heads(v, heads)
+    if sink is not None:
+        if causal:
+            raise ValueError("attention probabilities are recorded for non-causal attention only")
+        return attn.out_proj(_merge(_recorded_attention(q, k, v, dropout_p, sink)))
+    out = _attention(q, k, v, causal=causal, dropout_p=dropout_p)
     return attn.out_proj(_merge(out))
 
 
 def attention_with_extra_token(
-    attn: nn.MultiheadAttention, x: torch.Tensor, extra: torch.Tensor, *, dropout_p: float = 0.0
+    attn: nn.MultiheadAttention, x: torch.Tensor, extra: torch.Tensor, *, dropout_p: float = 0.0,
+    sink: AttentionSink = None,
 ) -> torch.Tensor:
     """Attention of the L tokens ``x`` [N, L, D] over themselves plus one extra token ``extra`` [N, 1, D].
 
     Equals running self-attention over ``cat([x, extra], 1)`` and dropping the extra token's output (what the
     reference does with the temporal prompt token), without computing that output. Inputs are layer-normed.
+    ``sink`` (a list) receives the probabilities [N, H, L, L + 1], the extra token's key last.
     """
     length = x.shape[1]
     q, k, v = F.linear(torch.cat([x, extra], dim=1), attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
     heads = attn.num_heads
     q, k, v = _heads(q[:, :length], heads), _heads(k, heads), _heads(v, heads)
+    if sink is not None:
+        return attn.out_proj(_merge(_recorded_attention(q, k, v, dropout_p, sink)))
     out = _attention(q, k, v, causal=False, dropout_p=dropout_p)
     return attn.out_proj(_merge(out))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import contextlib
+from typing import Iterator, Optional, Sequence
 
 import torch
 from torch import nn
@@ -55,6 +56,40 @@ class VideoTower(nn.Module):
         self.drop_paths = drop_paths(drop_path, layers)
         self.attn_dropout = drop_rates(drop_path, layers)
         self.grad_checkpointing = False  # recompute each block in backward instead of storing its activations
+        self._captured: Optional[dict[int, torch.Tensor]] = None  # block -> probabilities, in `capture_attention`
+        self._capture_blocks: frozenset[int] = frozenset()
+
+    @contextlib.contextmanager
+    def capture_attention(self, blocks: Optional[Sequence[int]] = None) -> Iterator[dict[int, torch.Tensor]]:
+        """Record the frame tokens' attention probabilities of chosen blocks during the forward passes inside.
+
+        Opt-in and off the normal path: the captured blocks compute ``softmax(q k^T / sqrt(d)) @ v`` in its math
+        form (equal to the fused kernel up to float rounding) and keep the probabilities in the autograd graph, so
+        gradients with respect to them can be taken; gradient checkpointing is bypassed while capturing. The
+        capture belongs to the tower, so forward passes of the same model from other threads meanwhile record too.
+
+        Args:
+            blocks: block indices (negative counts from the end); None for every block.
+
+        Yields:
+            A dict filled by each forward pass: block index (non-negative) -> [B*T, H, L, K] probabilities of the
+            L = 1 + g*g tokens of every frame (CLS first, patches row-major) over K keys: the same L tokens, plus
+            the frame's temporal prompt token last (K = L + 1) when the model has temporal prompts.
+        """
+        depth = len(self.adapters)
+        chosen = range(depth) if blocks is None else blocks
+        wanted = set()
+        for b in chosen:
+            if not isinstance(b, int) or isinstance(b, bool) or not -depth <= b < depth:
+                raise ValueError(f"blocks must be ints in [-{depth}, {depth}) for this {depth}-block tower, got {b!r}")
+            wanted.add(b % depth)
+        if self._captured is not None:
+            raise RuntimeError("capture_attention is already active on this tower (captures do not nest)")
+        self._captured, self._capture_blocks = {}, frozenset(wanted)
+        try:
+            yield self._captured
+        finally:
+            self._captured, self._capture_blocks = None, frozenset()
 
     def forward(self, visual: nn.Module, frames: torch.Tensor) -> torch.Tensor:
         """Encode clips frame by frame.
@@ -73,7 +108,7 @@ class VideoTower(nn.Module):
         x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)
         x = visual.ln_pre(x)
         for i, block in enumerate(visual.transformer.resblocks):
-            if self.grad_checkpointing and torch.is_grad_enabled():
+            if self.grad_checkpointing and torch.is_grad_enabled() and self._captured is None:
                 x = checkpoint(self._block, i, block, x, b, t, use_reentrant=False)
             else:
                 x = self._block(i, block, x, b, t)
@@ -84,14 +119,17 @@ class VideoTower(nn.Module):
         """Vision block ``i`` with its prompt and adapter: x [B*T, L, W] -> [B*T, L, W]."""
         p_attn = self.attn_dropout[i] if self.training else 0.0
         drop_path = self.drop_paths[i]
+        sink = [] if self._captured is not None and i in self._capture_blocks else None
         if self.prompts is not None:
             width = x.shape[-1]
             prompt = self.prompts(i).to(x.dtype) + x.mean(dim=1).view(b, t, width)  # [B, T, W]
             prompt = drop_path(self_attention(block.attn, block.ln_1(prompt), dropout_p=p_attn))
             extra = block.ln_1(prompt.reshape(b * t, 1, width))
-            attn_out = attention_with_extra_token(block.attn, block.ln_1(x), extra, dropout_p=p_attn)
+            attn_out = attention_with_extra_token(block.attn, block.ln_1(x), extra, dropout_p=p_attn, sink=sink)
         else:
-            attn_out = self_attention(block.attn, block.ln_1(x), dropout_p=p_attn)
+            attn_out = self_attention(block.attn, block.ln_1(x), dropout_p=p_attn, sink=sink)
+        if sink:
+            self._captured[i] = sink[0]
         x = x + drop_path(attn_out)
         x = self.adapters[i](x)
         return x + drop_path(mlp_forward(block.mlp, block.ln_2(x)))
