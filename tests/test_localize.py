@@ -217,7 +217,9 @@ def test_cli_json_csv_and_timeline_plot(tmp_path, capsys):
     assert set(out["windows"][0]["probabilities"]) == {"a", "b"}
     assert set(out["segments"][0]) == {"label", "start", "end", "score"}
     png = tmp_path / "timeline.png"
-    assert main(base + ["--csv", "--min-score", "0", "--plot", str(png)]) == 0
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps([{"label": "a", "start": 1.0, "end": 3.0}]))
+    assert main(base + ["--csv", "--min-score", "0", "--plot", str(png), "--truth", str(truth)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "label,start,end,score" and len(lines) == 1 + len(out["segments"])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

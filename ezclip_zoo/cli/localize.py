@@ -53,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--csv", action="store_true", help="print the segments as CSV (label,start,end,score)")
     p.add_argument("--plot", metavar="PNG", help="also draw the timeline into this PNG (needs matplotlib: "
                                                   "pip install 'ezclip-zoo[plot]')")
+    p.add_argument("--truth", metavar="JSON", help="with --plot: true segments to draw under the rows (a JSON list of "
+                                                   "{label, start, end} in seconds)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -85,5 +87,18 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from ..figures.timeline import save_timeline
 
-        print(f"timeline: {save_timeline(result, args.plot)}", file=sys.stderr)
+        print(f"timeline: {save_timeline(result, args.plot, truth=_truth(args.truth))}", file=sys.stderr)
     return 0
+
+
+def _truth(path):
+    """The ``--truth`` file's segments (objects with label, start, end), or None."""
+    if path is None:
+        return None
+    from types import SimpleNamespace
+
+    with open(path, encoding="utf-8") as f:
+        rows = json.load(f)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and {"label", "start", "end"} <= set(r) for r in rows):
+        raise ValueError(f"--truth {path}: expected a JSON list of objects with label, start and end (seconds)")
+    return [SimpleNamespace(label=str(r["label"]), start=float(r["start"]), end=float(r["end"])) for r in rows]
