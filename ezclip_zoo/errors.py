@@ -121,3 +121,11 @@ class UnknownClassSetError(UnknownNameError, TypeError):
 
 
 __all__ += ["UnknownClassSetError"]
+
+
+class LibraryError(EZCLIPError, ValueError):
+    """A video library (`ezclip-zoo index`) cannot be used: missing or damaged files, a format version this
+    release does not read, or a library written by another model or setup; the message names the file and the fix."""
+
+
+__all__ += ["LibraryError"]

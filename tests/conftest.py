@@ -97,3 +97,32 @@ def randomize_trainable(model, seed: int = 0, scale: float = 0.5) -> None:
     with torch.no_grad():
         for _, p in model.trainable_named_parameters():
             p.copy_(torch.randn(p.shape, generator=g) * scale / max(1, p.shape[-1]) ** 0.5)
+
+
+def long_video_config():
+    """Long synthetic videos of one motion pair: moving right / left between stretches of staying still."""
+    from ezclip_zoo.synthetic import LongVideoConfig, MotionVideoConfig
+
+    return LongVideoConfig(clip=MotionVideoConfig(size=32, pairs=("horizontal",), still=True))
+
+
+@pytest.fixture(scope="session")
+def motion_model(request):
+    """A tiny EZ-CLIP trained on windows of `long_video_config` videos (moving right / left / staying still): about
+    40 s of training on one thread, once; its weights are kept in pytest's cache keyed by seed, steps and torch."""
+    import ezclip_zoo
+    from safetensors.torch import load_file, save_file
+
+    from ezclip_zoo.synthetic import WindowClips, train_motion_model
+
+    steps, seed = 500, 0
+    key = f"ezclip_motion_model-{seed}-{steps}-torch{torch.__version__}".replace("+", "_")
+    weights = request.config.cache.mkdir(key) / "trainable.safetensors"
+    if weights.is_file():
+        torch.manual_seed(seed)
+        model = ezclip_zoo.create_model("ezclip-demo-motion", pretrained_backbone=False)
+        model.load_trainable_state_dict(load_file(str(weights)))
+        return model.eval()
+    model = train_motion_model(WindowClips(steps * 32, seed=1000, config=long_video_config()), seed=seed)
+    save_file({k: v.contiguous() for k, v in model.trainable_state_dict().items()}, str(weights))
+    return model

@@ -258,35 +258,7 @@ def test_memory_stays_bounded_from_one_to_ten_minutes(tmp_path):
 
 
 # ---------------------------------------------------------------------------- a trained model on known truth
-LONG = None
-
-
-def _long_config():
-    from ezclip_zoo.synthetic import LongVideoConfig, MotionVideoConfig
-
-    return LongVideoConfig(clip=MotionVideoConfig(size=32, pairs=("horizontal",), still=True))
-
-
-@pytest.fixture(scope="session")
-def motion_model(request):
-    """A tiny EZ-CLIP trained on windows of long synthetic videos (moving right / left / staying still): about
-    40 s of training on one thread, once; its weights are kept in pytest's cache keyed by seed and steps."""
-    from safetensors.torch import load_file, save_file
-
-    from ezclip_zoo.synthetic import WindowClips, train_motion_model
-
-    steps, seed = 500, 0
-    key = f"ezclip_localize/motion-{seed}-{steps}-torch{torch.__version__}"
-    folder = request.config.cache.mkdir(key.replace("/", "_").replace("+", "_"))
-    weights = folder / "trainable.safetensors"
-    if weights.is_file():
-        torch.manual_seed(seed)
-        model = ezclip_zoo.create_model("ezclip-demo-motion", pretrained_backbone=False)
-        model.load_trainable_state_dict(load_file(str(weights)))
-        return model.eval()
-    model = train_motion_model(WindowClips(steps * 32, seed=1000, config=_long_config()), seed=seed)
-    save_file({k: v.contiguous() for k, v in model.trainable_state_dict().items()}, str(weights))
-    return model
+from conftest import long_video_config as _long_config  # noqa: E402
 
 
 def test_the_trained_model_finds_every_true_segment_and_nothing_on_background(motion_model):

@@ -1,0 +1,9 @@
+"""Collections: which of my videos show it. `index_videos` embeds a folder into a resumable on-disk library
+(`ezclip_zoo.search.format`), `VideoIndex.open(path).search("someone juggling", k)` finds videos (or windows of
+them) by text or by a video."""
+
+from .approximate import build_ann, recall_at_k
+from .index import APPROXIMATE_FROM, Hit, VideoIndex
+from .indexer import IndexReport, index_videos
+
+__all__ = ["APPROXIMATE_FROM", "Hit", "IndexReport", "VideoIndex", "build_ann", "index_videos", "recall_at_k"]
