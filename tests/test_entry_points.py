@@ -19,7 +19,7 @@ def test_every_example_answers_help(example):
 
 
 @pytest.mark.parametrize("command", ["classify", "embed", "finetune", "evaluate", "list", "download", "cache",
-                                     "convert-official"])
+                                     "convert-official", "export"])
 def test_every_command_answers_help(command, capsys):
     from ezclip_zoo.cli import main
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
 
-__all__ = ["add_model_arguments", "add_video_arguments", "load_model", "check_device", "inference_options",
-           "expand_videos", "show_progress", "summary", "available_cpus", "default_workers", "add_progress_arguments"]
+__all__ = ["add_class_arguments", "add_model_arguments", "class_names_from_args", "add_video_arguments", "load_model",
+           "check_device", "inference_options", "expand_videos", "show_progress", "summary", "available_cpus", "default_workers", "add_progress_arguments"]
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", required=True, metavar="NAME|PATH",
@@ -38,6 +38,40 @@ def add_video_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="with --output: start the file afresh instead of resuming")
     p.add_argument("--retry-errors", action="store_true", help="with --output: try videos recorded as errors again")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_class_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label", "-l", action="append", default=[], metavar="L", help="a class name (repeatable)")
+    p.add_argument("--labels", metavar="FILE",
+                   help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
+                        "name[,description] rows")
+    p.add_argument("--class-set", metavar="NAME",
+                   help="a dataset's classes instead of --label/--labels: kinetics400, kinetics600, "
+                        "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)")
+    p.add_argument("--text", choices=("names", "descriptions"), default=None,
+                   help="what the text tower reads for a class set (default: what the checkpoint was trained with)")
+
+
+def class_names_from_args(args: argparse.Namespace, *, required: bool = True) -> Any:
+    """The classes --label/--labels/--class-set give (exactly one of them): a list, a dict or a class-set name
+    (None when none is given and ``required`` is False)."""
+    from ..inference import read_labels_file
+
+    given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
+                                       ("--class-set", args.class_set)) if value]
+    if len(given) > 1:
+        raise ValueError(f"give the classes one way: {' and '.join(given)} were both given")
+    if args.class_set:
+        from ..text.class_sets import resolve_class_set
+
+        return resolve_class_set(args.class_set)  # a string: classify reads it as a class-set name
+    if args.labels:
+        return read_labels_file(args.labels)
+    if not args.label and not required:
+        return None
+    if not args.label:
+        raise ValueError("no class names: pass --label NAME (repeatable), --labels FILE or --class-set NAME")
+    return list(args.label)
 
 
 def check_device(device: Optional[str]) -> None:

@@ -12,8 +12,10 @@ import sys
 from typing import Any, Optional
 
 from ._common import (
+    add_class_arguments,
     add_model_arguments,
     add_video_arguments,
+    class_names_from_args,
     expand_videos,
     inference_options,
     load_model,
@@ -37,15 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_video_arguments(p)
     add_model_arguments(p)
-    p.add_argument("--label", "-l", action="append", default=[], metavar="L", help="a class name (repeatable)")
-    p.add_argument("--labels", metavar="FILE",
-                   help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
-                        "name[,description] rows")
-    p.add_argument("--class-set", metavar="NAME",
-                   help="a dataset's classes instead of --label/--labels: kinetics400, kinetics600, "
-                        "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)")
-    p.add_argument("--text", choices=("names", "descriptions"), default=None,
-                   help="what the text tower reads for a class set (default: what the checkpoint was trained with)")
+    add_class_arguments(p)
     p.add_argument("--template", action="append", default=None, metavar="T",
                    help="prompt template with {} (repeatable; softmax averaged over templates), or 'actionclip' for "
                         "the reference's 16")
@@ -56,24 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="folder of cached text embeddings (default: ~/.cache/ezclip_zoo/text_embeddings)")
     p.add_argument("--no-text-cache", action="store_true", help="do not read or write cached text embeddings")
     p.set_defaults(func=run)
-
-
-def _class_names(args: argparse.Namespace) -> Any:
-    from ..inference import read_labels_file
-
-    given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
-                                       ("--class-set", args.class_set)) if value]
-    if len(given) > 1:
-        raise ValueError(f"give the classes one way: {' and '.join(given)} were both given")
-    if args.class_set:
-        from ..text.class_sets import resolve_class_set
-
-        return resolve_class_set(args.class_set)  # a string: classify reads it as a class-set name
-    if args.labels:
-        return read_labels_file(args.labels)
-    if not args.label:
-        raise ValueError("no class names: pass --label NAME (repeatable), --labels FILE or --class-set NAME")
-    return list(args.label)
 
 
 def _text_cache(args: argparse.Namespace):
@@ -90,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     videos = expand_videos(args.videos)
     if not videos:
         raise ValueError("no videos given: pass video files or folders")
-    class_names = _class_names(args)
+    class_names = class_names_from_args(args)
     templates: Optional[Any] = None
     if args.template:
         templates = args.template[0] if args.template == ["actionclip"] else args.template
