@@ -236,11 +236,14 @@ def test_int8_quantization_quantizes_the_frozen_layers_only(tmp_path):
 
     model = tiny(2)
     export_model(model, tmp_path, quantize="int8", class_names=LABELS)
-    graph = onnx.load(str(tmp_path / "video_encoder.onnx")).graph
-    ops = {node.op_type for node in graph.node}
-    assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops
-    float_matmuls = [n for n in graph.node if n.op_type in ("MatMul", "Gemm")]
-    assert float_matmuls  # the adapters' and attention's products stay float
+    for name, layers in (("video_encoder.onnx", model.video_tower.adapters), ("text_encoder.onnx",
+                                                                              model.text_tower.adapters)):
+        graph = onnx.load(str(tmp_path / name)).graph
+        weights = {init.name for init in graph.initializer}
+        float_linear = [n for n in graph.node if n.op_type in ("MatMul", "Gemm") and set(n.input) & weights]
+        # what stays float with a constant operand is exactly the adapters (fc1, fc2 of each block)
+        assert len(float_linear) == 2 * len(layers)
+        assert sum(n.op_type == "MatMulInteger" for n in graph.node) >= 4 * len(layers)  # qkv, out, fc, proj
     onnx_model = OnnxModel(tmp_path, threads=1)
     assert onnx_model.manifest["quantization"] == "int8-dynamic"
     frames = torch.randn(2, 8, 3, 64, 64)
@@ -327,3 +330,18 @@ def test_frames_in_memory_classify_like_eager(exported, eager):
     expected = eager.classify(frames, LABELS, topk=2, text_cache=False)
     assert got.labels == expected.labels
     assert np.allclose(got.probabilities, expected.probabilities, atol=1e-4)
+
+
+def test_the_exported_authors_fixture_model_gives_their_logits(parity_model, parity_ref, tmp_path):
+    export_model(parity_model, tmp_path)
+    model = OnnxModel(tmp_path, threads=1)
+    video = model.encode_video(parity_ref["frames"].numpy())
+    text = model.encode_text(parity_ref["text_tokens"].numpy())
+    logits = model.logit_scale * video @ text.T
+    assert np.abs(video - normalised(parity_ref["video_features"])).max() <= 1e-5
+    assert np.abs(logits - parity_ref["logits"].numpy()).max() <= 1e-4
+    assert np.array_equal(logits.argmax(-1), parity_ref["logits"].numpy().argmax(-1))
+
+
+def normalised(x: torch.Tensor) -> np.ndarray:
+    return torch.nn.functional.normalize(x, dim=-1).numpy()

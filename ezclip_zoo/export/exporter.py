@@ -61,7 +61,8 @@ def _export_encoder(module: torch.nn.Module, example: torch.Tensor, path: Path, 
 
         export_program(module, example, path, dynamic_dim=dim)
         return
-    from .onnx import export_onnx, quantize_int8
+    from .onnx import export_onnx
+    from .quantize import quantize_int8
 
     if quantize is None:
         export_onnx(module, example, path, input_name=input_name, output_name=output_name, dynamic_dim=dim)
