@@ -10,7 +10,8 @@ from typing import Any, Optional
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
 
 __all__ = ["add_class_arguments", "add_model_arguments", "class_names_from_args", "add_video_arguments", "load_model",
-           "check_device", "inference_options", "expand_videos", "show_progress", "summary", "available_cpus", "default_workers", "add_progress_arguments"]
+           "check_device", "inference_options", "expand_videos", "show_progress", "summary", "available_cpus",
+           "default_workers", "add_progress_arguments"]
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", required=True, metavar="NAME|PATH",

@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
                    help="compute dtype of the exported encoders (default float32; bfloat16 with torch-export only)")
     p.add_argument("--quantize", choices=("int8",), default=None,
-                   help="int8 dynamic quantization of the frozen linear layers (onnx, float32)")
+                   help="int8 dynamic quantization of the video encoder's frozen linear layers (onnx, float32; "
+                        "the text encoder stays float32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random init for architecture names (default 0)")
     add_class_arguments(p)
     p.set_defaults(func=run, device=None)

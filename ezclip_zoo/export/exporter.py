@@ -21,6 +21,7 @@ __all__ = ["export_model", "check_options", "DTYPES", "FORMATS", "QUANTIZATIONS"
 QUANTIZATIONS = (None, "int8")
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _SUFFIX = {"onnx": ".onnx", "torch-export": ".pt2"}
+_CLASSES_FILE = "class_embeddings.npy"
 
 
 def check_options(format: str, quantize: Optional[str], dtype: torch.dtype) -> None:
@@ -40,16 +41,20 @@ def check_options(format: str, quantize: Optional[str], dtype: torch.dtype) -> N
 
 
 def _prepare_folder(out_dir: Union[str, os.PathLike]) -> Path:
-    """``out_dir``, created; an existing folder must be empty or an earlier export (whose files are replaced)."""
+    """``out_dir``, created; an existing folder may hold only what an export writes (an earlier or interrupted
+    export: those files are removed), so that nothing else is ever overwritten."""
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"out_dir {folder} is a file; pass a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / MANIFEST_NAME).is_file():
-        raise ValueError(f"out_dir {folder} is not empty and is not an earlier export; pass a new or empty folder")
+    encoders = {f"{encoder}_encoder{suffix}" for encoder in ("video", "text") for suffix in _SUFFIX.values()}
+    ours = {MANIFEST_NAME, BPE_FILE_NAME, _CLASSES_FILE} | encoders
     if folder.is_dir():
+        others = sorted(p.name for p in folder.iterdir() if p.name not in ours or not p.is_file())
+        if others:
+            raise ValueError(f"out_dir {folder} holds files an export does not write ({', '.join(others[:3])}); "
+                             "pass a new or empty folder")
         for old in folder.iterdir():
-            if old.is_file():
-                old.unlink()
+            old.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -67,7 +72,7 @@ def _export_encoder(module: torch.nn.Module, example: torch.Tensor, path: Path, 
     if quantize is None:
         export_onnx(module, example, path, input_name=input_name, output_name=output_name, dynamic_dim=dim)
         return
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix="ezclip-export-") as tmp:
         float_path = Path(tmp) / path.name
         export_onnx(module, example, float_path, input_name=input_name, output_name=output_name, dynamic_dim=dim)
         quantize_int8(float_path, path, keep_float)
@@ -83,9 +88,9 @@ def _classes(model: Any, folder: Path, class_names: Any, descriptions: Any, text
     labels, source = label_set_for(model, class_names, descriptions, None, text)
     with torch.inference_mode():
         features = text_features(model, labels, cache=False).float().cpu().numpy()
-    np.save(folder / "class_embeddings.npy", features)
+    np.save(folder / _CLASSES_FILE, features)
     return {"names": list(labels.names), "texts": [list(row) for row in labels.texts], "source": source,
-            "file": "class_embeddings.npy"}
+            "file": _CLASSES_FILE}
 
 
 def _bpe_file() -> Path:
@@ -116,9 +121,10 @@ def export_model(
 
     Args:
         model: an `EZCLIP` on the CPU (traced in eval mode; its mode is restored after).
-        out_dir: a new or empty folder, or an earlier export (replaced).
+        out_dir: a new or empty folder, or an earlier export (replaced); other files are never overwritten.
         format: ``"onnx"`` (ONNX Runtime, `ezclip_zoo.runtime.OnnxModel`) or ``"torch-export"``.
-        quantize: None, or ``"int8"``: dynamic int8 quantization of the frozen linear layers (ONNX, float32).
+        quantize: None, or ``"int8"``: dynamic int8 quantization of the video encoder's frozen linear layers (ONNX,
+            float32; the text encoder stays float32).
         class_names, descriptions, text: the classes to precompute, as `ezclip_zoo.inference.classify` takes them
             (a list, a dict name -> description, or a class-set name).
         source: the name or folder the model was loaded from (recorded, with the sha256 of a folder's files).
@@ -141,8 +147,10 @@ def export_model(
         _export_encoder(VideoEncoder(model), frames, folder / f"video_encoder{suffix}", format=format,
                         input_name="frames", output_name="video_embedding", dim="batch", quantize=quantize,
                         keep_float=adapters)
+        # the text encoder stays float: it runs once per class set, and int8 text embeddings cost top-1
+        # agreement (README, Export), where int8 video embeddings against float class embeddings mostly do not
         _export_encoder(TextEncoder(model), tokens, folder / f"text_encoder{suffix}", format=format,
-                        input_name="tokens", output_name="text_embedding", dim="classes", quantize=quantize,
+                        input_name="tokens", output_name="text_embedding", dim="classes", quantize=None,
                         keep_float=adapters)
         shutil.copyfile(_bpe_file(), folder / BPE_FILE_NAME)
         classes = _classes(model, folder, class_names, descriptions, text)
@@ -150,7 +158,8 @@ def export_model(
         model.train(was_training)
     document = {
         "format": format, "dtype": str(model.dtype).replace("torch.", ""),
-        "quantization": None if quantize is None else "int8-dynamic", "model": model.config.name,
+        "quantization": None if quantize is None else {"method": "int8-dynamic", "encoders": ["video"]},
+        "model": model.config.name,
         "num_frames": model.num_frames, "image_size": model.image_size,
         "embed_dim": int(model.clip.text_projection.shape[-1]), "context_length": model.context_length,
         "logit_scale": float(model.logit_scale),

@@ -4,7 +4,7 @@ Written by `ezclip_zoo.export`, read (and every file checked against its sha256)
 torch. Keys (format version 1):
 
 * ``format`` (``"onnx"`` or ``"torch-export"``), ``dtype`` (the compute dtype), ``quantization`` (None or
-  ``"int8-dynamic"``), ``model`` (the model's name), ``ezclip_zoo_version``;
+  ``{"method": "int8-dynamic", "encoders": ["video"]}``), ``model`` (the model's name), ``ezclip_zoo_version``;
 * ``num_frames`` (T), ``image_size`` (S), ``embed_dim`` (E), ``context_length`` (77), ``logit_scale`` (100);
 * ``encoders``: ``{"video": {"file", "input", "output"}, "text": {...}}``; the video encoder takes float32
   [B, T, 3, S, S] and gives L2-normalised float32 [B, E], the text encoder int64 [C, context_length] -> [C, E];

@@ -163,7 +163,8 @@ class OnnxModel:
 
         Args:
             video: a video file (path or bytes), or uint8 RGB frames [N, H, W, 3] (T of them sampled, TSN rule).
-            class_names: C class names to encode now; None ranks the classes exported with the model.
+            class_names: C class names to encode now, as they are (no templates); None ranks the classes exported
+                with the model (with the texts they were exported with).
             topk: how many classes the result lists.
 
         Returns:
