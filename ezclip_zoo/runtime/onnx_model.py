@@ -10,7 +10,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from ..errors import ExportedModelError
-from .manifest import MANIFEST_NAME, read_manifest
+from .manifest import read_manifest
 from .preprocess import FramePreprocess, read_clip
 from .tokenizer import ClipTokenizer
 
