@@ -1,27 +1,44 @@
-"""ezclip-zoo: EZ-CLIP (efficient zero-shot video action recognition) as a model zoo over open_clip."""
+"""ezclip-zoo: EZ-CLIP (efficient zero-shot video action recognition) as a model zoo over open_clip.
+
+The public names below are imported on first use (PEP 562), so ``import ezclip_zoo`` does not import torch:
+`ezclip_zoo.runtime` (ONNX Runtime inference of an exported model) works on a machine without PyTorch.
+"""
 
 from . import _moved
+from ._lazy import lazy_attributes, wire
 from ._version import __version__
-from .modeling.config import BackboneConfig, EZCLIPConfig
-from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
-from .modeling.model import EZCLIP
-from .saliency import explain, save_overlay
-from .inference.classify import classify as _classify
-from .inference.localize import localize as _localize
-from .modeling import hooks as _hooks
-from .official.checkpoint import load_official_checkpoint
-from .text.class_sets import class_descriptions, class_names, list_class_sets, register_class_set
-from .text.tokenizer import tokenize
-from .zoo import architectures as _architectures  # noqa: F401  (registers the built-in architectures)
-from .zoo.factory import build_model, create_model
-from .zoo.loading import load
-from .zoo.pretrained import get_pretrained_entry, list_pretrained, register_pretrained
-from .zoo.publishing import push_to_hub
-from .zoo.registry import get_model_config, list_models, register_model
-from .zoo.serialization import save_pretrained
 
-# the composition root: the model's save/push/from_pretrained, classify and localize run these layers' functions
-_hooks.register(save=save_pretrained, push=push_to_hub, load=load, classify=_classify, localize=_localize)
+_NAMES = {
+    "EZCLIP": ".modeling.model",
+    "BackboneConfig": ".modeling.config",
+    "EZCLIPConfig": ".modeling.config",
+    "ezclip_loss": ".modeling.losses",
+    "kl_contrastive_loss": ".modeling.losses",
+    "motion_loss": ".modeling.losses",
+    "load_official_checkpoint": ".official.checkpoint",
+    "class_descriptions": ".text.class_sets",
+    "class_names": ".text.class_sets",
+    "list_class_sets": ".text.class_sets",
+    "register_class_set": ".text.class_sets",
+    "tokenize": ".text.tokenizer",
+    "build_model": ".zoo.factory",
+    "create_model": ".zoo.factory",
+    "load": ".zoo.loading",
+    "get_pretrained_entry": ".zoo.pretrained",
+    "list_pretrained": ".zoo.pretrained",
+    "register_pretrained": ".zoo.pretrained",
+    "push_to_hub": ".zoo.publishing",
+    "get_model_config": ".zoo.registry",
+    "list_models": ".zoo.registry",
+    "register_model": ".zoo.registry",
+    "save_pretrained": ".zoo.serialization",
+    "explain": ".saliency",
+    "save_overlay": ".saliency",
+}
+_SUBMODULES = ("cli", "data", "digest", "errors", "evaluation", "export", "fetch", "inference", "modeling",
+               "official", "paths", "precision", "runtime", "search", "saliency", "localization", "figures", "synthetic", "text", "train", "transforms", "video", "zoo")
+
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES, before=wire)
 _moved.install()
 
 __all__ = [

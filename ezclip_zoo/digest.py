@@ -1,19 +1,23 @@
 """Identities of tensors and files: a content digest (sha256 over names, dtypes, shapes and bytes) that survives
-restarts, a cheap change token for in-process caches, and the sha256 of a file."""
+restarts, a cheap change token for in-process caches, and the sha256 of a file. Importing it needs no torch
+(the torch-free `ezclip_zoo.runtime` checks files with `sha256_file`)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import Iterable, Union
+from typing import TYPE_CHECKING, Iterable, Union
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["tensor_digest", "change_token", "sha256_file"]
 
 
 def tensor_digest(named_tensors: Iterable[tuple[str, torch.Tensor]]) -> str:
     """Hex sha256 over each tensor's name, dtype, shape and bytes: equal digests mean bit-identical tensors."""
+    import torch
+
     h = hashlib.sha256()
     for name, tensor in named_tensors:
         t = tensor.detach().to("cpu").contiguous()

@@ -129,3 +129,15 @@ class LibraryError(EZCLIPError, ValueError):
 
 
 __all__ += ["LibraryError"]
+
+
+class ExportedModelError(EZCLIPError, ValueError):
+    """An exported model folder (``ezclip-zoo export``) cannot be used: its manifest or a file is missing or
+    unreadable, it is of another format, or an input does not fit what was exported (the message says which)."""
+
+
+class ExportedFileChangedError(ExportedModelError, ChecksumError):
+    """A file of an exported model folder does not have the sha256 its manifest records (edited or damaged)."""
+
+
+__all__ += ["ExportedModelError", "ExportedFileChangedError"]

@@ -18,8 +18,8 @@ def test_every_example_answers_help(example):
     assert "usage:" in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["classify", "embed", "explain", "finetune", "evaluate", "list", "download",
-                                     "cache", "convert-official"])
+@pytest.mark.parametrize("command", ["classify", "localize", "explain", "index", "search", "embed", "finetune",
+                                     "evaluate", "list", "download", "cache", "convert-official", "export"])
 def test_every_command_answers_help(command, capsys):
     from ezclip_zoo.cli import main
 

@@ -12,7 +12,8 @@ from ..errors import EZCLIPError
 __all__ = ["main", "build_parser"]
 
 # Subcommand modules, in the order `ezclip-zoo --help` lists them.
-_SUBCOMMANDS = ("classify", "localize", "explain", "index", "search", "embed", "finetune", "evaluate", "listing", "download", "convert")
+_SUBCOMMANDS = ("classify", "localize", "explain", "index", "search", "embed", "finetune", "evaluate", "listing",
+               "download", "convert", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

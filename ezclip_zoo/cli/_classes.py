@@ -9,7 +9,8 @@ from typing import Any, Optional
 __all__ = ["add_class_arguments", "class_names", "templates", "text_cache"]
 
 
-def add_class_arguments(p: argparse.ArgumentParser) -> None:
+def add_class_arguments(p: argparse.ArgumentParser, *, scoring: bool = True) -> None:
+    """The class options; ``scoring=False`` leaves out those only scoring reads (templates, the text cache)."""
     p.add_argument("--label", "-l", action="append", default=[], metavar="L", help="a class name (repeatable)")
     p.add_argument("--labels", metavar="FILE",
                    help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
@@ -19,6 +20,8 @@ def add_class_arguments(p: argparse.ArgumentParser) -> None:
                         "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)")
     p.add_argument("--text", choices=("names", "descriptions"), default=None,
                    help="what the text tower reads for a class set (default: what the checkpoint was trained with)")
+    if not scoring:
+        return
     p.add_argument("--template", action="append", default=None, metavar="T",
                    help="prompt template with {} (repeatable; softmax averaged over templates), or 'actionclip' for "
                         "the reference's 16")
@@ -27,8 +30,9 @@ def add_class_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-text-cache", action="store_true", help="do not read or write cached text embeddings")
 
 
-def class_names(args: argparse.Namespace) -> Any:
-    """The classes the options name: a list, a dict name -> description, or a class-set name (a string)."""
+def class_names(args: argparse.Namespace, *, required: bool = True) -> Any:
+    """The classes the options name: a list, a dict name -> description, or a class-set name (a string); None
+    when none is given and ``required`` is False."""
     from ..inference import read_labels_file
 
     given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
@@ -41,6 +45,8 @@ def class_names(args: argparse.Namespace) -> Any:
         return resolve_class_set(args.class_set)  # a string: the scoring functions read it as a class-set name
     if args.labels:
         return read_labels_file(args.labels)
+    if not args.label and not required:
+        return None
     if not args.label:
         raise ValueError("no class names: pass --label NAME (repeatable), --labels FILE or --class-set NAME")
     return list(args.label)

@@ -9,8 +9,9 @@ from typing import Optional
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
 
-__all__ = ["add_model_arguments", "add_video_arguments", "load_model", "check_device", "inference_options",
-           "expand_videos", "show_progress", "summary", "available_cpus", "default_workers", "add_progress_arguments"]
+__all__ = ["add_model_arguments", "add_video_arguments", "load_model",
+           "check_device", "inference_options", "expand_videos", "show_progress", "summary", "available_cpus",
+           "default_workers", "add_progress_arguments"]
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", required=True, metavar="NAME|PATH",

@@ -1,8 +1,8 @@
 """The seams between the model and the layers above it: saving/loading (the zoo layer) and classifying videos
 (inference). `PersistenceMixin` gives `EZCLIP` ``save_pretrained``, ``push_to_hub`` and ``from_pretrained`` and
-`EZCLIP.classify` calls `implementation("classify")`; ``ezclip_zoo/__init__`` registers the functions, so the model
-layer imports nothing above it (in the spirit of huggingface_hub's ``ModelHubMixin``, where the library supplies
-the storage and the class supplies itself)."""
+`EZCLIP.classify` calls `implementation("classify")`; the composition root (``ezclip_zoo._wiring``, imported on
+first use) registers the functions, so the model layer imports nothing above it (in the spirit of
+huggingface_hub's ``ModelHubMixin``, where the library supplies the storage and the class supplies itself)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import os
 from typing import Any, Callable, Optional, TypeVar, Union
 
 import torch
+
+from .._lazy import wire
 
 __all__ = ["PersistenceMixin", "register", "implementation"]
 
@@ -27,11 +29,14 @@ def register(**functions: Callable[..., Any]) -> None:
 
 
 def implementation(name: str) -> Callable[..., Any]:
-    """The function registered for seam ``name``."""
+    """The function registered for seam ``name`` (the composition root, `ezclip_zoo._wiring`, fills the seams on
+    first use)."""
+    if name not in _IMPLEMENTATIONS:
+        wire()
     try:
         return _IMPLEMENTATIONS[name]
     except KeyError:
-        raise RuntimeError(f"{name} needs the layers above the model: `import ezclip_zoo` first") from None
+        raise RuntimeError(f"no implementation is registered for the {name!r} seam") from None
 
 
 class PersistenceMixin:

@@ -137,11 +137,14 @@ class EZCLIP(PersistenceMixin, nn.Module):
         """Texts -> [C, context_length] token ids on the model's device (long texts truncated with a warning)."""
         return tokenize(texts, self.context_length).to(self.device)
 
-    def encode_text(self, texts: TextInput) -> torch.Tensor:
+    def encode_text(self, texts: TextInput, *, trim_to_longest: bool = True) -> torch.Tensor:
         """Text embeddings.
 
         Args:
             texts: C strings, or [C, context_length] token ids from `tokenize`.
+            trim_to_longest: encode only up to the batch's last EOT (True, faster), or every position, each text
+                gathered at its own EOT (False: no shape depends on the data, which is what ``torch.export`` and
+                ONNX need). The causal mask makes both the same function; they round alike to about 1e-7.
 
         Returns:
             [C, E] embeddings at the EOT token, not normalised.
@@ -154,6 +157,8 @@ class EZCLIP(PersistenceMixin, nn.Module):
             tokens = texts.to(self.device)
         else:
             tokens = self.tokenize(texts)
+        if not trim_to_longest:
+            return self.text_tower(self.clip, tokens)
         # The text mask is causal, so nothing after the last EOT reaches an EOT: encode only that prefix
         # (class names are ~10 of the 77 tokens, so this is several times faster).
         length = int(tokens.argmax(dim=-1).max()) + 1

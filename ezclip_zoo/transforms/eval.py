@@ -17,14 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 from open_clip.transform import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, PreprocessCfg, merge_preprocess_dict
+
+from .pixels import INTERPOLATIONS, RESIZE_MODES, crop_offsets, preprocess_frame
 
 __all__ = ["VideoTransform", "preprocess_frames", "preprocess_config", "PROTOCOLS", "crop_offsets"]
 
 PROTOCOLS = ("clip", "reference")
-_INTERPOLATIONS = ("bicubic", "bilinear")
 
 
 def preprocess_config(model: Any) -> PreprocessCfg:
@@ -38,21 +38,6 @@ def preprocess_config(model: Any) -> PreprocessCfg:
     overrides.update(get_model_preprocess_cfg(model.clip))
     overrides["size"] = model.image_size
     return PreprocessCfg(**merge_preprocess_dict(PreprocessCfg(), overrides))
-
-
-def crop_offsets(height: int, width: int, size: int, num_crops: int) -> list[tuple[int, int]]:
-    """(top, left) of ``num_crops`` (1 or 3) ``size`` x ``size`` crops: the centre crop (torchvision's rounding),
-    or start / centre / end along the long side."""
-    if height < size or width < size:
-        raise ValueError(f"a {height}x{width} frame is smaller than the {size}x{size} crop")
-    top, left = int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
-    if num_crops == 1:
-        return [(top, left)]
-    if num_crops != 3:
-        raise ValueError(f"num_crops must be 1 or 3, got {num_crops}")
-    if width >= height:
-        return [(top, 0), (top, left), (top, width - size)]
-    return [(0, left), (top, left), (height - size, left)]
 
 
 @dataclass(frozen=True)
@@ -85,11 +70,11 @@ class VideoTransform:
             raise ValueError(f"image_size must be a positive int, got {self.image_size!r}")
         if not isinstance(self.resize_size, int) or self.resize_size < self.image_size:
             raise ValueError(f"resize_size must be an int >= image_size ({self.image_size}), got {self.resize_size!r}")
-        if self.interpolation not in _INTERPOLATIONS:
-            raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}, got {self.interpolation!r}")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {self.interpolation!r}")
         if self.num_crops not in (1, 3):
             raise ValueError(f"num_crops must be 1 or 3, got {self.num_crops!r}")
-        if self.resize_mode not in ("shortest", "longest", "squash"):
+        if self.resize_mode not in RESIZE_MODES:
             raise ValueError(f"resize_mode must be 'shortest', 'longest' or 'squash', got {self.resize_mode!r}")
         if self.resize_mode != "shortest" and self.num_crops != 1:
             raise ValueError(f"resize_mode={self.resize_mode!r} supports one view only (num_crops=1)")
@@ -132,41 +117,14 @@ class VideoTransform:
     def num_views(self) -> int:
         return self.num_crops
 
-    def _resize(self, image):
-        from torchvision.transforms import InterpolationMode
-        from torchvision.transforms import functional as TF
-
-        mode = InterpolationMode.BICUBIC if self.interpolation == "bicubic" else InterpolationMode.BILINEAR
-        if self.resize_mode == "shortest":
-            return TF.resize(image, self.resize_size, interpolation=mode)
-        if self.resize_mode == "squash":
-            return TF.resize(image, [self.image_size, self.image_size], interpolation=mode)
-        from open_clip.transform import CenterCropOrPad, ResizeKeepRatio
-
-        image = ResizeKeepRatio(self.image_size, interpolation=mode, longest=1)(image)
-        return CenterCropOrPad(self.image_size, fill=self.fill_color)(image)
-
     def __call__(self, frame: Any) -> torch.Tensor:
         """One frame (uint8 RGB [H, W, 3] ndarray/tensor, or a PIL image) -> float32 [num_crops, 3, S, S]."""
-        from PIL import Image
-
-        if isinstance(frame, Image.Image):
-            image = frame.convert("RGB")
-        else:
-            array = np.asarray(frame)
-            if array.dtype != np.uint8 or array.ndim != 3 or array.shape[-1] != 3:
-                raise ValueError(f"a frame must be uint8 RGB [H, W, 3], got {array.dtype} {array.shape}")
-            image = Image.fromarray(array)
-        pixels = np.asarray(self._resize(image))  # uint8 [h, w, 3]
-        size = self.image_size
-        offsets = crop_offsets(pixels.shape[0], pixels.shape[1], size, self.num_crops)
-        views = np.stack([pixels[t : t + size, l : l + size] for t, l in offsets]).transpose(0, 3, 1, 2)
-        # numpy float32 arithmetic, rounded exactly like torchvision's ToTensor + Normalize (bit-identical) but
-        # single-threaded: torch's intra-op threads cost more than they save on tensors this small
-        x = views.astype(np.float32) / np.float32(255)
-        x -= np.asarray(self.mean, dtype=np.float32).reshape(1, 3, 1, 1)
-        x /= np.asarray(self.std, dtype=np.float32).reshape(1, 3, 1, 1)
-        return torch.from_numpy(x)
+        if isinstance(frame, torch.Tensor):
+            frame = frame.numpy()
+        return torch.from_numpy(preprocess_frame(
+            frame, self.image_size, self.resize_size, interpolation=self.interpolation, mean=self.mean,
+            std=self.std, num_crops=self.num_crops, resize_mode=self.resize_mode, fill_color=self.fill_color,
+        ))
 
     def frames(self, frames: Any) -> torch.Tensor:
         """Frames (any layout `ezclip_zoo.video.frames_to_uint8` takes) -> float32 [num_crops, T, 3, S, S]."""

@@ -12,9 +12,10 @@ counted from 0 instead of its 1-based JPEG names):
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import torch
+if TYPE_CHECKING:  # torch is imported only to draw random frames (train mode): test sampling needs none
+    import torch
 
 __all__ = ["sample_frame_indices", "sample_clip_indices", "SAMPLING_MODES"]
 
@@ -30,7 +31,9 @@ def _check(total_frames: int, num_frames: int, mode: str) -> None:
         raise ValueError(f"mode must be one of {SAMPLING_MODES}, got {mode!r}")
 
 
-def _randint(high: int, generator: Optional[torch.Generator]) -> int:
+def _randint(high: int, generator: Optional["torch.Generator"]) -> int:
+    import torch
+
     return int(torch.randint(high, (1,), generator=generator))
 
 
@@ -39,7 +42,7 @@ def sample_frame_indices(
     num_frames: int,
     *,
     mode: str = "test",
-    generator: Optional[torch.Generator] = None,
+    generator: Optional["torch.Generator"] = None,
 ) -> list[int]:
     """Pick ``num_frames`` frame indices (0-based, non-decreasing) out of ``total_frames``, TSN style.
 

@@ -6,6 +6,7 @@ import copy
 import fnmatch
 from typing import Any
 
+from .._lazy import wire
 from ..errors import UnknownNameError
 from ..modeling.config import EZCLIPConfig
 
@@ -24,16 +25,19 @@ def register_model(name: str, config: dict[str, Any], *, overwrite: bool = False
 
 def list_models(pattern: str = "*") -> list[str]:
     """Sorted names of the registered architectures matching a glob ``pattern`` (e.g. ``"*b16*"``)."""
+    wire()  # the built-in architectures register themselves on first use
     return sorted(n for n in _MODEL_CONFIGS if fnmatch.fnmatchcase(n, pattern))
 
 
 def is_model(name: str) -> bool:
     """Whether ``name`` is a registered architecture."""
+    wire()
     return name in _MODEL_CONFIGS
 
 
 def get_model_config(name: str) -> EZCLIPConfig:
     """The config of a registered architecture (a fresh copy)."""
+    wire()
     if name not in _MODEL_CONFIGS:
         raise UnknownNameError.of("EZ-CLIP architecture", name, _MODEL_CONFIGS)
     return EZCLIPConfig.from_dict(_MODEL_CONFIGS[name])
