@@ -18,17 +18,17 @@ def _faiss():
 
 def build_ann(embeddings: torch.Tensor, *, nprobe: int = 16, seed: int = 0):
     """A faiss inverted-file index (``IndexIVFFlat``, inner product) over normalised float32 rows [N, E]:
-    about ``4 sqrt(N)`` k-means cells trained on a sample of at most 256 rows per cell, ``nprobe`` cells scanned
+    about ``4 sqrt(N)`` k-means cells (at most 1024) trained on a sample of at most 64 rows per cell, ``nprobe`` cells scanned
     per query. ``search(q, k)`` returns (scores, indices) arrays [Q, k] (-1 where fewer than k were found)."""
     faiss = _faiss()
     rows, dim = embeddings.shape
     data = embeddings.float().contiguous().numpy()
-    cells = max(1, min(int(4 * rows ** 0.5), rows // 39 or 1))
+    cells = max(1, min(int(4 * rows ** 0.5), rows // 39 or 1, 1024))
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, cells, faiss.METRIC_INNER_PRODUCT)
     sample = data
-    if rows > 256 * cells:
-        pick = torch.randperm(rows, generator=torch.Generator().manual_seed(seed))[: 256 * cells]
+    if rows > 64 * cells:
+        pick = torch.randperm(rows, generator=torch.Generator().manual_seed(seed))[: 64 * cells]
         sample = data[pick.sort().values.numpy()]
     index.train(sample)
     index.add(data)
