@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_video_arguments(p)
     add_model_arguments(p)
     add_class_arguments(p)
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="who decodes and runs the model: this process (default) or a Ray cluster "
+                        "(pip install 'ezclip-zoo[ray]')")
+    p.add_argument("--address", default=None, help="with --engine ray: the cluster (e.g. auto, ray://head:10001)")
+    p.add_argument("--actors", type=int, default=1, help="with --engine ray: model replicas (default 1)")
+    p.add_argument("--gpus-per-actor", type=float, default=0.0, help="with --engine ray: GPUs per actor")
     p.add_argument("--topk", "-k", type=int, default=5, help="labels to report per video (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object per video instead of a table")
     p.add_argument("--all-classes", action="store_true", help="JSON/output records include every class's probability")
@@ -51,11 +57,16 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("no videos given: pass video files or folders")
     classes = class_names(args)
     model = load_model(args)
+    engine = None
+    if args.engine == "ray":
+        from ..inference.ray import ray_engine
+
+        engine = ray_engine(num_actors=args.actors, num_gpus=args.gpus_per_actor, address=args.address)
     report = classify_videos(
         model, videos, classes, output=args.output, topk=args.topk, templates=templates(args), text=args.text,
         num_workers=args.workers, options=inference_options(args), text_cache=text_cache(args),
         resume=not args.overwrite, retry_errors=args.retry_errors, progress=show_progress(args),
-        keep_results=args.output is None, all_classes=args.all_classes,
+        keep_results=args.output is None, all_classes=args.all_classes, engine=engine,
     )
     if args.output is None:
         for result in report.results:

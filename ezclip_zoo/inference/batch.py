@@ -14,7 +14,7 @@ import json
 import os
 import weakref
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import torch
 from typing_extensions import Unpack
@@ -39,6 +39,7 @@ __all__ = [
     "classify_folder",
     "embed_videos",
     "find_videos",
+    "local_engine",
     "model_digest",
 ]
 
@@ -144,9 +145,23 @@ class _Recorder:
             self.job.on_result(obj)
 
 
+Engine = Callable[..., Iterator[tuple[dict[str, Any], Optional[torch.Tensor]]]]
+
+
+def local_engine(model, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob):
+    """This process's engine: decode in ``job.num_workers`` DataLoader workers, encode in batches across videos.
+
+    An engine takes (model, dataset, options, job) and yields (item, features [V, E] or None), one per video of
+    ``dataset``, in its order (`ezclip_zoo.inference.ray.ray_engine` is the other one)."""
+    with eval_mode(model):
+        prepared = ((item["views"], item) for item in iter_items(dataset, job.num_workers))
+        yield from encode_batches(model, prepared, batch_size=options.batch_size,
+                                  autocast_dtype=options.autocast_dtype(model))
+
+
 def _run(model, videos: Sequence[PathLike], options: InferenceOptions, job: BatchJob, setup: str,
-         make: Maker) -> BatchReport:
-    """The shared loop: decode in workers, encode in batches (`encode_batches`), turn features into records."""
+         make: Maker, engine: Optional[Engine] = None) -> BatchReport:
+    """The shared loop: an engine decodes and encodes (`local_engine` by default), features become records."""
     from tqdm.auto import tqdm
 
     paths = unique_paths(videos)
@@ -164,11 +179,8 @@ def _run(model, videos: Sequence[PathLike], options: InferenceOptions, job: Batc
         bar = tqdm(total=len(paths), initial=report.skipped, unit="video", disable=not job.progress,
                    dynamic_ncols=True)
         record = _Recorder(job, report, results_file, make, bar)
-        with eval_mode(model):
-            prepared = ((item["views"], item) for item in iter_items(dataset, job.num_workers))
-            for item, features in encode_batches(model, prepared, batch_size=options.batch_size,
-                                                 autocast_dtype=options.autocast_dtype(model)):
-                record(item, features)
+        for item, features in (engine or local_engine)(model, dataset, options, job):
+            record(item, features)
     finally:  # interrupted or not: every record written so far is on disk
         if bar is not None:
             bar.close()
@@ -200,6 +212,7 @@ def classify_videos(
     progress: bool = True,
     keep_results: Optional[bool] = None,
     on_result: Optional[Callable[[Any], None]] = None,
+    engine: Optional[Engine] = None,
     options: Optional[InferenceOptions] = None,
     **kwargs: Unpack[InferenceKwargs],
 ) -> BatchReport:
@@ -213,6 +226,8 @@ def classify_videos(
             ``source``, ``path``, ``labels``, ``probabilities``, ``logits``, ``total_frames``, ``frame_indices``,
             ``setup``; or ``error`` and ``error_type``.
         all_classes: records also hold every class's probability.
+        engine: who decodes and encodes: this process (`local_engine`, default) or a Ray cluster
+            (`ezclip_zoo.inference.ray.ray_engine`); the records are the same.
         options / kwargs: `InferenceOptions` (batch_size, num_clips, num_crops, protocol, dtype, strategy, backend).
 
     Returns:
@@ -237,7 +252,7 @@ def classify_videos(
         record["model"] = model.config.name
         return result, record
 
-    return _run(model, videos, opts, job, setup, make)
+    return _run(model, videos, opts, job, setup, make, engine)
 
 
 def classify_folder(
