@@ -21,6 +21,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 import torch
 
+from ..text.cache import encode_texts
 from .batch import BatchJob, BatchReport, classify_videos
 from .files import InferenceVideoDataset, find_videos
 from .options import InferenceOptions
@@ -108,7 +109,7 @@ def ray_engine(*, num_actors: int = 1, num_gpus: float = 0.0, address: Optional[
         size = model.image_size
         views = options.num_clips * options.num_crops
         with eval_mode(model):
-            dim = int(model.encode_text(["a"]).shape[-1])
+            dim = int(encode_texts(model, ["a"]).shape[-1])  # the embedding size E
         model_ref = [ray.put(model.cpu())]
         pipeline = ray.data.range(len(dataset)).map(_decoder(dataset, (views, model.num_frames, 3, size, size)),
                                                      num_cpus=decode_cpus)
