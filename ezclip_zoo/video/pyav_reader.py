@@ -143,7 +143,8 @@ class PyAVReader:
             self._pts = [pts[i] for i in order]
             self._last_duration = packets[order[-1]][3]
             rank = {pts[i]: r for r, i in enumerate(order)}
-            self.keyframes = tuple(sorted(rank[p] for p, _, key, _ in packets if key)) or (0,)
+            # decoding can always start at the first frame shown (an edit list may start between keyframes)
+            self.keyframes = tuple(sorted({0} | {rank[p] for p, _, key, _ in packets if key}))
         else:  # no usable timestamps (some raw streams): frames can only be counted, so read sequentially
             self._pts = None
             self.keyframes = (0,)
