@@ -51,7 +51,8 @@ def load_state_dict_file(path: Union[str, os.PathLike]) -> dict[str, torch.Tenso
         try:
             return load_file(path)
         except Exception as exc:  # safetensors has its own error types for truncated or garbled files
-            raise ValueError(f"{path} is not a readable safetensors file ({exc})") from exc
+            raise ValueError(f"{path} is not a readable safetensors file ({exc}): damaged or incomplete; "
+                             "re-download or re-save it") from exc
     obj = torch_load_weights_only(path)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]

@@ -23,6 +23,32 @@ _HEADER_WORDS = {"id", "index", "name", "label", "class", "class_name", "classna
                  "prompt"}
 
 
+def read_text_file(path: str, what: str = "labels file") -> str:
+    """The text of a UTF-8 file (a UTF-8 byte-order mark is accepted and dropped).
+
+    Raises:
+        ValueError: the file is not UTF-8; the message names it, the first bad byte, and how to fix it.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            found = "it is UTF-16 (it starts with a UTF-16 byte-order mark)"
+        else:
+            found = f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8 (Latin-1 or Windows-1252?)"
+        raise ValueError(f"{what} {path!r} is not UTF-8 text: {found}; save it as UTF-8 (with or without a BOM)") from None
+
+
+def _checked_path(path, what: str) -> str:
+    import os
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a path (str or os.PathLike), got {type(path).__name__}")
+    return os.fspath(path)
+
+
 def read_labels_file(path) -> Union[list[str], dict[str, str]]:
     """Read class names (and optional descriptions) from a file.
 
@@ -35,12 +61,15 @@ def read_labels_file(path) -> Union[list[str], dict[str, str]]:
     Returns:
         A list of names, or a dict name -> description when the file has descriptions.
 
+    Files are UTF-8 text (a UTF-8 byte-order mark, as Excel writes, is accepted).
+
     Raises:
-        FileNotFoundError: no such file. ValueError: the file has no labels or an unreadable layout.
+        TypeError: ``path`` is not a path. FileNotFoundError: no such file. ValueError: the file is not UTF-8, has
+        no labels or an unreadable layout (the message names the file).
     """
     import os
 
-    path = os.fspath(path)
+    path = _checked_path(path, "the labels file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"labels file {path!r} does not exist")
     try:
@@ -52,8 +81,7 @@ def read_labels_file(path) -> Union[list[str], dict[str, str]]:
 def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
     import csv
 
-    with open(path, encoding="utf-8-sig") as f:
-        text = f.read()
+    text = read_text_file(path)
     lower = path.lower()
     if lower.endswith(".json"):
         try:
@@ -104,15 +132,17 @@ def read_authors_descriptions(path) -> dict[str, str]:
     leading blank lines) -> ``{readable class name: description}`` in file order.
 
     Raises:
-        ValueError: a row without name and description, or a class described twice (the row is named).
+        ValueError: the file is not UTF-8 text, a row without name and description, or a class described twice (the
+            row is named).
     """
     import csv
+    import io
     import os
 
     from .names import readable_class_name
 
-    with open(os.fspath(path), encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
+    path = _checked_path(path, "the descriptions file")
+    rows = list(csv.reader(io.StringIO(read_text_file(path, "descriptions file"), newline="")))
     if not rows:
         raise ValueError(f"{os.fspath(path)} is empty")
     out: dict[str, str] = {}

@@ -6,7 +6,8 @@ Accepted layouts:
 * an array/tensor [N, H, W, C] with C = 3 (RGB), 4 (RGBA: alpha dropped), 1 (gray);
 * a tensor [N, C, H, W] with C in (1, 3, 4) when that reading is unambiguous (the torch/torchvision layout);
 * an array/tensor [N, H, W]: grayscale frames;
-* uint8 values 0..255, or floating values in [0, 1] (rounded to uint8, as image files store them); bool is refused.
+* uint8 values 0..255, other integer dtypes (uint16/32, int64...) holding 0..255 only, or floating values in [0, 1]
+  (rounded to uint8, as image files store them); bool, complex and non-numeric dtypes are refused (TypeError).
 """
 
 from __future__ import annotations
@@ -65,8 +66,12 @@ def frames_to_uint8(frames: Any, what: str = "frames") -> torch.Tensor:
             raise TypeError(f"{what}: a list of frames must hold PIL images only, got {kinds}")
         return _pil_to_uint8(frames, what)
     if isinstance(frames, np.ndarray):
-        if frames.dtype == object:
-            raise TypeError(f"{what}: object arrays are not frames; pass a numeric array [N, H, W, 3]")
+        if frames.dtype.kind not in "uifb":
+            raise TypeError(f"{what}: arrays of dtype {frames.dtype} are not frames; accepted dtypes: {_ACCEPTED}")
+        if frames.dtype.kind in "ui" and frames.dtype != np.uint8:  # range-checked in numpy: torch lacks uint16 ops
+            frames = _integers_to_uint8(frames, what)
+        elif frames.dtype.kind == "f" and frames.dtype.itemsize > 8:  # long double: torch has no such dtype
+            frames = frames.astype(np.float64)
         x = torch.from_numpy(np.ascontiguousarray(frames))
     elif isinstance(frames, torch.Tensor):
         x = frames.detach().cpu()
@@ -108,9 +113,26 @@ def _to_nhwc(x: torch.Tensor, what: str) -> torch.Tensor:
     return x
 
 
+_ACCEPTED = "uint8 (0..255), other integers holding 0..255, float16/32/64 or bfloat16 in [0, 1]"
+
+
+def _integers_to_uint8(a: np.ndarray, what: str) -> np.ndarray:
+    """Integer frames other than uint8: accepted when they hold 0..255 only, so that 16-bit images never wrap."""
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 255:
+            raise ValueError(
+                f"{what} of dtype {a.dtype} must hold values in 0..255, got [{lo}, {hi}]; scale them to 0..255 and "
+                "convert to uint8 first (e.g. 16-bit images: (x >> 8).astype(np.uint8))"
+            )
+    return a.astype(np.uint8)
+
+
 def _to_uint8(x: torch.Tensor, what: str) -> torch.Tensor:
     if x.dtype == torch.uint8:
         return x
+    if x.is_complex():
+        raise TypeError(f"{what} has dtype {x.dtype}; accepted dtypes: {_ACCEPTED}")
     if x.dtype == torch.bool:
         raise TypeError(f"{what} is a bool array; pass uint8 (0..255) or float (0..1) pixels")
     if x.is_floating_point():
@@ -124,8 +146,5 @@ def _to_uint8(x: torch.Tensor, what: str) -> torch.Tensor:
                     "divide 0..255 values by 255 or pass them as uint8"
                 )
         return (x.float().clamp(0, 1) * 255).round().to(torch.uint8)
-    # other integer types: accept 0..255 only, so that 16-bit images are not silently wrapped
-    lo, hi = int(x.min()), int(x.max())
-    if lo < 0 or hi > 255:
-        raise ValueError(f"integer {what} must hold values in 0..255, got [{lo}, {hi}]; convert to uint8 first")
-    return x.to(torch.uint8)
+    # other integer types (uint16/32/64 included, whose min/max torch lacks): 0..255 only, never wrapped
+    return torch.from_numpy(_integers_to_uint8(x.numpy(), what))

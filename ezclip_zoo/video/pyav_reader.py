@@ -29,7 +29,8 @@ import numpy as np
 from ..errors import VideoDecodeError, VideoDecodeWarning
 from .decode_plan import STRATEGIES, choose_strategy, plan_seeks
 from .frame_times import FrameTimes, frame_times_from_pts, frame_times_from_rate
-from .pyav_io import chain, demuxed_frames, open_container, to_rgb
+from .orientation import Orientation
+from .pyav_io import FFMPEG_ERRORS, FrameConverter, chain, demuxed_frames, first_frame_facts, open_container, translated
 from .source import VideoSource
 
 __all__ = ["PyAVReader", "FrameStream", "VideoInfo"]
@@ -41,11 +42,13 @@ class VideoInfo:
     Attributes:
         name: the path, or a description of bytes / a file object.
         num_frames: exact number of frames (packets of the video stream).
-        width, height: frame size in pixels as displayed (after the rotation below).
+        width, height: frame size in pixels as displayed (the first frame's, after the orientation below).
         fps: average frame rate, or None when the container does not say.
         rotation: degrees (counter-clockwise) the frames are rotated by to display them, from the display matrix.
         keyframes: frame indices of the keyframes (where decoding can start).
         codec: the video codec's name.
+        mirrored: the display matrix also mirrors the frames (left-right, before the rotation), as players show
+            them.
     """
 
     name: str
@@ -56,6 +59,7 @@ class VideoInfo:
     rotation: int
     keyframes: tuple[int, ...]
     codec: str
+    mirrored: bool = False
 
     @property
     def duration(self) -> Optional[float]:
@@ -74,6 +78,10 @@ class PyAVReader:
         source: the encoded video.
         threads: FFmpeg decoder threads (0: as many as CPUs; 1 inside DataLoader workers).
 
+    Frames are given as players show them: oriented by the full display matrix (rotation and mirror), all at the
+    first frame's size (frames the decoder gives at another size, after a resolution change or damage, are
+    scaled to it, with a `VideoDecodeWarning`).
+
     Raises:
         VideoDecodeError: the file cannot be opened, has no video stream, or no frame.
     """
@@ -88,58 +96,67 @@ class PyAVReader:
     def _scan(self) -> None:
         container, stream = open_container(self.source)
         packets: list[tuple[Optional[int], Optional[int], bool, Optional[int]]] = []
-        truncated = None
+        truncated, discarded, first = None, 0, {}
         try:
-            self._codec = stream.codec_context.name
-            self._coded_size = (stream.codec_context.width, stream.codec_context.height)
-            rate = stream.average_rate or stream.guessed_rate
-            self._fps = float(rate) if rate else None
-            self._time_base: Optional[Fraction] = stream.time_base
-            declared = stream.frames
+            with translated(self.source, "reading"):
+                self._codec = stream.codec_context.name
+                self._coded_size = (stream.codec_context.width, stream.codec_context.height)
+                rate = stream.average_rate or stream.guessed_rate
+                self._fps = float(rate) if rate else None
+                self._time_base: Optional[Fraction] = stream.time_base
+                declared = stream.frames
             try:
                 for packet in container.demux(stream):
-                    if packet.size == 0 or packet.is_discard:
+                    if packet.size == 0:
+                        continue
+                    if packet.is_discard:  # before an edit list's start (a stream-copied trim): not shown
+                        discarded += 1
                         continue
                     packets.append((packet.pts, packet.dts, bool(packet.is_keyframe), packet.duration))
-            except Exception as exc:  # a truncated or damaged file: keep what could be read
+                    first_frame_facts(container, stream, packet, first)
+            except FFMPEG_ERRORS as exc:  # a truncated or damaged file: keep what could be read
                 truncated = exc
         finally:
             container.close()
         if not packets:
             raise VideoDecodeError(f"video {self.source.name} has a video stream but no readable frame")
-        if truncated is not None or (declared and len(packets) < declared):
+        self._first_size: Optional[tuple[int, int]] = first.get("size")
+        self._orientation: Optional[Orientation] = first.get("orientation")
+        if self._first_size is None and min(self._coded_size) > 0:
+            self._first_size = self._coded_size
+        if truncated is not None or (declared and len(packets) + discarded < declared):
             warnings.warn(
                 f"video {self.source.name} is truncated or damaged: {len(packets)} frames readable"
-                + (f" of {declared} declared" if declared else "")
+                + (f" of {declared - discarded} declared" if declared else "")
                 + (f" ({truncated})" if truncated is not None else "")
                 + "; sampling from the readable part",
                 VideoDecodeWarning,
                 stacklevel=4,
             )
         self.num_frames = len(packets)
+        self._index(packets)
+
+    def _index(self, packets: list[tuple[Optional[int], Optional[int], bool, Optional[int]]]) -> None:
         pts = [p for p, _, _, _ in packets]
         if all(p is not None for p in pts) and len(set(pts)) == len(pts):
             order = sorted(range(len(pts)), key=pts.__getitem__)
             self._pts = [pts[i] for i in order]
             self._last_duration = packets[order[-1]][3]
             rank = {pts[i]: r for r, i in enumerate(order)}
-            keyframes = []
-            for p, _, key, _ in packets:
-                if key:
-                    keyframes.append(rank[p])
-            self.keyframes = tuple(sorted(keyframes)) or (0,)
+            # decoding can always start at the first frame shown (an edit list may start between keyframes)
+            self.keyframes = tuple(sorted({0} | {rank[p] for p, _, key, _ in packets if key}))
         else:  # no usable timestamps (some raw streams): frames can only be counted, so read sequentially
             self._pts = None
             self.keyframes = (0,)
-        self._rotation: Optional[int] = None
 
     @property
     def info(self) -> VideoInfo:
-        """The video's `VideoInfo` (decodes the first frame once to learn its display rotation)."""
-        if self._rotation is None:
+        """The video's `VideoInfo` (decodes the first frame once if the scan could not learn its orientation)."""
+        if self._orientation is None or self._first_size is None:
             self.decode([0], strategy="sequential")
-        w, h = self._coded_size
-        if self._rotation % 180:
+        w, h = self._first_size
+        rotation, mirrored = self._orientation
+        if rotation % 180:
             w, h = h, w
         return VideoInfo(
             name=self.source.name,
@@ -147,9 +164,10 @@ class PyAVReader:
             width=w,
             height=h,
             fps=self._fps,
-            rotation=self._rotation,
+            rotation=rotation,
             keyframes=self.keyframes,
             codec=self._codec,
+            mirrored=mirrored,
         )
 
     def frame_times(self) -> FrameTimes:
@@ -221,16 +239,15 @@ class PyAVReader:
         return FrameStream(self, wanted, used, self._converter(transform))
 
     def _converter(self, transform: Callable[[np.ndarray], Any]) -> Callable[[Any], Any]:
+        frames = FrameConverter(self._first_size, self._orientation)
+
         def convert(frame) -> Any:
-            rotation = int(round(frame.rotation or 0))
-            if self._rotation is None:
-                self._rotation = rotation % 360
-            image = to_rgb(frame)
-            k = (rotation // 90) % 4
-            if k:
-                image = np.ascontiguousarray(np.rot90(image, k))
+            image = frames(frame)
+            if self._orientation is None or self._first_size is None:  # learnt from the first frame decoded
+                self._orientation, self._first_size = frames.orientation, frames.size
             return transform(image)
 
+        convert.frames = frames  # type: ignore[attr-defined]
         return convert
 
     def _decode_sequential(self, wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
@@ -329,7 +346,10 @@ class PyAVReader:
         demuxer lands after the target (its index may hold decode, not presentation, timestamps)."""
         for k in range(ki, max(-1, ki - 3), -1):
             # FFmpeg's demuxers seek to the keyframe at or before a presentation timestamp: the keyframe's own pts
-            container.seek(self._pts[self.keyframes[k]], stream=stream, backward=True, any_frame=False)
+            try:
+                container.seek(self._pts[self.keyframes[k]], stream=stream, backward=True, any_frame=False)
+            except FFMPEG_ERRORS:  # the demuxer cannot seek there (damaged index): decode sequentially instead
+                raise _SeekMiss from None
             frames = demuxed_frames(container, stream)
             first = next(frames, None)
             if first is not None and first.pts is not None and first.pts <= target:
@@ -342,9 +362,10 @@ class PyAVReader:
 
 class FrameStream:
     """``(index, frame)`` pairs of `PyAVReader.stream`, decoded on demand; ``strategy`` is the one used (a seek that
-    misses falls back to sequential decoding for the frames not yet handed over). Decoder errors become
-    `VideoDecodeError` naming the file; frames the damaged stream lacks are replaced by their predecessor, with one
-    `VideoDecodeWarning` when the iteration ends."""
+    misses falls back to sequential decoding for the frames not yet handed over). FFmpeg's errors become
+    `VideoDecodeError` naming the file (a caller's transform raising propagates as it is). When the iteration
+    ends, one `VideoDecodeWarning` says what was not as stored: wanted frames the damaged stream lacks (replaced by
+    their predecessor), frames decoded at another size (scaled to the first frame's)."""
 
     def __init__(self, reader: PyAVReader, wanted: list[int], strategy: str, convert: Callable[[Any], Any]) -> None:
         self.reader, self.wanted, self.strategy, self._convert = reader, wanted, strategy, convert
@@ -352,7 +373,7 @@ class FrameStream:
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         reader, done = self.reader, 0
         missing_before = reader._missing
-        try:
+        with translated(reader.source):
             if self.strategy == "seek":
                 try:
                     for item in reader._decode_seek(self.wanted, self._convert):
@@ -362,14 +383,14 @@ class FrameStream:
                     self.strategy = "sequential"
             if self.strategy == "sequential":
                 yield from reader._decode_sequential(self.wanted[done:], self._convert)
-        except VideoDecodeError:
-            raise
-        except Exception as exc:
-            raise VideoDecodeError(f"decoding video {reader.source.name} failed: {type(exc).__name__}: {exc}") from exc
+        problems = []
         if reader._missing > missing_before:
-            warnings.warn(
-                f"video {reader.source.name}: {reader._missing - missing_before} wanted frames are missing from the "
-                "stream (damaged file); their nearest earlier frame was used",
-                VideoDecodeWarning,
-                stacklevel=3,
-            )
+            problems.append(f"{reader._missing - missing_before} wanted frames are missing from the stream (damaged "
+                            "file); their nearest earlier frame was used")
+        frames = getattr(self._convert, "frames", None)
+        if frames is not None and frames.resized:
+            sizes = ", ".join(f"{w}x{h}" for w, h in sorted(frames.sizes)[:4])
+            problems.append(f"{frames.resized} frames were decoded at another size ({sizes}) than the first frame's "
+                            f"{frames.size[0]}x{frames.size[1]} (a resolution change or damage) and were scaled to it")
+        if problems:
+            warnings.warn(f"video {reader.source.name}: " + "; ".join(problems), VideoDecodeWarning, stacklevel=3)

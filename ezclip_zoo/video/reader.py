@@ -11,7 +11,7 @@ import torch
 from .arrays import frames_to_uint8, is_frame_sequence
 from .decode_plan import STRATEGIES
 from .pyav_reader import PyAVReader, VideoInfo
-from .frame_indices import sample_clip_indices, sample_frame_indices
+from .frame_indices import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
 from .source import VideoSource, is_encoded_source
 
 __all__ = ["BACKENDS", "open_video", "probe_video", "read_video_frames", "read_video_clips", "VideoClips", "describe"]
@@ -19,6 +19,28 @@ __all__ = ["BACKENDS", "open_video", "probe_video", "read_video_frames", "read_v
 BACKENDS = ("pyav", "torchcodec")
 
 FrameTransform = Callable[[np.ndarray], Any]
+
+
+def _check_int(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def check_read_arguments(*, num_frames: Any = 1, num_clips: Any = 1, mode: str = "test", strategy: str = "auto",
+                         backend: str = "pyav", threads: Any = 0) -> None:
+    """Validate the arguments every reading entry point shares, whatever the video input is (TypeError for a wrong
+    type, ValueError for a wrong value; the message names the argument and what is accepted)."""
+    _check_int("num_frames", num_frames, 1)
+    _check_int("num_clips", num_clips, 1)
+    _check_int("threads", threads, 0)
+    for name, value, accepted in (("mode", mode, SAMPLING_MODES), ("strategy", strategy, STRATEGIES),
+                                  ("backend", backend, BACKENDS)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be one of {accepted}, got {type(value).__name__} {value!r}")
+        if value not in accepted:
+            raise ValueError(f"{name} must be one of {accepted}, got {value!r}")
 
 
 def describe(video: Any) -> str:
@@ -53,8 +75,7 @@ def open_video(source: Any, *, backend: str = "pyav", threads: int = 0):
     Raises:
         VideoNotFoundError, VideoDecodeError: the file is missing, empty, not a video, or has no video frame.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    check_read_arguments(backend=backend, threads=threads)
     src = source if isinstance(source, VideoSource) else VideoSource(source)
     if backend == "torchcodec":
         from .torchcodec_reader import TorchCodecReader
@@ -115,9 +136,14 @@ def read_video_clips(
 
     Returns:
         `VideoClips`.
+
+    Raises:
+        TypeError, ValueError: an argument of the wrong type or value (the message names it and what is accepted),
+            in-memory frames of a layout or dtype that is not accepted (`frames_to_uint8`).
+        VideoDecodeError (VideoNotFoundError for a missing path): the file cannot be read; the message names it.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    check_read_arguments(num_frames=num_frames, num_clips=num_clips, mode=mode, strategy=strategy, backend=backend,
+                         threads=threads)
     if mode == "train" and num_clips != 1:
         raise ValueError("multi-clip sampling is a test-time protocol; use num_clips=1 with mode='train'")
     if is_frame_sequence(video) or isinstance(video, (list, tuple)):  # lists are frames here (errors say why not)
@@ -171,7 +197,9 @@ def read_video_frames(
         threads: decoder threads (0: FFmpeg's choice; use 1 in DataLoader workers).
 
     Returns:
-        uint8 RGB frames [T, H, W, 3] (display orientation: rotation metadata applied).
+        uint8 RGB frames [T, H, W, 3] as players show them: oriented by the display matrix (rotation and mirror),
+        every frame at the first frame's size (frames a damaged or resolution-changing stream decodes at another
+        size are scaled to it, and a `VideoDecodeWarning` says so).
 
     Raises:
         VideoDecodeError (VideoNotFoundError for a missing path): naming the file and the problem.

@@ -22,10 +22,13 @@ class VideoSource:
     """An encoded video that can be (re)opened from its start any number of times.
 
     Args:
-        source: a path, the file's bytes, or a binary file object. Non-seekable file objects (pipes, sockets) are
-            read into memory once, because decoding needs two passes (index, then frames).
+        source: a path, the file's bytes, or a binary file object. A file object is read from its current
+            position (``tell()``), which is where the video starts: offsets inside it (an MP4's index) count from
+            there. Non-seekable file objects (pipes, sockets) are read into memory once, because decoding needs two
+            passes (index, then frames).
 
     Raises:
+        TypeError: not a path, bytes or a binary file object (a text-mode file, a number...).
         VideoNotFoundError: the path does not exist.
         VideoDecodeError: the path is a folder, or the file / bytes are empty.
     """
@@ -53,6 +56,9 @@ class VideoSource:
         elif callable(getattr(source, "read", None)):
             name = getattr(source, "name", None)
             self.name = name if isinstance(name, str) else f"<{type(source).__name__}>"
+            mode = getattr(source, "mode", None)
+            if isinstance(source, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
+                raise TypeError(f"video file object {self.name} is open in text mode; open it with mode 'rb'")
             seekable = getattr(source, "seekable", None)
             if callable(seekable) and seekable():
                 self._file = source
@@ -79,7 +85,7 @@ class VideoSource:
             return self._path
         if self._file is not None:
             self._file.seek(self._start)
-            return self._file
+            return _Window(self._file, self._start) if self._start else self._file
         return io.BytesIO(self._data)
 
     def head(self, size: int = 12) -> bytes:
@@ -96,3 +102,28 @@ class VideoSource:
 
     def __repr__(self) -> str:
         return f"VideoSource({self.name})"
+
+
+class _Window:
+    """A seekable binary file seen from ``start`` on: position 0 is ``start`` of the underlying file (a video
+    embedded in a larger file, or a file object the caller had already read into)."""
+
+    def __init__(self, raw: BinaryIO, start: int) -> None:
+        self._raw, self._start = raw, start
+
+    def read(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            offset = max(0, offset) + self._start
+        return self._raw.seek(offset, whence) - self._start
+
+    def tell(self) -> int:
+        return self._raw.tell() - self._start

@@ -164,14 +164,29 @@ def load(
     spec = os.fspath(name_or_path)
     fetch, card_name = _resolve(spec, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
                                 verify_backbone=verify_backbone, progress=progress)
-    config = read_config(fetch(CONFIG_NAME))
+    config_path = fetch(CONFIG_NAME)
+    config = read_config(config_path)
     weights_path = fetch(WEIGHTS_NAME)
     backbone_file = _backbone_file(config, fetch, backbone_weights, origin=f"config.json of {spec!r}")
     if card_name and not config.name:
         config = config.replace(name=card_name)
-    model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
-                        local_files_only=local_files_only, model_class=model_class)
-    model.load_trainable_state_dict(read_weights(weights_path))
+    fix = "the files come from different checkpoints or one is damaged: re-download or re-save the folder"
+    try:
+        model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
+                            local_files_only=local_files_only, model_class=model_class)
+    except (AssertionError, RuntimeError, TypeError, ZeroDivisionError) as exc:  # open_clip/torch refusing the shapes
+        raise ValueError(f"{config_path} describes a model that cannot be built ({type(exc).__name__}: {exc}); "
+                         f"{fix}") from exc
+    except ValueError as exc:
+        if backbone_file is None or "do not fit" not in str(exc):
+            raise
+        raise ValueError(f"{exc}; the architecture is the one {config_path} describes: {fix}") from exc
+    try:
+        model.load_trainable_state_dict(read_weights(weights_path))
+    except ValueError as exc:
+        if "do not fit" not in str(exc):
+            raise
+        raise ValueError(f"{weights_path}: {exc} (the model {config_path} describes); {fix}") from exc
     model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
     return model.eval()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import CheckpointNotAvailableError
-from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config
+from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config, write_safetensors
 from ..text.class_sets import class_descriptions, class_sets_described_by
 from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
 from .pretrained import has_upstream_source
@@ -94,8 +94,6 @@ def _fetch_descriptions(entry: dict, progress: bool) -> None:
 
 
 def _write_folder(source: Path, target: Path, files) -> Path:
-    from safetensors.torch import save_file
-
     from ..modeling.backbone import load_state_dict_file
 
     target.mkdir(parents=True, exist_ok=True)
@@ -105,9 +103,8 @@ def _write_folder(source: Path, target: Path, files) -> Path:
     if files is None:
         return target
     state_dict = load_state_dict_file(files.weights)
-    tmp = target / (BACKBONE_WEIGHTS_NAME + ".tmp")
-    save_file({k: v.contiguous() for k, v in state_dict.items()}, str(tmp), metadata={"format": "pt"})
-    os.replace(tmp, target / BACKBONE_WEIGHTS_NAME)
+    write_safetensors({k: v.contiguous() for k, v in state_dict.items()}, target / BACKBONE_WEIGHTS_NAME,
+                      metadata={"format": "pt"})
     document = json.loads((target / CONFIG_NAME).read_text(encoding="utf-8"))
     backbone = dict(document["model"]["backbone"])
     if str(backbone.get("model") or "").startswith(HF_HUB_MODEL_PREFIX):

@@ -28,6 +28,8 @@ __all__ = [
     "read_config",
     "read_weights",
     "sha256_file",
+    "write_safetensors",
+    "file_mode",
 ]
 
 CONFIG_NAME = "config.json"
@@ -36,6 +38,45 @@ BACKBONE_WEIGHTS_NAME = "backbone.safetensors"
 CARD_NAME = "README.md"
 
 PathLike = Union[str, os.PathLike]
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask would, for a moment, for every thread)
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The permissions a plain ``open(path, "w")`` gives a new file here: 0o666 less the process's umask."""
+    return 0o666 & ~_umask()
+
+
+def write_safetensors(tensors: dict[str, torch.Tensor], path: PathLike, metadata: Optional[dict] = None) -> None:
+    """Write a safetensors file atomically (a temporary file beside it, renamed over it once complete: a kill leaves
+    the old file or the new one, never half of one), with the permissions of any other file written here
+    (safetensors itself makes its files private, mode 0600)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _needs_embedded_backbone(config: EZCLIPConfig) -> bool:
@@ -54,7 +95,9 @@ def save_pretrained(
 
     Args:
         model: an `EZCLIP`.
-        folder: target folder (created; existing zoo files in it are replaced).
+        folder: target folder (created; existing zoo files in it are replaced, each atomically: a killed save
+            leaves every file either old or new, never partial). Files get the permissions of a plain
+            ``open()`` (0o666 less the umask), weights included.
         adapter_dtype: storage dtype of the adapter tensors. float16 is how the authors trained them and makes a
             ViT-B/16 checkpoint about 10.5 MB; pass torch.float32 to keep fine-tuned weights unrounded. Prompts
             are always stored in float32.
@@ -72,7 +115,7 @@ def save_pretrained(
     backbone = {}
     if _needs_embedded_backbone(config):
         clip_sd = {k: v.detach().float().contiguous().cpu() for k, v in model.clip.state_dict().items()}
-        save_file(clip_sd, str(folder / BACKBONE_WEIGHTS_NAME), metadata={"format": "pt"})
+        write_safetensors(clip_sd, folder / BACKBONE_WEIGHTS_NAME, metadata={"format": "pt"})
         backbone = {"weights": BACKBONE_WEIGHTS_NAME}
     config = config.replace(backbone=backbone) if backbone else config
 
@@ -86,7 +129,7 @@ def save_pretrained(
         "model": {k: v for k, v in config.to_dict().items() if k != "format_version"},
         "preprocess": _preprocess_info(model),
     }
-    (folder / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    _write_text(folder / CONFIG_NAME, json.dumps(document, indent=2) + "\n")
     write_model_card(folder / CARD_NAME, config, weights_bytes=(folder / WEIGHTS_NAME).stat().st_size, card=card)
     return folder
 
@@ -99,7 +142,7 @@ def save_trainable_weights(model: torch.nn.Module, path: PathLike, *, adapter_dt
         tensors[name] = tensor.detach().to(device="cpu", dtype=dtype).contiguous()
     # one metadata key only: safetensors writes metadata in hash-map order, which would make the sha256 of the
     # same weights differ from run to run
-    save_file(tensors, str(path), metadata={"format": "pt"})
+    write_safetensors(tensors, path, metadata={"format": "pt"})
 
 
 def _preprocess_info(model: torch.nn.Module) -> dict[str, Any]:
