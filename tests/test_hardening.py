@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ezclip_zoo
-from _video_data import index_frames, make_video, read_index
+from _video_data import make_video, read_index
 from ezclip_zoo.errors import VideoDecodeError, VideoDecodeWarning
 from ezclip_zoo.text.files import read_authors_descriptions, read_labels_file
-from ezclip_zoo.video import frames_to_uint8, open_video, probe_video, read_video_clips, read_video_frames, write_video
+from ezclip_zoo.video import frames_to_uint8, open_video, probe_video, read_video_clips, read_video_frames
 from ezclip_zoo.video.orientation import orientation_from_matrix
 from ezclip_zoo.video.pyav_io import FrameConverter
 
