@@ -5,7 +5,10 @@ The public names below are imported on first use (PEP 562), so ``import ezclip_z
 """
 
 from . import _moved
-from ._lazy import lazy_attributes, wire
+import importlib
+
+from . import _seams
+from ._lazy import lazy_attributes
 from ._version import __version__
 
 _NAMES = {
@@ -38,7 +41,15 @@ _NAMES = {
 _SUBMODULES = ("cli", "data", "digest", "errors", "evaluation", "export", "fetch", "inference", "modeling",
                "official", "paths", "precision", "runtime", "search", "saliency", "localization", "figures", "synthetic", "text", "train", "transforms", "video", "zoo")
 
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES, before=wire)
+
+
+def _wire() -> None:
+    """Run the composition root once (`ezclip_zoo._wiring` fills the model's seams)."""
+    importlib.import_module("ezclip_zoo._wiring")
+
+
+_seams.set_resolver(_wire)  # a seam that finds nothing asks the root, which the lower layers never import
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES, before=_wire)
 _moved.install()
 
 __all__ = [

@@ -10,12 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable, Iterable, Mapping
 
-__all__ = ["lazy_attributes", "wire"]
-
-
-def wire() -> None:
-    """Run the composition root once (`ezclip_zoo._wiring`: the built-in architectures and the model's seams)."""
-    importlib.import_module("ezclip_zoo._wiring")
+__all__ = ["lazy_attributes"]
 
 
 def lazy_attributes(

@@ -1,8 +1,8 @@
-"""The composition root: registers the built-in architectures and fills the model's seams (`modeling.hooks`) with
+"""The composition root: fills the model's seams (`modeling.hooks`) with
 the zoo's save/push/load and inference's classify and localize.
 
-Imported once, on demand (`ezclip_zoo._lazy.wire`): by the first public name of ``ezclip_zoo`` used, by a seam
-or a registry look-up that finds nothing registered yet. Importing ``ezclip_zoo`` alone stays cheap and torch-free.
+Imported once, on demand (``ezclip_zoo._wire``): by the first public name of ``ezclip_zoo`` used, or by a seam
+that finds nothing registered yet (`ezclip_zoo._seams`). Importing ``ezclip_zoo`` alone stays cheap and torch-free.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from .inference.classify import classify
 from .inference.localize import localize
 from .modeling import hooks
-from .zoo import architectures  # noqa: F401  (registers the built-in architectures)
 from .zoo.loading import load
 from .zoo.publishing import push_to_hub
 from .zoo.serialization import save_pretrained

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import torch
 
-from .._lazy import wire
+from .._seams import resolve
 
 __all__ = ["PersistenceMixin", "register", "implementation"]
 
@@ -31,12 +31,7 @@ def register(**functions: Callable[..., Any]) -> None:
 def implementation(name: str) -> Callable[..., Any]:
     """The function registered for seam ``name`` (the composition root, `ezclip_zoo._wiring`, fills the seams on
     first use)."""
-    if name not in _IMPLEMENTATIONS:
-        wire()
-    try:
-        return _IMPLEMENTATIONS[name]
-    except KeyError:
-        raise RuntimeError(f"no implementation is registered for the {name!r} seam") from None
+    return resolve(_IMPLEMENTATIONS, name)
 
 
 class PersistenceMixin:

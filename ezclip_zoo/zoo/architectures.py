@@ -6,7 +6,6 @@ adapter ratio 0.25, prompt dropout 0.1, stochastic depth 0.1).
 
 from __future__ import annotations
 
-from .registry import register_model
 
 _EZCLIP_DEFAULTS = {
     "num_frames": 8,
@@ -21,9 +20,11 @@ def _openai(model: str) -> dict:
     return {"backbone": {"model": model, "pretrained": "openai", "quick_gelu": True}, **_EZCLIP_DEFAULTS}
 
 
-register_model("ezclip-vit-b16", _openai("ViT-B-16"))
-register_model("ezclip-vit-b32", _openai("ViT-B-32"))
-register_model("ezclip-vit-l14", _openai("ViT-L-14"))
+BUILTIN_ARCHITECTURES: dict[str, dict] = {  # name -> EZCLIPConfig dict; `registry` registers them at import
+    "ezclip-vit-b16": _openai("ViT-B-16"),
+    "ezclip-vit-b32": _openai("ViT-B-32"),
+    "ezclip-vit-l14": _openai("ViT-L-14"),
+}
 
 def tiny_clip_config(image_size: int, patch_size: int = 16, width: int = 128, layers: int = 2) -> dict:
     """An open_clip config of a miniature CLIP (vision ``width`` x ``layers`` at ``image_size`` px with
@@ -38,16 +39,14 @@ def tiny_clip_config(image_size: int, patch_size: int = 16, width: int = 128, la
 
 # A random-weight miniature (64 px, patch 16, 2 + 2 layers) with the real CLIP tokenizer: for tests, examples and
 # trying the API without downloading anything. It has no pretrained weights and classifies nothing meaningfully.
-register_model(
-    "ezclip-test-tiny",
-    {"backbone": {"model_cfg": tiny_clip_config(64), "quick_gelu": True}, **_EZCLIP_DEFAULTS},
+BUILTIN_ARCHITECTURES["ezclip-test-tiny"] = (
+    {"backbone": {"model_cfg": tiny_clip_config(64), "quick_gelu": True}, **_EZCLIP_DEFAULTS}
 )
 
 # The fine-tuning quickstart's model (README, Fine-tuning): a random 32 px CLIP, patch 16, 4 vision layers of width 128,
 # the shape on which the motion benchmark's random backbone carries enough signal to learn motion from a few hundred
 # synthetic videos in about a minute on a CPU. Like ezclip-test-tiny it has no pretrained weights.
-register_model(
-    "ezclip-demo-motion",
+BUILTIN_ARCHITECTURES["ezclip-demo-motion"] = (
     {"backbone": {"model_cfg": tiny_clip_config(32, layers=4), "quick_gelu": True}, **_EZCLIP_DEFAULTS,
-     "drop_path": 0.0},
+     "drop_path": 0.0}
 )

@@ -6,9 +6,9 @@ import copy
 import fnmatch
 from typing import Any
 
-from .._lazy import wire
 from ..errors import UnknownNameError
 from ..modeling.config import EZCLIPConfig
+from .architectures import BUILTIN_ARCHITECTURES
 
 __all__ = ["register_model", "list_models", "get_model_config", "is_model"]
 
@@ -25,19 +25,20 @@ def register_model(name: str, config: dict[str, Any], *, overwrite: bool = False
 
 def list_models(pattern: str = "*") -> list[str]:
     """Sorted names of the registered architectures matching a glob ``pattern`` (e.g. ``"*b16*"``)."""
-    wire()  # the built-in architectures register themselves on first use
     return sorted(n for n in _MODEL_CONFIGS if fnmatch.fnmatchcase(n, pattern))
 
 
 def is_model(name: str) -> bool:
     """Whether ``name`` is a registered architecture."""
-    wire()
     return name in _MODEL_CONFIGS
 
 
 def get_model_config(name: str) -> EZCLIPConfig:
     """The config of a registered architecture (a fresh copy)."""
-    wire()
     if name not in _MODEL_CONFIGS:
         raise UnknownNameError.of("EZ-CLIP architecture", name, _MODEL_CONFIGS)
     return EZCLIPConfig.from_dict(_MODEL_CONFIGS[name])
+
+
+for _name, _config in BUILTIN_ARCHITECTURES.items():
+    register_model(_name, _config)
