@@ -36,8 +36,9 @@ PathLike = Union[str, os.PathLike]
 
 @dataclass
 class IndexReport:
-    """What an update did: videos ``added`` (embedded now), ``kept`` (unchanged), ``removed`` (gone from the
-    folder), ``changed`` (re-embedded), ``failed`` (path -> error), and the library's ``rows`` in total."""
+    """What an update did: videos ``added`` (new, embedded now), ``kept`` (unchanged), ``removed`` (gone from the
+    folder), ``changed`` (found changed and dropped; embedded again unless listed in ``failed``), ``failed`` (path ->
+    error), and the library's ``rows`` in total."""
 
     added: int = 0
     kept: int = 0
@@ -187,6 +188,7 @@ def index_videos(
     else:
         _check_same(manifest, record, setup, folder)
     report = IndexReport()
+    known = set(manifest["files"])  # embedded before: re-embedding one of them counts as changed, not added
     todo = _plan(manifest, paths, folder, verify_hash, report)
     _remove_orphans(folder, manifest)
     manifest["complete"] = False
@@ -202,9 +204,8 @@ def index_videos(
             bar.update(1)
             if len(pending) >= flush_every or (i == len(todo) - 1 and pending):
                 _flush(folder, manifest, pending)
-                report.added += len(pending)
+                report.added += sum(1 for path, *_ in pending if path not in known)
                 pending = []
-    report.added -= report.changed
     manifest["complete"] = True
     write_manifest(folder, manifest)
     report.rows = sum(f["count"] for f in manifest["files"].values())
