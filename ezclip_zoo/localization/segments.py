@@ -112,13 +112,15 @@ def window_cells(starts: Sequence[float], ends: Sequence[float], duration: float
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _runs(probs: torch.Tensor, c: int, rule: SegmentRule) -> list[tuple[int, int]]:
-    """Window index ranges [i, j] where class ``c``'s segments are open (hysteresis)."""
+def _runs(probs: torch.Tensor, top2: tuple[torch.Tensor, torch.Tensor] | None, c: int,
+          rule: SegmentRule) -> list[tuple[int, int]]:
+    """Window index ranges [i, j] where class ``c``'s segments are open (hysteresis); ``top2``: every window's two
+    best (values, indices), computed once for all classes (None with a single class)."""
     p = probs[:, c].tolist()
-    if probs.shape[1] > 1:
-        others = probs.clone()
-        others[:, c] = -1.0
-        lead = (probs[:, c] - others.max(dim=1).values).tolist()
+    if top2 is not None:
+        values, indices = top2
+        best_other = torch.where(indices[:, 0] == c, values[:, 1], values[:, 0])  # the best class but c
+        lead = (probs[:, c] - best_other).tolist()
     else:
         lead = [1.0] * len(p)
     runs, open_at = [], None
@@ -156,11 +158,12 @@ def find_segments(
         spans = window_cells([a for a, _ in spans], [b for _, b in spans],
                              duration if duration is not None else (spans[-1][1] if spans else 0.0))
     segments = []
+    top2 = tuple(probs.topk(2, dim=1)) if probs.shape[1] > 1 else None
     for c, name in enumerate(class_names):
         if name in rule.background:
             continue
         merged: list[list[int]] = []
-        for i, j in _runs(probs, c, rule):
+        for i, j in _runs(probs, top2, c, rule):
             if merged and spans[i][0] - spans[merged[-1][1]][1] <= rule.merge_gap_s:
                 merged[-1][1] = j
             else:
