@@ -76,15 +76,37 @@ def interleaved_medians(fns: Sequence[Callable[[], object]], *, repeats: int, wa
     return [statistics.median(t) for t in times]
 
 
-def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """A GitHub-markdown table (pastes straight into the README)."""
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub-markdown table (pastes straight into the README); a ``|`` inside a cell is escaped."""
+    cells = [[str(c).replace("|", "\\|") for c in r] for r in [header, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
-    print(line(cells[0]))
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in cells[1:]:
-        print(line(r))
+    lines = [line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    return "\n".join(lines + [line(r) for r in cells[1:]])
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print `format_table`'s markdown table."""
+    print(format_table(header, rows))
+
+
+def open_clip_baseline(model: torch.nn.Module) -> torch.nn.Module:
+    """A separately built, unmodified open_clip ``CLIP`` of ``model``'s backbone architecture, with QuickGELU (the
+    activation OpenAI's weights use) and the same weights, in ``model``'s dtype and device: the plain-CLIP
+    reference of the speed tables, never the EZ-CLIP model's own backbone object.
+
+    Named backbones come from ``open_clip.create_model(name, force_quick_gelu=True)``; a backbone given as a config
+    dict (the tiny test models) from ``open_clip.CLIP(**cfg, quick_gelu=True)``, which is what create_model builds.
+    """
+    import open_clip
+
+    backbone = model.config.backbone
+    if backbone.model is not None:
+        clip = open_clip.create_model(backbone.model, force_quick_gelu=True)
+    else:
+        clip = open_clip.CLIP(**backbone.model_cfg, quick_gelu=True)
+    clip.load_state_dict(model.clip.state_dict())
+    return clip.to(device=model.device, dtype=model.dtype).eval().requires_grad_(False)
 
 
 def env_threads_note() -> str:

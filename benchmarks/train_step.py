@@ -26,6 +26,9 @@ import time
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import device_line, print_table  # noqa: E402
+
 VARIANTS = ("full-finetune", "ezclip", "ezclip+checkpointing")
 
 
@@ -111,35 +114,48 @@ def main() -> None:
         print(json.dumps(worker(args)))
         return
 
+    results = run_variants(args.model, frames=args.frames, clips=args.clips, steps=args.steps, device=args.device,
+                           variants=args.variants, threads=args.threads, malloc=args.malloc)
+    caption, header, rows = results_table(results, model=args.model, frames=args.frames, clips=args.clips,
+                                          device=args.device, malloc=args.malloc)
+    print(caption)
+    print_table(header, rows)
+
+
+def run_variants(model: str, *, frames: int, clips: int, steps: int, device: str, variants=VARIANTS,
+                 threads: int | None = None, malloc: str = "returning") -> dict[str, dict]:
+    """Run each variant in a worker process of its own (clean peak memory); variant -> the worker's numbers."""
     results = {}
-    for variant in args.variants:
-        cmd = [sys.executable, __file__, "--variant", variant, "--model", args.model, "--frames", str(args.frames),
-               "--clips", str(args.clips), "--steps", str(args.steps), "--device", args.device]
-        if args.threads:
-            cmd += ["--threads", str(args.threads)]
+    for variant in variants:
+        cmd = [sys.executable, __file__, "--variant", variant, "--model", model, "--frames", str(frames),
+               "--clips", str(clips), "--steps", str(steps), "--device", device]
+        if threads:
+            cmd += ["--threads", str(threads)]
         env = dict(os.environ)
-        if args.malloc == "returning" and not args.device.startswith("cuda"):
+        if malloc == "returning" and not device.startswith("cuda"):
             env["MALLOC_MMAP_THRESHOLD_"] = "131072"  # fixed threshold: tensors above it are mmapped, freed at once
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
         results[variant] = json.loads(out.strip().splitlines()[-1])
+    return results
 
-    sys.path.insert(0, __file__.rsplit("/", 1)[0])
-    from _common import device_line, print_table
 
+def results_table(results: dict[str, dict], *, model: str, frames: int, clips: int, device: str,
+                  malloc: str = "returning") -> tuple[str, list[str], list[list[str]]]:
+    """(caption, header, rows) of `run_variants`' results, each variant against full fine-tuning."""
     ref = results.get("full-finetune")
     rows = []
     for variant, r in results.items():
         rows.append([
-            variant, f"{r['trainable']:,}", f"{r['step_s']:.2f}", f"{r['peak_mb']:.0f}", f"{r['train_mb']:.0f}",
+            variant, f"{r['trainable']:,}", f"{r['step_s']:.3f}", f"{clips / r['step_s']:.1f}", f"{r['peak_mb']:.0f}",
+            f"{r['train_mb']:.0f}",
             f"{r['peak_mb'] / ref['peak_mb']:.2f}" if ref else "-", f"{r['train_mb'] / ref['train_mb']:.2f}" if ref else "-",
             f"{r['step_s'] / ref['step_s']:.2f}" if ref else "-",
         ])
-    memory = ("GPU max_memory_allocated" if args.device.startswith("cuda")
-              else f"process peak RSS, glibc malloc {args.malloc}")
-    print(f"{args.model}, {args.frames} frames x {args.clips} clips, float32, AdamW; memory = {memory}; "
-          f"{device_line(args.device)} ({next(iter(results.values()))['threads']} threads in workers)")
-    print_table(["variant", "trainable params", "s/step", "peak MB", "train MB", "peak / full FT",
-                 "train MB / full FT", "time / full FT"], rows)
+    memory = "GPU max_memory_allocated" if device.startswith("cuda") else f"process peak RSS, glibc malloc {malloc}"
+    caption = (f"{model}, {frames} frames x {clips} clips, float32, AdamW; memory = {memory}; "
+               f"{device_line(device)} ({next(iter(results.values()))['threads']} threads in workers)")
+    return caption, ["variant", "trainable params", "s/step", "clips/s", "peak MB", "train MB", "peak / full FT",
+                     "train MB / full FT", "time / full FT"], rows
 
 
 if __name__ == "__main__":
