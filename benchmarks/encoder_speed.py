@@ -31,17 +31,24 @@ from _common import device_line, interleaved_medians, open_clip_baseline, print_
 
 def gflops(fn) -> float:
     """GFLOPs of one call. nn.MultiheadAttention's fused fast path and the fused SDPA kernels are invisible to
-    the counter, so count with the fast path off and SDPA in its decomposed math form."""
+    the counter, so count with the fast path off and SDPA in its decomposed math form; the in-place ``addmm_`` of
+    `residual_linear` is counted as the ``addmm`` it is."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     fastpath = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)
     try:
-        with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        counting = FlopCounterMode(display=False, custom_mapping={torch.ops.aten.addmm_: _addmm_flop})
+        with sdpa_kernel(SDPBackend.MATH), counting as counter:
             fn()
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
     return counter.get_total_flops() / 1e9
+
+
+def _addmm_flop(self_shape, a_shape, b_shape, out_shape=None, **kwargs) -> int:
+    """FLOPs of ``addmm_`` (the counter knows only the out-of-place ``addmm``): 2 x M x K x N."""
+    return 2 * a_shape[0] * a_shape[1] * b_shape[1]
 
 
 @contextlib.contextmanager

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .residual_linear import residual_linear
+
 __all__ = ["Adapter"]
 
 
@@ -36,4 +38,4 @@ class Adapter(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [..., D] -> [..., D]."""
-        return x + self.fc2(self.act(self.fc1(x)))
+        return residual_linear(x, self.act(self.fc1(x)), self.fc2)

@@ -23,9 +23,14 @@ class TokenDropPath(nn.Module):
             raise ValueError(f"drop-path rate must be in [0, 1), got {p}")
         self.p = float(p)
 
+    @property
+    def active(self) -> bool:
+        """Whether `forward` drops anything now (train mode and a rate above 0); otherwise it is the identity."""
+        return self.training and self.p > 0.0
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [N, L, D] -> [N, L, D]; the identity in eval mode or at rate 0."""
-        if not self.training or self.p == 0.0:
+        if not self.active:
             return x
         keep = 1.0 - self.p
         mask = torch.empty((1, x.shape[1], 1), dtype=x.dtype, device=x.device).bernoulli_(keep)

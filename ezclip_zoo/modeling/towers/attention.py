@@ -7,6 +7,13 @@ The reference trains with attention dropout. CUDA's fused SDPA kernels apply dro
 matrix; on CPU, SDPA falls back to its math form and keeps several [N, H, L, L] tensors per block for backward
 (about 0.5 GB per 8-frame B/16 clip). There `_DropoutAttention` keeps only q, k, v and a seed, and recomputes the
 probabilities and the same dropout mask in backward, as flash attention does.
+
+Inference in bfloat16 / float16 on CPU takes the math form on contiguous q, k, v instead of SDPA's fused CPU
+kernel, which is slower there at ViT sequence lengths (50-257 tokens): measured inside the whole 8-frame encoder on
+2 threads of an AMD EPYC, EZ/CLIP went from 1.09 to 1.04 (B/16) and from 1.11 to 1.08 (B/32) in bfloat16, while in
+float32 the fused kernel stays faster (B/16 0.96 vs 1.01), so float32 keeps it. The [N, H, L, L] scores this
+materialises are bounded (`_MATH_SCORES_BYTES`); larger calls keep the fused kernel, and so do short sequences
+such as the temporal prompts' T tokens, where one fused call beats the math form's several small ones.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["self_attention", "attention_with_extra_token"]
+from ..layers import residual_linear
+
+__all__ = ["multi_head_attention", "self_attention", "packed_qkv", "with_extra_key_value"]
 
 AttentionSink = Optional[list]  # a list that receives the attention probabilities [N, H, Lq, Lk] of a call
 
@@ -72,10 +81,33 @@ class _DropoutAttention(torch.autograd.Function):
         return tuple(next(grads) if t.requires_grad else None for t in inputs) + (None, None)
 
 
+_MATH_SCORES_BYTES = 256 * 2**20  # largest [N, H, Lq, Lk] score tensor the CPU math path may hold
+_MATH_MIN_KEYS = 32  # shorter sequences (the T temporal prompt tokens) keep the fused kernel
+
+
+def _reduced_precision_cpu_inference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
+                                     dropout_p: float) -> bool:
+    """Whether `_attention` takes the math form (see the module docstring): CPU, bfloat16 / float16, no mask, no
+    dropout, nothing for autograd to save, at least `_MATH_MIN_KEYS` keys and a score tensor within
+    `_MATH_SCORES_BYTES`."""
+    if q.device.type != "cpu" or q.dtype not in (torch.bfloat16, torch.float16) or causal or dropout_p > 0.0:
+        return False
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
+        return False
+    n, h, lq, _ = q.shape
+    keys = k.shape[-2]
+    return keys >= _MATH_MIN_KEYS and n * h * lq * keys * q.element_size() <= _MATH_SCORES_BYTES
+
+
 def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: bool, dropout_p: float) -> torch.Tensor:
-    """``F.scaled_dot_product_attention`` on [N, H, L, d], except training-time dropout on CPU (see module doc)."""
+    """Attention on [N, H, L, d]: ``F.scaled_dot_product_attention``, except training-time dropout on CPU and
+    reduced-precision inference on CPU (see the module docstring)."""
     if dropout_p > 0.0 and q.device.type == "cpu" and torch.is_grad_enabled():
         return _DropoutAttention.apply(q, k, v, dropout_p, causal)
+    if _reduced_precision_cpu_inference(q, k, v, causal, dropout_p):
+        # contiguous operands (q scaled on the way) so both products run as plain batched GEMMs
+        scores = torch.matmul(q * q.shape[-1] ** -0.5, k.contiguous().transpose(-2, -1))
+        return torch.matmul(scores.softmax(dim=-1), v.contiguous())
     return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=causal)
 
 
@@ -92,40 +124,54 @@ def _recorded_attention(
     return F.dropout(probs, p=dropout_p) @ v if dropout_p > 0.0 else probs @ v
 
 
-def self_attention(
-    attn: nn.MultiheadAttention, x: torch.Tensor, *, causal: bool = False, dropout_p: float = 0.0,
-    sink: AttentionSink = None,
+def multi_head_attention(
+    attn: nn.MultiheadAttention, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: bool = False,
+    dropout_p: float = 0.0, sink: AttentionSink = None, residual: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
-    """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included.
+    """Attention of projected queries ``q`` [N, Lq, D] over keys/values ``k``, ``v`` [N, Lk, D], output
+    projection included: [N, Lq, D] (plus ``residual`` [N, Lq, D], added inside the projection's GEMM, if given).
 
-    ``sink`` (a list, non-causal only) receives the attention probabilities [N, H, L, L]; see `_recorded_attention`.
+    ``sink`` (a list, non-causal only) receives the attention probabilities [N, H, Lq, Lk]; see
+    `_recorded_attention`. Strided views (slices of a packed QKV tensor) are taken as they are.
     """
-    q, k, v = F.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
     heads = attn.num_heads
     q, k, v = _heads(q, heads), _heads(k, heads), _heads(v, heads)
     if sink is not None:
         if causal:
             raise ValueError("attention probabilities are recorded for non-causal attention only")
-        return attn.out_proj(_merge(_recorded_attention(q, k, v, dropout_p, sink)))
-    out = _attention(q, k, v, causal=causal, dropout_p=dropout_p)
-    return attn.out_proj(_merge(out))
+        out = _merge(_recorded_attention(q, k, v, dropout_p, sink))
+    else:
+        out = _merge(_attention(q, k, v, causal=causal, dropout_p=dropout_p))
+    return attn.out_proj(out) if residual is None else residual_linear(residual, out, attn.out_proj)
 
 
-def attention_with_extra_token(
-    attn: nn.MultiheadAttention, x: torch.Tensor, extra: torch.Tensor, *, dropout_p: float = 0.0,
-    sink: AttentionSink = None,
+def self_attention(
+    attn: nn.MultiheadAttention, x: torch.Tensor, *, causal: bool = False, dropout_p: float = 0.0,
+    sink: AttentionSink = None, residual: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
-    """Attention of the L tokens ``x`` [N, L, D] over themselves plus one extra token ``extra`` [N, 1, D].
+    """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included (plus
+    ``residual``, if given). ``sink``: see `multi_head_attention`."""
+    q, k, v = F.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+    return multi_head_attention(attn, q, k, v, causal=causal, dropout_p=dropout_p, sink=sink, residual=residual)
 
-    Equals running self-attention over ``cat([x, extra], 1)`` and dropping the extra token's output (what the
-    reference does with the temporal prompt token), without computing that output. Inputs are layer-normed.
-    ``sink`` (a list) receives the probabilities [N, H, L, L + 1], the extra token's key last.
+
+def packed_qkv(attn: nn.MultiheadAttention, x: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
+    """Queries, keys and values of the L tokens ``x`` [N, L, D] and one more row per item ``extra`` [N, 1, D]
+    (both layer-normed), from one GEMM: [N, L + 1, 3 D], the extra row last, q | k | v along the last axis."""
+    return F.linear(torch.cat([x, extra], dim=1), attn.in_proj_weight, attn.in_proj_bias)
+
+
+def with_extra_key_value(attn: nn.MultiheadAttention, qkv: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
+    """``qkv`` [N, L + 1, 3 D] (from `packed_qkv`) with the last row's key and value replaced by those of
+    ``extra`` [N, 1, D] (layer-normed); its query is left as it is (no query of that row is ever used).
+
+    Written into ``qkv`` in place when autograd needs neither (inference), else into a copy, since the old row
+    may be saved for backward.
     """
-    length = x.shape[1]
-    q, k, v = F.linear(torch.cat([x, extra], dim=1), attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
-    heads = attn.num_heads
-    q, k, v = _heads(q[:, :length], heads), _heads(k, heads), _heads(v, heads)
-    if sink is not None:
-        return attn.out_proj(_merge(_recorded_attention(q, k, v, dropout_p, sink)))
-    out = _attention(q, k, v, causal=False, dropout_p=dropout_p)
-    return attn.out_proj(_merge(out))
+    width = extra.shape[-1]
+    kv = F.linear(extra, attn.in_proj_weight[width:], attn.in_proj_bias[width:])  # [N, 1, 2 D]
+    if torch.is_grad_enabled() and (qkv.requires_grad or kv.requires_grad):
+        last = torch.cat([qkv[:, -1:, :width], kv], dim=-1)
+        return torch.cat([qkv[:, :-1], last], dim=1)
+    qkv[:, -1:, width:] = kv
+    return qkv

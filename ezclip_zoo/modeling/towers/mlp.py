@@ -15,29 +15,38 @@ per block instead of two.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from open_clip.transformer import QuickGELU
 from torch import nn
+
+from ..layers import residual_linear
 
 __all__ = ["mlp_forward"]
 
 _SCALE = 1.702  # QuickGELU's sigmoid slope
 
 
-def mlp_forward(mlp: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def mlp_forward(mlp: nn.Module, x: torch.Tensor, residual: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Run an open_clip block's ``mlp`` (``c_fc``, ``gelu``, ``c_proj``) on ``x`` [..., W] -> [..., W].
 
     With open_clip's ``QuickGELU`` the activation is computed as a scaled ``SiLU`` (see the module docstring);
     any other activation (``nn.GELU`` already keeps only its input) or layout runs as the module itself.
+    ``residual`` [..., W], if given, is added to the output, inside ``c_proj``'s GEMM (`residual_linear`).
     """
     fc, proj = getattr(mlp, "c_fc", None), getattr(mlp, "c_proj", None)
     linears = all(isinstance(layer, nn.Linear) and layer.bias is not None for layer in (fc, proj))
     if not (linears and isinstance(getattr(mlp, "gelu", None), QuickGELU)):
-        return mlp(x)
+        return mlp(x) if residual is None else residual + mlp(x)
     flat = x.reshape(-1, x.shape[-1])
-    hidden = torch.addmm(fc.bias, flat, fc.weight.t(), beta=_SCALE, alpha=_SCALE)  # 1.702 * c_fc(x)
+    # 1.702 * c_fc(x); the bias scaled apart (a [4W] vector) keeps the GEMM on its beta = 1 path, whose bias
+    # broadcast is a plain copy
+    hidden = torch.addmm(fc.bias * _SCALE, flat, fc.weight.t(), alpha=_SCALE)
     # in place when nothing needs the pre-activation for backward
     hidden = F.silu(hidden, inplace=not (torch.is_grad_enabled() and hidden.requires_grad))
+    if residual is not None:
+        return residual_linear(residual, hidden.view(*x.shape[:-1], -1), proj, alpha=1.0 / _SCALE)
     out = torch.addmm(proj.bias, hidden, proj.weight.t(), alpha=1.0 / _SCALE)
     return out.view(*x.shape[:-1], out.shape[-1])

@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from ..layers import Adapter
-from ._common import drop_paths, drop_rates
+from ._common import add_branch, drop_paths, drop_rates
 from .attention import self_attention
 from .mlp import mlp_forward
 
@@ -58,7 +58,8 @@ class TextTower(nn.Module):
 
     def _block(self, i: int, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Text block ``i`` with its adapter: x [C, L, W] -> [C, L, W] (causal)."""
-        p = self.attn_dropout[i] if self.training else 0.0
-        x = x + self.drop_paths[i](self_attention(block.attn, block.ln_1(x), causal=True, dropout_p=p))
+        p, drop_path = (self.attn_dropout[i] if self.training else 0.0), self.drop_paths[i]
+        x = add_branch(x, drop_path, lambda residual, x=x: self_attention(
+            block.attn, block.ln_1(x), causal=True, dropout_p=p, residual=residual))
         x = self.adapters[i](x)
-        return x + self.drop_paths[i](mlp_forward(block.mlp, block.ln_2(x)))
+        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, block.ln_2(x), residual))

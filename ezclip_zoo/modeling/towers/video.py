@@ -10,8 +10,8 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from ..layers import Adapter, TemporalPrompts
-from ._common import drop_paths, drop_rates
-from .attention import attention_with_extra_token, self_attention
+from ._common import add_branch, drop_paths, drop_rates
+from .attention import multi_head_attention, packed_qkv, self_attention, with_extra_key_value
 from .mlp import mlp_forward
 
 __all__ = ["VideoTower"]
@@ -121,15 +121,30 @@ class VideoTower(nn.Module):
         drop_path = self.drop_paths[i]
         sink = [] if self._captured is not None and i in self._capture_blocks else None
         if self.prompts is not None:
-            width = x.shape[-1]
-            prompt = self.prompts(i).to(x.dtype) + x.mean(dim=1).view(b, t, width)  # [B, T, W]
-            prompt = drop_path(self_attention(block.attn, block.ln_1(prompt), dropout_p=p_attn))
-            extra = block.ln_1(prompt.reshape(b * t, 1, width))
-            attn_out = attention_with_extra_token(block.attn, block.ln_1(x), extra, dropout_p=p_attn, sink=sink)
+            x = add_branch(x, drop_path, lambda residual, x=x: self._prompted_attention(
+                i, block, x, b, t, dropout_p=p_attn, sink=sink, residual=residual))
         else:
-            attn_out = self_attention(block.attn, block.ln_1(x), dropout_p=p_attn, sink=sink)
+            x = add_branch(x, drop_path, lambda residual, x=x: self_attention(
+                block.attn, block.ln_1(x), dropout_p=p_attn, sink=sink, residual=residual))
         if sink:
             self._captured[i] = sink[0]
-        x = x + drop_path(attn_out)
         x = self.adapters[i](x)
-        return x + drop_path(mlp_forward(block.mlp, block.ln_2(x)))
+        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, block.ln_2(x), residual))
+
+    def _prompted_attention(self, i: int, block: nn.Module, x: torch.Tensor, b: int, t: int, *, dropout_p: float,
+                            sink: Optional[list], residual: Optional[torch.Tensor]) -> torch.Tensor:
+        """Steps 1-3 of the class docstring for block ``i``: x [B*T, L, W] -> attention output [B*T, L, W].
+
+        One GEMM projects the frame tokens and, as one more row per frame, the prompt inputs (the same ``ln_1``
+        and QKV weights serve both). The temporal attention reads the prompt rows' q, k, v; the key and value of
+        its output (the extra token) then replace that row's, and the frame tokens attend over their L keys plus
+        it. Projecting the prompt in its own T-row GEMM would read the whole QKV weight again for T rows.
+        """
+        n, length, width = x.shape
+        prompt = self.prompts(i).to(x.dtype) + x.mean(dim=1).view(b, t, width)  # [B, T, W]
+        qkv = packed_qkv(block.attn, block.ln_1(x), block.ln_1(prompt).view(n, 1, width))  # [B*T, L + 1, 3W]
+        pq, pk, pv = qkv[:, length].view(b, t, 3 * width).chunk(3, dim=-1)
+        prompt = self.drop_paths[i](multi_head_attention(block.attn, pq, pk, pv, dropout_p=dropout_p))
+        qkv = with_extra_key_value(block.attn, qkv, block.ln_1(prompt.reshape(n, 1, width)))
+        q, k, v = qkv[:, :length, :width], qkv[..., width : 2 * width], qkv[..., 2 * width :]
+        return multi_head_attention(block.attn, q, k, v, dropout_p=dropout_p, sink=sink, residual=residual)

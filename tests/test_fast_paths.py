@@ -1,0 +1,115 @@
+"""The inference fast paths of the towers compute what the plain formulas do.
+
+* `residual_linear`: ``residual + linear(x)`` with the GEMM accumulating into the residual (values and gradients);
+* the prompted attention's packed QKV, whose prompt row is overwritten in place by the extra token's key and value
+  when nothing needs it for backward, and copied otherwise;
+* the CPU math attention taken in bfloat16 / float16 inference instead of SDPA's fused CPU kernel, and only there.
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import ezclip_zoo
+from ezclip_zoo.modeling.layers import residual_linear
+from ezclip_zoo.modeling.towers import attention as attention_module
+from ezclip_zoo.modeling.towers.attention import _attention, _reduced_precision_cpu_inference, packed_qkv, \
+    with_extra_key_value
+
+from conftest import randomize_trainable
+
+
+def test_residual_linear_equals_residual_plus_linear_in_value_and_gradient():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(6, 4).double()
+    residual = torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(2, 3, 6, dtype=torch.float64, requires_grad=True)
+    ours = residual_linear(residual, x, linear, alpha=0.7)
+    plain = residual + 0.7 * (x @ linear.weight.T) + linear.bias
+    torch.testing.assert_close(ours, plain, atol=1e-12, rtol=1e-12)
+    grads = torch.autograd.grad(ours.square().sum(), [residual, x, linear.weight, linear.bias])
+    plain_grads = torch.autograd.grad(plain.square().sum(), [residual, x, linear.weight, linear.bias])
+    for a, b in zip(grads, plain_grads):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
+    assert residual.grad is None and ours.data_ptr() != residual.data_ptr()  # the residual itself is untouched
+
+
+def test_residual_linear_under_autocast_takes_the_out_of_place_form():
+    """autocast casts out-of-place ops only: float32 tensors under bfloat16 autocast must not meet an in-place GEMM."""
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(16, 8)
+    residual, x = torch.randn(4, 8), torch.randn(4, 16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours = residual_linear(residual, x, linear, alpha=0.5)
+        plain = residual + torch.addmm(linear.bias, x, linear.weight.t(), alpha=0.5)
+    assert ours.dtype == plain.dtype
+    torch.testing.assert_close(ours, plain)
+
+
+def test_extra_key_value_in_place_and_copied_agree_with_projecting_the_token():
+    torch.manual_seed(0)
+    attn = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+    x, prompt_in, extra = (torch.randn(3, n, 8, dtype=torch.float64) for n in (5, 1, 1))
+    with torch.no_grad():
+        qkv = packed_qkv(attn, x, prompt_in)
+        before = qkv.clone()
+        written = with_extra_key_value(attn, qkv, extra)
+    assert written.data_ptr() == qkv.data_ptr()  # inference: in place
+    expected = F.linear(torch.cat([x, extra], 1), attn.in_proj_weight, attn.in_proj_bias)
+    torch.testing.assert_close(written[..., 8:], expected[..., 8:], atol=1e-12, rtol=1e-12)  # keys and values
+    torch.testing.assert_close(written[..., :8], before[..., :8])  # queries untouched
+    # with autograd recording, the old row is left for backward and the result is a new tensor
+    qkv = packed_qkv(attn, x, prompt_in.requires_grad_())
+    copied = with_extra_key_value(attn, qkv, extra)
+    assert copied.data_ptr() != qkv.data_ptr()
+    torch.testing.assert_close(copied.detach(), written, atol=1e-12, rtol=1e-12)
+
+
+def test_video_tower_fast_path_equals_the_recorded_path():
+    """Eval under no_grad (in-place QKV row, residual folded into the GEMMs) equals the path autograd takes."""
+    torch.manual_seed(0)
+    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).double().eval()
+    randomize_trainable(model)
+    frames = torch.randn(2, model.num_frames, 3, model.image_size, model.image_size, dtype=torch.float64)
+    with torch.no_grad():
+        fast = model.encode_frames(frames)
+    recorded = model.encode_frames(frames.requires_grad_())
+    torch.testing.assert_close(fast, recorded.detach(), atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_cpu_math_attention_in_reduced_precision_matches_sdpa(dtype):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, n, 16) for n in (40, 41, 41))
+    reference = F.scaled_dot_product_attention(q, k, v)
+    with torch.inference_mode():
+        low = [t.to(dtype) for t in (q, k, v)]
+        assert _reduced_precision_cpu_inference(*low, False, 0.0)
+        ours = _attention(*low, causal=False, dropout_p=0.0)
+    assert ours.dtype == dtype
+    torch.testing.assert_close(ours.float(), reference, atol=2e-2, rtol=2e-2)
+
+
+def test_cpu_math_attention_only_where_it_is_faster_and_safe(monkeypatch):
+    def qkv(dtype=torch.bfloat16, n=40, grad=False):
+        return [torch.randn(1, 2, n, 8, dtype=dtype, requires_grad=grad) for _ in range(3)]
+
+    assert _reduced_precision_cpu_inference(*qkv(), False, 0.0)
+    assert not _reduced_precision_cpu_inference(*qkv(torch.float32), False, 0.0)  # float32 keeps the fused kernel
+    assert not _reduced_precision_cpu_inference(*qkv(), True, 0.0)  # causal (text tower)
+    assert not _reduced_precision_cpu_inference(*qkv(), False, 0.1)  # dropout
+    assert not _reduced_precision_cpu_inference(*qkv(grad=True), False, 0.0)  # training
+    assert not _reduced_precision_cpu_inference(*qkv(n=8), False, 0.0)  # the T temporal prompt tokens
+    monkeypatch.setattr(attention_module, "_MATH_SCORES_BYTES", 40 * 40 * 2 * 2 - 1)  # one byte short
+    assert not _reduced_precision_cpu_inference(*qkv(), False, 0.0)
+
+
+def test_bfloat16_encoder_agrees_with_float32():
+    torch.manual_seed(0)
+    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).eval()
+    randomize_trainable(model)
+    frames = torch.randn(3, model.num_frames, 3, model.image_size, model.image_size)
+    with torch.inference_mode():
+        reference = model.encode_video(frames)
+        low = model.to(torch.bfloat16).encode_video(frames)
+    assert F.cosine_similarity(low.float(), reference, dim=-1).min() > 0.99
