@@ -316,3 +316,9 @@ def test_typed_classes_are_read_one_per_line_or_comma():
     with pytest.raises(ValueError, match="no classes"):
         demo_classes(" , \n", None)
 
+
+def test_the_readme_shows_a_screenshot_made_by_the_test():
+    readme = (REPO_ROOT / "README.md").read_text()
+    path = REPO_ROOT / "docs" / "demo.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size < 600_000
+    assert "](docs/demo.png)" in readme and "EZCLIP_DEMO_SCREENSHOT=docs/demo.png pytest" in readme
