@@ -24,6 +24,9 @@ from ezclip_zoo.cli import build_parser, main
 
 from conftest import REPO_ROOT
 
+# Gradio's queue calls a pandas option that pandas 3 deprecates: its warning, not ours
+pytestmark = pytest.mark.filterwarnings("ignore:::gradio.queueing")
+
 FREE_TEXT = ["dancing", "juggling", "riding a bike", "playing guitar", "surfing"]
 CLASS_SET = "ucf101"
 MAX_FILE_SIZE = "1mb"
