@@ -82,7 +82,7 @@ def _summary(result, located, seconds: float, notes: Sequence[str]) -> str:
 
 def _message(exc: BaseException, video: str) -> str:
     """The error as the page shows it: the upload's own name instead of the server's temporary path."""
-    text = str(exc).replace(str(video), repr(os.path.basename(str(video))).strip("'\""))
+    text = str(exc).replace(str(video), os.path.basename(str(video)))
     if isinstance(exc, VideoDecodeError):
         return f"This file could not be read as a video: {text}"
     return text
