@@ -38,7 +38,7 @@ _NAMES = {
     "explain": ".saliency",
     "save_overlay": ".saliency",
 }
-_SUBMODULES = ("cli", "data", "digest", "errors", "evaluation", "export", "fetch", "inference", "modeling",
+_SUBMODULES = ("cli", "data", "demo", "digest", "errors", "evaluation", "export", "fetch", "inference", "modeling",
                "official", "paths", "precision", "runtime", "search", "saliency", "localization", "figures", "synthetic", "text", "train", "transforms", "video", "zoo")
 
 

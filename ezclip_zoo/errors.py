@@ -141,3 +141,11 @@ class ExportedFileChangedError(ExportedModelError, ChecksumError):
 
 
 __all__ += ["ExportedModelError", "ExportedFileChangedError"]
+
+
+class ExtraNotInstalledError(EZCLIPError, ImportError):
+    """A feature needs an optional extra that is not installed (``ezclip-zoo demo`` needs Gradio); the message
+    names the ``pip install "ezclip-zoo[...]"`` that adds it."""
+
+
+__all__ += ["ExtraNotInstalledError"]

@@ -19,7 +19,7 @@ def test_every_example_answers_help(example):
 
 
 @pytest.mark.parametrize("command", ["classify", "localize", "explain", "index", "search", "embed", "finetune",
-                                     "evaluate", "list", "download", "cache", "convert-official", "export"])
+                                     "evaluate", "list", "download", "cache", "convert-official", "export", "demo"])
 def test_every_command_answers_help(command, capsys):
     from ezclip_zoo.cli import main
 

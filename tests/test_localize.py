@@ -294,3 +294,16 @@ def test_long_videos_are_a_function_of_their_seed_and_truth_marks_the_motion():
         assert moving[s.start_frame : s.end_frame - 1].all()  # the shape moves throughout a true segment
     still = [i for i in range(len(moving)) if labels[i] is None and labels[i + 1] is None]
     assert np.mean(moving[still]) < 0.1  # background only changes at its one cut
+
+
+def test_the_timeline_draws_the_rows_asked_for(tmp_path, tiny):
+    from PIL import Image
+
+    from ezclip_zoo.figures.timeline import save_timeline
+
+    result = localize(tiny, torch.rand(20, 32, 32, 3), ["a", "b", "c"], fps=10, window_s=1.0)
+    every = Image.open(save_timeline(result, tmp_path / "all.png"))
+    two = Image.open(save_timeline(result, tmp_path / "two.png", classes=["c", "a"]))
+    assert two.height < every.height  # 0.55 inch a row
+    with pytest.raises(ValueError, match="were not scored"):
+        save_timeline(result, tmp_path / "x.png", classes=["d"])

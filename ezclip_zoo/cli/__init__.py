@@ -13,7 +13,7 @@ __all__ = ["main", "build_parser"]
 
 # Subcommand modules, in the order `ezclip-zoo --help` lists them.
 _SUBCOMMANDS = ("classify", "localize", "explain", "index", "search", "embed", "finetune", "evaluate", "listing",
-               "download", "convert", "export")
+               "download", "convert", "export", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

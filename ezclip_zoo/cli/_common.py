@@ -13,10 +13,12 @@ __all__ = ["add_model_arguments", "add_video_arguments", "load_model",
            "check_device", "inference_options", "expand_videos", "show_progress", "summary", "available_cpus",
            "default_workers", "add_progress_arguments"]
 
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", "-m", required=True, metavar="NAME|PATH",
+def add_model_arguments(p: argparse.ArgumentParser, *, default: Optional[str] = None) -> None:
+    """``--model`` (required unless a ``default`` is given), ``--device``, ``--dtype`` and ``--seed``."""
+    p.add_argument("--model", "-m", required=default is None, default=default, metavar="NAME|PATH",
                    help="checkpoint name (ezclip-zoo list), hf-hub:ORG/REPO, a folder from save_pretrained, or an "
-                        "architecture name for a fresh random-weight model (e.g. ezclip-test-tiny)")
+                        "architecture name for a fresh random-weight model (e.g. ezclip-test-tiny)"
+                        + (f" (default: {default})" if default else ""))
     p.add_argument("--device", default=None, help="torch device, e.g. cuda or cpu (default: cpu)")
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
                    help="model dtype; bfloat16 is several times faster on recent CPUs and GPUs (default float32)")

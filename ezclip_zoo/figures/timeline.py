@@ -27,6 +27,7 @@ def save_timeline(
     path: Union[str, os.PathLike],
     *,
     truth: Optional[Sequence[Any]] = None,
+    classes: Optional[Sequence[str]] = None,
     title: Optional[str] = None,
     show_background: bool = False,
     dpi: int = 120,
@@ -37,6 +38,8 @@ def save_timeline(
         result: what `localize` returned.
         path: the PNG to write (folders are created).
         truth: true segments (objects with ``label``, ``start``, ``end`` in seconds) drawn under each row.
+        classes: the rows to draw, top to bottom (default: every class, in the result's order); a video scored
+            against hundreds of classes draws its few best.
         title: the figure title (default: the video's name).
         show_background: also draw rows for the background classes.
         dpi: resolution.
@@ -46,6 +49,11 @@ def save_timeline(
     """
     plt = require_matplotlib()
     names = [c for c in result.class_names if show_background or c not in result.rule.background]
+    if classes is not None:
+        unknown = [c for c in classes if c not in result.class_names]
+        if unknown:
+            raise ValueError(f"classes {unknown} were not scored; the result has {len(result.class_names)} classes")
+        names = list(classes)
     cells = result.cells  # each window's score drawn over the stretch nearest its centre
     probs = result.probabilities
     height = 0.55 * len(names) + 1.2
