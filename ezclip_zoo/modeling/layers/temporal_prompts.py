@@ -33,4 +33,5 @@ class TemporalPrompts(nn.Module):
 
     def forward(self, layer: int) -> torch.Tensor:
         """The (dropped-out) prompt vectors of block ``layer``: [T, width]."""
-        return self.dropout(self.embeddings[layer])
+        vectors = self.embeddings[layer]
+        return self.dropout(vectors) if self.training and self.dropout.p > 0 else vectors

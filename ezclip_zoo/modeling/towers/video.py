@@ -141,7 +141,8 @@ class VideoTower(nn.Module):
         it. Projecting the prompt in its own T-row GEMM would read the whole QKV weight again for T rows.
         """
         n, length, width = x.shape
-        prompt = self.prompts(i).to(x.dtype) + x.mean(dim=1).view(b, t, width)  # [B, T, W]
+        # prompts + the mean of each frame's tokens, as one add of the token sum scaled by 1 / L
+        prompt = torch.add(self.prompts(i).to(x.dtype), x.sum(dim=1).view(b, t, width), alpha=1.0 / length)  # [B, T, W]
         qkv = packed_qkv(block.attn, block.ln_1(x), block.ln_1(prompt).view(n, 1, width))  # [B*T, L + 1, 3W]
         pq, pk, pv = qkv[:, length].view(b, t, 3 * width).chunk(3, dim=-1)
         prompt = self.drop_paths[i](multi_head_attention(block.attn, pq, pk, pv, dropout_p=dropout_p))
