@@ -68,6 +68,44 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
 
+def measure(name: str, dtype_name: str, args: argparse.Namespace) -> list[str]:
+    """One table row: EZ-CLIP against its separately built open_clip baseline, ``args.runs`` times."""
+    dtype = getattr(torch, dtype_name)
+    model = ezclip_zoo.create_model(name, pretrained_backbone=False, num_frames=args.frames)
+    model = model.to(device=args.device, dtype=dtype)
+    clip = open_clip_baseline(model)
+    size = model.image_size
+    frames = torch.randn(args.clips, args.frames, 3, size, size, device=args.device, dtype=dtype)
+    flat = frames.flatten(0, 1)
+
+    def clip_fn():
+        return clip.encode_image(flat)
+
+    def ez_fn():
+        return model.encode_frames(frames)
+
+    def ez_open_clip_mlp():
+        with open_clip_mlp():
+            return model.encode_frames(frames)
+
+    fns = [clip_fn, ez_fn] + ([ez_open_clip_mlp] if args.ablation else [])
+    if args.compile:
+        compiled = ezclip_zoo.create_model(name, pretrained_backbone=False, num_frames=args.frames)
+        compiled = compiled.to(device=args.device, dtype=dtype).compile()
+        fns.append(lambda: compiled.encode_frames(frames))
+    runs = []
+    with torch.inference_mode():
+        for _ in range(args.runs):
+            runs.append(interleaved_medians(fns, repeats=args.repeats, warmup=args.warmup, device=args.device))
+    clip_ms = statistics.median(r[0] for r in runs) * 1e3 / args.clips
+    ez_ms = statistics.median(r[1] for r in runs) * 1e3 / args.clips
+    ratios = [[r[i] / r[0] for r in runs] for i in range(1, len(fns))]
+    # the FLOP counter's module tracker needs autograd on: count outside inference_mode / no_grad
+    flops_clip, flops_ez = gflops(clip_fn) / args.clips, gflops(ez_fn) / args.clips
+    return [name, dtype_name, f"{clip_ms:.0f}", f"{ez_ms:.0f}", *(spread(r) for r in ratios),
+            f"{flops_clip:.1f}", f"{flops_ez:.1f}", f"{flops_ez / flops_clip:.3f}"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["ezclip-vit-b32", "ezclip-vit-b16"])
@@ -85,40 +123,7 @@ def main() -> None:
     set_threads(args.threads)
     torch.manual_seed(0)
 
-    rows = []
-    for name in args.models:
-        for dtype_name in args.dtypes:
-            dtype = getattr(torch, dtype_name)
-            model = ezclip_zoo.create_model(name, pretrained_backbone=False, num_frames=args.frames)
-            model = model.to(device=args.device, dtype=dtype)
-            clip = open_clip_baseline(model)
-            size = model.image_size
-            frames = torch.randn(args.clips, args.frames, 3, size, size, device=args.device, dtype=dtype)
-            flat = frames.flatten(0, 1)
-            clip_fn = lambda: clip.encode_image(flat)  # noqa: E731
-            ez_fn = lambda: model.encode_frames(frames)  # noqa: E731
-
-            def ez_open_clip_mlp():
-                with open_clip_mlp():
-                    return model.encode_frames(frames)
-
-            fns = [clip_fn, ez_fn] + ([ez_open_clip_mlp] if args.ablation else [])
-            if args.compile:
-                compiled = ezclip_zoo.create_model(name, pretrained_backbone=False, num_frames=args.frames)
-                compiled = compiled.to(device=args.device, dtype=dtype).compile()
-                fns.append(lambda: compiled.encode_frames(frames))
-            runs = []
-            with torch.inference_mode():
-                for _ in range(args.runs):
-                    runs.append(interleaved_medians(fns, repeats=args.repeats, warmup=args.warmup, device=args.device))
-            clip_ms = statistics.median(r[0] for r in runs) * 1e3 / args.clips
-            ez_ms = statistics.median(r[1] for r in runs) * 1e3 / args.clips
-            ratios = [[r[i] / r[0] for r in runs] for i in range(1, len(fns))]
-            # the FLOP counter's module tracker needs autograd on: count outside inference_mode / no_grad
-            flops_clip, flops_ez = gflops(clip_fn) / args.clips, gflops(ez_fn) / args.clips
-            rows.append([name, dtype_name, f"{clip_ms:.0f}", f"{ez_ms:.0f}", *(spread(r) for r in ratios),
-                         f"{flops_clip:.1f}", f"{flops_ez:.1f}", f"{flops_ez / flops_clip:.3f}"])
-            del model, clip, fns
+    rows = [measure(name, dtype_name, args) for name in args.models for dtype_name in args.dtypes]
     header = (["model", "dtype", "open_clip CLIP ms/clip", "EZ-CLIP ms/clip", "EZ/CLIP time"]
               + (["EZ/CLIP, open_clip MLP"] if args.ablation else []) + (["compiled EZ/CLIP"] if args.compile else [])
               + ["CLIP GFLOPs/clip", "EZ-CLIP GFLOPs/clip", "EZ/CLIP GFLOPs"])

@@ -28,7 +28,6 @@ import contextlib
 import datetime
 import os
 import socket
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -95,26 +94,30 @@ def build(name: str, device: str, dtype: torch.dtype, seed: int = 0) -> ezclip_z
     return model.to(device=device, dtype=dtype).eval()
 
 
+def throughput_rows(name: str, dtype_name: str, cfg: dict, device: str) -> list[list[str]]:
+    """Rows of one model and dtype, one per batch size (the models are freed on return)."""
+    model = build(name, device, getattr(torch, dtype_name))
+    clip = open_clip_baseline(model)
+    size, t = model.image_size, model.num_frames
+    rows = []
+    for batch in cfg["batches"]:
+        frames = torch.randn(batch, t, 3, size, size, device=device, dtype=model.dtype)
+        flat = frames.flatten(0, 1)
+        with torch.inference_mode():
+            with peak_memory(device) as peak:
+                model.encode_frames(frames)
+            ez_s, clip_s = interleaved_medians([lambda: model.encode_frames(frames), lambda: clip.encode_image(flat)],
+                                               repeats=cfg["repeats"], warmup=cfg["warmup"], device=device)
+        rows.append([name, dtype_name, str(batch), f"{batch / ez_s:.1f}", f"{batch * t / ez_s:.0f}",
+                     f"{batch / clip_s:.1f}", f"{ez_s / clip_s:.3f}", mb(peak["mb"])])
+    return rows
+
+
 def throughput(report: Report, cfg: dict, device: str, dtypes: list[str]) -> None:
     rows = []
     for name in cfg["models"]:
         for dtype_name in dtypes:
-            model = build(name, device, getattr(torch, dtype_name))
-            clip = open_clip_baseline(model)
-            size, t = model.image_size, model.num_frames
-            for batch in cfg["batches"]:
-                frames = torch.randn(batch, t, 3, size, size, device=device, dtype=model.dtype)
-                flat = frames.flatten(0, 1)
-                with torch.inference_mode():
-                    with peak_memory(device) as peak:
-                        model.encode_frames(frames)
-                    ez_s, clip_s = interleaved_medians(
-                        [lambda: model.encode_frames(frames), lambda: clip.encode_image(flat)],
-                        repeats=cfg["repeats"], warmup=cfg["warmup"], device=device)
-                rows.append([name, dtype_name, str(batch), f"{batch / ez_s:.1f}", f"{batch * t / ez_s:.0f}",
-                             f"{batch / clip_s:.1f}", f"{ez_s / clip_s:.3f}", mb(peak["mb"])])
-                del frames, flat
-            del model, clip
+            rows += throughput_rows(name, dtype_name, cfg, device)
             empty_cache(device)
     report.table(
         "Video encoder throughput",
@@ -147,8 +150,6 @@ def compiled(report: Report, cfg: dict, device: str) -> None:
         ["model", "batch", "eager clips/s", "compiled clips/s", "speed-up", "compile s", "outputs match"],
         [[name, str(batch), f"{batch / eager_s:.1f}", f"{batch / fast_s:.1f}", f"{eager_s / fast_s:.2f}x",
           f"{compile_s:.1f}", "yes" if same else "NO"]])
-    del eager, fast
-    empty_cache(device)
 
 
 def training(report: Report, cfg: dict, device: str) -> None:
@@ -176,8 +177,6 @@ def text_encoder(report: Report, cfg: dict, device: str, dtypes: list[str]) -> N
                                               warmup=1, device=device)[0]
         rows.append([cfg["models"][0], dtype_name, str(len(names)), f"{seconds * 1e3:.0f}",
                      f"{len(names) / seconds:.0f}", mb(peak["mb"])])
-        del model
-        empty_cache(device)
     report.table("Text encoder", "Class texts through `ezclip_zoo.inference.encode_texts` (tokenising included).",
                  ["model", "dtype", "texts", "ms", "texts/s", "peak MB"], rows)
 
@@ -193,8 +192,6 @@ def agreement(report: Report, cfg: dict, device: str) -> None:
     report.table("bfloat16 vs float32",
                  f"{name}, `model.classify` on {videos} synthetic clips x {cfg['classes']} classes (random weights).",
                  ["measure", "value"], [[k, f"{v:.4g}"] for k, v in result.items()])
-    del fp32, bf16
-    empty_cache(device)
 
 
 def free_port() -> int:
@@ -275,6 +272,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     for section in args.sections:
         start = time.perf_counter()
         SECTIONS[section](report, cfg, args)
+        empty_cache(args.device)  # the section's models are gone with its frame
         print(f"[{section}: {time.perf_counter() - start:.0f} s]", flush=True)
     print(f"suite finished in {time.perf_counter() - total:.0f} s; tables in {args.out}")
 
