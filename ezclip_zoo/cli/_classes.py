@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
-__all__ = ["add_class_arguments", "class_names", "resolve_classes", "templates", "text_cache"]
+__all__ = ["add_class_arguments", "class_names", "templates", "text_cache"]
 
 
 def add_class_arguments(p: argparse.ArgumentParser, *, scoring: bool = True) -> None:
@@ -33,37 +33,23 @@ def add_class_arguments(p: argparse.ArgumentParser, *, scoring: bool = True) -> 
 def class_names(args: argparse.Namespace, *, required: bool = True) -> Any:
     """The classes the options name: a list, a dict name -> description, or a class-set name (a string); None
     when none is given and ``required`` is False."""
-    return resolve_classes(args.label, args.labels, args.class_set, required=required)
-
-
-def resolve_classes(label: Sequence[str] = (), labels: Optional[str] = None, class_set: Optional[str] = None, *,
-                    required: bool = True) -> Any:
-    """The classes given one way: ``label`` names (``-l``), a ``labels`` file (``--labels``) or a ``class_set``
-    name (``--class-set``), as `class_names` reads the options; the demo's page resolves its classes here too.
-
-    Returns a list, a dict name -> description, or a class set's canonical name (a string: the scoring functions
-    read it as a class-set name); None when none is given and ``required`` is False.
-
-    Raises:
-        ValueError: the classes were given more than one way, or not at all (with ``required``).
-        UnknownClassSetError: ``class_set`` names no class set (the message lists close matches).
-    """
     from ..inference import read_labels_file
 
-    given = [flag for flag, value in (("--label", label), ("--labels", labels), ("--class-set", class_set)) if value]
+    given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
+                                       ("--class-set", args.class_set)) if value]
     if len(given) > 1:
         raise ValueError(f"give the classes one way: {' and '.join(given)} were both given")
-    if class_set:
+    if args.class_set:
         from ..text.class_sets import resolve_class_set
 
-        return resolve_class_set(class_set)  # a string: the scoring functions read it as a class-set name
-    if labels:
-        return read_labels_file(labels)
-    if not label and not required:
+        return resolve_class_set(args.class_set)  # a string: the scoring functions read it as a class-set name
+    if args.labels:
+        return read_labels_file(args.labels)
+    if not args.label and not required:
         return None
-    if not label:
+    if not args.label:
         raise ValueError("no class names: pass --label NAME (repeatable), --labels FILE or --class-set NAME")
-    return list(label)
+    return list(args.label)
 
 
 def templates(args: argparse.Namespace) -> Optional[Any]:

@@ -14,7 +14,6 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..cli._classes import resolve_classes
 from ..errors import LocalizationWarning, VideoDecodeWarning
 from ..figures.timeline import save_timeline
 from ..inference.classify import classify
@@ -22,6 +21,7 @@ from ..inference.localize import localize
 from ..inference.result import ClassificationResult
 from ..localization import LocalizationResult
 from ..saliency import explain, overlay_image
+from ..text.class_sets import resolve_class_set
 from ..video import open_video
 
 __all__ = ["Analysis", "analyse", "demo_classes", "parse_class_text"]
@@ -61,20 +61,20 @@ def parse_class_text(text: Optional[str]) -> list[str]:
 
 
 def demo_classes(typed: Optional[str], class_set: Optional[str]) -> Any:
-    """The classes of a request: the class set when one is picked, else the typed names, resolved as the command
-    line resolves ``--class-set`` and ``-l`` (`resolve_classes`).
+    """The classes of a request: the class set's canonical name when one is picked (`resolve_class_set`, as the
+    command line's ``--class-set``), else the typed names as a list (as ``-l``).
 
     Raises:
         ValueError: no class typed and no class set picked.
         UnknownClassSetError: ``class_set`` names no class set.
     """
     if class_set:
-        return resolve_classes(class_set=class_set)
+        return resolve_class_set(class_set)  # a string: the scoring functions read it as a class-set name
     names = parse_class_text(typed)
     if not names:
         raise ValueError("no classes: type at least one class name (one per line, or separated by commas), or pick "
                          "a class set")
-    return resolve_classes(names)
+    return names
 
 
 def _sampled_frames(video: Any, explanation) -> list[tuple[np.ndarray, str]]:
