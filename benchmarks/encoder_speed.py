@@ -56,7 +56,7 @@ def open_clip_mlp():
     """Ablation: run the frozen MLPs as open_clip's own modules (QuickGELU as three element-wise passes) instead
     of the fused SiLU form, to show what EZ-CLIP's prompts and adapters cost over the same CLIP kernels."""
     saved = video_module.mlp_forward
-    video_module.mlp_forward = lambda mlp, x: mlp(x)
+    video_module.mlp_forward = lambda mlp, x, residual=None: mlp(x) if residual is None else residual + mlp(x)
     try:
         yield
     finally:

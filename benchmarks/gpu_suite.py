@@ -84,14 +84,10 @@ def mb(value: Optional[float]) -> str:
 
 
 def build(name: str, device: str, dtype: torch.dtype, seed: int = 0) -> ezclip_zoo.EZCLIP:
-    """A random model with non-zero prompts and adapters (fresh adapters are the identity)."""
-    torch.manual_seed(seed)
-    model = ezclip_zoo.create_model(name, pretrained_backbone=False)
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for _, p in model.trainable_named_parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.5 / max(1, p.shape[-1]) ** 0.5)
-    return model.to(device=device, dtype=dtype).eval()
+    """`bench_classify.build`'s random model (non-zero prompts and adapters) on ``device`` in ``dtype``, eval mode."""
+    import bench_classify
+
+    return bench_classify.build(name, seed).to(device=device, dtype=dtype).eval()
 
 
 def throughput_rows(name: str, dtype_name: str, cfg: dict, device: str) -> list[list[str]]:
