@@ -3,7 +3,8 @@
 * `residual_linear`: ``residual + linear(x)`` with the GEMM accumulating into the residual (values and gradients);
 * the prompted attention's packed QKV, whose prompt row is overwritten in place by the extra token's key and value
   when nothing needs it for backward, and copied otherwise;
-* the CPU math attention taken in bfloat16 / float16 inference instead of SDPA's fused CPU kernel, and only there.
+* the CPU math attention taken in bfloat16 / float16 inference instead of SDPA's fused CPU kernel, and only there;
+* the functional layer norm call, which must give what the module gives.
 """
 
 import pytest
@@ -13,8 +14,11 @@ import torch.nn.functional as F
 import ezclip_zoo
 from ezclip_zoo.modeling.layers import residual_linear
 from ezclip_zoo.modeling.towers import attention as attention_module
-from ezclip_zoo.modeling.towers.attention import _attention, _reduced_precision_cpu_inference, packed_qkv, \
+from ezclip_zoo.modeling.towers._common import layer_norm
+from ezclip_zoo.modeling.towers.attention import _attention, _reduced_precision_cpu_inference, qkv_projection, \
     with_extra_key_value
+
+from open_clip.transformer import LayerNorm, LayerNormFp32
 
 from conftest import randomize_trainable
 
@@ -51,7 +55,7 @@ def test_extra_key_value_in_place_and_copied_agree_with_projecting_the_token():
     attn = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
     x, prompt_in, extra = (torch.randn(3, n, 8, dtype=torch.float64) for n in (5, 1, 1))
     with torch.no_grad():
-        qkv = packed_qkv(attn, x, prompt_in)
+        qkv = qkv_projection(attn, torch.cat([x, prompt_in], 1))
         before = qkv.clone()
         written = with_extra_key_value(attn, qkv, extra)
     assert written.data_ptr() == qkv.data_ptr()  # inference: in place
@@ -59,7 +63,7 @@ def test_extra_key_value_in_place_and_copied_agree_with_projecting_the_token():
     torch.testing.assert_close(written[..., 8:], expected[..., 8:], atol=1e-12, rtol=1e-12)  # keys and values
     torch.testing.assert_close(written[..., :8], before[..., :8])  # queries untouched
     # with autograd recording, the old row is left for backward and the result is a new tensor
-    qkv = packed_qkv(attn, x, prompt_in.requires_grad_())
+    qkv = qkv_projection(attn, torch.cat([x, prompt_in.requires_grad_()], 1))
     copied = with_extra_key_value(attn, qkv, extra)
     assert copied.data_ptr() != qkv.data_ptr()
     torch.testing.assert_close(copied.detach(), written, atol=1e-12, rtol=1e-12)
@@ -113,3 +117,24 @@ def test_bfloat16_encoder_agrees_with_float32():
         reference = model.encode_video(frames)
         low = model.to(torch.bfloat16).encode_video(frames)
     assert F.cosine_similarity(low.float(), reference, dim=-1).min() > 0.99
+
+
+@pytest.mark.parametrize("norm", [torch.nn.LayerNorm(12), LayerNorm(12), LayerNormFp32(12)], ids=type)
+def test_layer_norm_call_gives_the_modules_result(norm):
+    torch.manual_seed(0)
+    torch.nn.init.normal_(norm.weight)
+    torch.nn.init.normal_(norm.bias)
+    for x in (torch.randn(3, 5, 12), torch.randn(3, 5, 12).bfloat16()):
+        if type(norm) is not LayerNormFp32:  # which keeps float32 weights for any input
+            norm = norm.to(x.dtype)
+        norm_x = norm(x)
+        ours = layer_norm(norm, x)
+        assert ours.dtype == norm_x.dtype
+        assert torch.equal(ours, norm_x)
+
+
+def test_layer_norm_call_runs_the_module_when_it_is_hooked():
+    norm, seen = torch.nn.LayerNorm(4), []
+    norm.register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    layer_norm(norm, torch.randn(2, 4))
+    assert seen == [torch.Size([2, 4])]

@@ -1,15 +1,17 @@
-"""Pieces shared by both towers: per-block stochastic depth rates and the residual step."""
+"""Pieces shared by both towers: per-block stochastic depth rates, the residual step and the layer norm call."""
 
 from __future__ import annotations
 
 from typing import Callable, Optional
 
 import torch
+import torch.nn.functional as F
+from open_clip.transformer import LayerNorm as CastBackLayerNorm
 from torch import nn
 
 from ..layers import TokenDropPath
 
-__all__ = ["drop_rates", "drop_paths", "add_branch"]
+__all__ = ["drop_rates", "drop_paths", "add_branch", "layer_norm"]
 
 Branch = Callable[[Optional[torch.Tensor]], torch.Tensor]  # branch(residual): its output, plus residual if given
 
@@ -36,3 +38,21 @@ def drop_rates(max_rate: float, depth: int) -> list[float]:
 def drop_paths(max_rate: float, depth: int) -> nn.ModuleList:
     """One `TokenDropPath` per block with the rates of `drop_rates`."""
     return nn.ModuleList(TokenDropPath(rate) for rate in drop_rates(max_rate, depth))
+
+
+def layer_norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``norm(x)`` for a block's frozen layer norm, as one ``F.layer_norm`` call when ``norm`` is exactly
+    ``nn.LayerNorm`` or open_clip's ``LayerNorm`` (which casts back to the input dtype); any other norm (such as
+    open_clip's ``LayerNormFp32``) runs as its module.
+
+    What this saves is the module call (about 15 us on a CPU, which is a third of normalising a [8, 768] prompt
+    row), paid several times per block; the result is the module's own.
+    """
+    kind = type(norm)
+    if norm._forward_hooks or norm._forward_pre_hooks:  # someone watches the module: call it
+        return norm(x)
+    if kind is nn.LayerNorm:
+        return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+    if kind is CastBackLayerNorm:
+        return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps).to(x.dtype)
+    return norm(x)

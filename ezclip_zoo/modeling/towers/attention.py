@@ -26,7 +26,7 @@ from torch import nn
 
 from ..layers import residual_linear
 
-__all__ = ["multi_head_attention", "self_attention", "packed_qkv", "with_extra_key_value"]
+__all__ = ["multi_head_attention", "self_attention", "qkv_projection", "with_extra_key_value"]
 
 AttentionSink = Optional[list]  # a list that receives the attention probabilities [N, H, Lq, Lk] of a call
 
@@ -142,7 +142,9 @@ def multi_head_attention(
         out = _merge(_recorded_attention(q, k, v, dropout_p, sink))
     else:
         out = _merge(_attention(q, k, v, causal=causal, dropout_p=dropout_p))
-    return attn.out_proj(out) if residual is None else residual_linear(residual, out, attn.out_proj)
+    if residual is None:
+        return F.linear(out, attn.out_proj.weight, attn.out_proj.bias)
+    return residual_linear(residual, out, attn.out_proj)
 
 
 def self_attention(
@@ -151,18 +153,18 @@ def self_attention(
 ) -> torch.Tensor:
     """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included (plus
     ``residual``, if given). ``sink``: see `multi_head_attention`."""
-    q, k, v = F.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
+    q, k, v = qkv_projection(attn, x).chunk(3, dim=-1)
     return multi_head_attention(attn, q, k, v, causal=causal, dropout_p=dropout_p, sink=sink, residual=residual)
 
 
-def packed_qkv(attn: nn.MultiheadAttention, x: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
-    """Queries, keys and values of the L tokens ``x`` [N, L, D] and one more row per item ``extra`` [N, 1, D]
-    (both layer-normed), from one GEMM: [N, L + 1, 3 D], the extra row last, q | k | v along the last axis."""
-    return F.linear(torch.cat([x, extra], dim=1), attn.in_proj_weight, attn.in_proj_bias)
+def qkv_projection(attn: nn.MultiheadAttention, x: torch.Tensor) -> torch.Tensor:
+    """Queries, keys and values of the tokens ``x`` [N, L, D] (layer-normed), from one GEMM: [N, L, 3 D],
+    q | k | v along the last axis."""
+    return F.linear(x, attn.in_proj_weight, attn.in_proj_bias)
 
 
 def with_extra_key_value(attn: nn.MultiheadAttention, qkv: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
-    """``qkv`` [N, L + 1, 3 D] (from `packed_qkv`) with the last row's key and value replaced by those of
+    """``qkv`` [N, L + 1, 3 D] (from `qkv_projection`) with the last row's key and value replaced by those of
     ``extra`` [N, 1, D] (layer-normed); its query is left as it is (no query of that row is ever used).
 
     Written into ``qkv`` in place when autograd needs neither (inference), else into a copy, since the old row

@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from ..layers import Adapter
-from ._common import add_branch, drop_paths, drop_rates
+from ._common import add_branch, drop_paths, drop_rates, layer_norm
 from .attention import self_attention
 from .mlp import mlp_forward
 
@@ -60,6 +60,6 @@ class TextTower(nn.Module):
         """Text block ``i`` with its adapter: x [C, L, W] -> [C, L, W] (causal)."""
         p, drop_path = (self.attn_dropout[i] if self.training else 0.0), self.drop_paths[i]
         x = add_branch(x, drop_path, lambda residual, x=x: self_attention(
-            block.attn, block.ln_1(x), causal=True, dropout_p=p, residual=residual))
+            block.attn, layer_norm(block.ln_1, x), causal=True, dropout_p=p, residual=residual))
         x = self.adapters[i](x)
-        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, block.ln_2(x), residual))
+        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual))

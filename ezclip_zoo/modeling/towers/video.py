@@ -10,8 +10,8 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from ..layers import Adapter, TemporalPrompts
-from ._common import add_branch, drop_paths, drop_rates
-from .attention import multi_head_attention, packed_qkv, self_attention, with_extra_key_value
+from ._common import add_branch, drop_paths, drop_rates, layer_norm
+from .attention import multi_head_attention, qkv_projection, self_attention, with_extra_key_value
 from .mlp import mlp_forward
 
 __all__ = ["VideoTower"]
@@ -125,27 +125,32 @@ class VideoTower(nn.Module):
                 i, block, x, b, t, dropout_p=p_attn, sink=sink, residual=residual))
         else:
             x = add_branch(x, drop_path, lambda residual, x=x: self_attention(
-                block.attn, block.ln_1(x), dropout_p=p_attn, sink=sink, residual=residual))
+                block.attn, layer_norm(block.ln_1, x), dropout_p=p_attn, sink=sink, residual=residual))
         if sink:
             self._captured[i] = sink[0]
         x = self.adapters[i](x)
-        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, block.ln_2(x), residual))
+        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x),
+                                                                          residual))
 
     def _prompted_attention(self, i: int, block: nn.Module, x: torch.Tensor, b: int, t: int, *, dropout_p: float,
                             sink: Optional[list], residual: Optional[torch.Tensor]) -> torch.Tensor:
         """Steps 1-3 of the class docstring for block ``i``: x [B*T, L, W] -> attention output [B*T, L, W].
 
-        One GEMM projects the frame tokens and, as one more row per frame, the prompt inputs (the same ``ln_1``
-        and QKV weights serve both). The temporal attention reads the prompt rows' q, k, v; the key and value of
-        its output (the extra token) then replace that row's, and the frame tokens attend over their L keys plus
-        it. Projecting the prompt in its own T-row GEMM would read the whole QKV weight again for T rows.
+        One layer norm and one GEMM take the frame tokens and, as one more row per frame, the prompt inputs (the
+        same ``ln_1`` and QKV weights serve both; the norm is per row). The temporal attention reads the prompt
+        rows' q, k, v; the key and value of its output (the extra token) then replace that row's, and the frame
+        tokens attend over their L keys plus it. Projecting the prompt in its own T-row GEMM would read the whole
+        QKV weight again for T rows.
         """
         n, length, width = x.shape
         # prompts + the mean of each frame's tokens, as one add of the token sum scaled by 1 / L
         prompt = torch.add(self.prompts(i).to(x.dtype), x.sum(dim=1).view(b, t, width), alpha=1.0 / length)  # [B, T, W]
-        qkv = packed_qkv(block.attn, block.ln_1(x), block.ln_1(prompt).view(n, 1, width))  # [B*T, L + 1, 3W]
+        tokens = layer_norm(block.ln_1, torch.cat([x, prompt.view(n, 1, width)], dim=1))
+        qkv = qkv_projection(block.attn, tokens)  # [B*T, L + 1, 3W]
         pq, pk, pv = qkv[:, length].view(b, t, 3 * width).chunk(3, dim=-1)
-        prompt = self.drop_paths[i](multi_head_attention(block.attn, pq, pk, pv, dropout_p=dropout_p))
-        qkv = with_extra_key_value(block.attn, qkv, block.ln_1(prompt.reshape(n, 1, width)))
+        prompt = multi_head_attention(block.attn, pq, pk, pv, dropout_p=dropout_p)
+        if self.drop_paths[i].active:
+            prompt = self.drop_paths[i](prompt)
+        qkv = with_extra_key_value(block.attn, qkv, layer_norm(block.ln_1, prompt.reshape(n, 1, width)))
         q, k, v = qkv[:, :length, :width], qkv[..., width : 2 * width], qkv[..., 2 * width :]
         return multi_head_attention(block.attn, q, k, v, dropout_p=dropout_p, sink=sink, residual=residual)
