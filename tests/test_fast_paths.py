@@ -4,7 +4,8 @@
 * the prompted attention's packed QKV, whose prompt row is overwritten in place by the extra token's key and value
   when nothing needs it for backward, and copied otherwise;
 * the CPU math attention taken in bfloat16 / float16 inference instead of SDPA's fused CPU kernel, and only there;
-* the functional layer norm call, which must give what the module gives.
+* the patch convolution as one GEMM (CPU, bfloat16 / float16) and the functional layer norm call, which must give
+  what the modules give.
 """
 
 import pytest
@@ -15,6 +16,7 @@ import ezclip_zoo
 from ezclip_zoo.modeling.layers import residual_linear
 from ezclip_zoo.modeling.towers import attention as attention_module
 from ezclip_zoo.modeling.towers._common import layer_norm
+from ezclip_zoo.modeling.towers.patch_embed import patch_tokens
 from ezclip_zoo.modeling.towers.attention import _attention, _reduced_precision_cpu_inference, qkv_projection, \
     with_extra_key_value
 
@@ -117,6 +119,37 @@ def test_bfloat16_encoder_agrees_with_float32():
         reference = model.encode_video(frames)
         low = model.to(torch.bfloat16).encode_video(frames)
     assert F.cosine_similarity(low.float(), reference, dim=-1).min() > 0.99
+
+
+def _conv_tokens(conv, pixels):
+    return conv(pixels).flatten(2).transpose(1, 2)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("size", [(32, 32), (37, 45)])  # a whole grid, and pixels past the last whole patch
+def test_patch_tokens_as_one_gemm_equal_the_convolution(dtype, size):
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 24, kernel_size=8, stride=8, bias=False)
+    pixels = torch.randn(5, 3, *size)
+    reference = _conv_tokens(conv.double(), pixels.double())
+    with torch.inference_mode():
+        ours = patch_tokens(conv.to(dtype), pixels.to(dtype))
+    assert ours.shape == reference.shape == (5, (size[0] // 8) * (size[1] // 8), 24)
+    assert ours.dtype == dtype and ours.is_contiguous()
+    torch.testing.assert_close(ours.double(), reference, atol=3e-2, rtol=2e-2)
+
+
+def test_patch_tokens_keep_the_convolution_elsewhere():
+    """float32, a bias, overlapping patches: the module's own result, bit for bit, or the GEMM with its bias."""
+    torch.manual_seed(0)
+    pixels = torch.randn(2, 3, 32, 32)
+    conv = torch.nn.Conv2d(3, 16, kernel_size=8, stride=8)
+    assert torch.equal(patch_tokens(conv, pixels), _conv_tokens(conv, pixels))  # float32 keeps the convolution
+    low = pixels.bfloat16()
+    torch.testing.assert_close(patch_tokens(conv.bfloat16(), low).float(), _conv_tokens(conv.bfloat16(), low).float(),
+                               atol=3e-2, rtol=2e-2)  # with a bias
+    overlapping = torch.nn.Conv2d(3, 16, kernel_size=8, stride=4).bfloat16()
+    assert torch.equal(patch_tokens(overlapping, low), _conv_tokens(overlapping, low))
 
 
 @pytest.mark.parametrize("norm", [torch.nn.LayerNorm(12), LayerNorm(12), LayerNormFp32(12)], ids=type)

@@ -13,6 +13,7 @@ from ..layers import Adapter, TemporalPrompts
 from ._common import add_branch, drop_paths, drop_rates, layer_norm
 from .attention import multi_head_attention, qkv_projection, self_attention, with_extra_key_value
 from .mlp import mlp_forward
+from .patch_embed import patch_tokens
 
 __all__ = ["VideoTower"]
 
@@ -102,8 +103,7 @@ class VideoTower(nn.Module):
             [B, T, E] per-frame embeddings (``ln_post(CLS) @ proj``), not normalised.
         """
         b, t = frames.shape[:2]
-        x = visual.conv1(frames.flatten(0, 1))  # [BT, W, g, g]
-        x = x.flatten(2).transpose(1, 2)  # [BT, g*g, W]
+        x = patch_tokens(visual.conv1, frames.flatten(0, 1))  # [BT, g*g, W]
         cls = visual.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
         x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)
         x = visual.ln_pre(x)
