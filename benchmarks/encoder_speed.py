@@ -7,8 +7,8 @@ The baseline is ``open_clip.create_model(name, force_quick_gelu=True)`` built on
 OpenAI's weights use) and given the same weights, never the EZ-CLIP model's own backbone object, so nothing
 ezclip-zoo does to its backbone can reach it. Each ratio is measured in one process, EZ-CLIP and CLIP timed
 round-robin (``--repeats`` calls each, median): absolute times vary between machines, ratios much less. The whole
-measurement runs ``--runs`` times (default 3); the table gives the median ratio and the spread (lowest-highest)
-over the runs. Weights are random: speed does not depend on their values. GFLOPs: 2 x multiply-adds counted by
+measurement runs ``--runs`` times (default 3), each with both models built anew (see `measure`); the table gives
+the median ratio and the spread (lowest-highest) over the runs. Weights are random: speed does not depend on their values. GFLOPs: 2 x multiply-adds counted by
 ``torch.utils.flop_counter``; their ratio is the arithmetic EZ-CLIP adds.
 
 ``--ablation`` adds a column: EZ-CLIP with the frozen MLPs run as open_clip's own modules (QuickGELU as three
@@ -68,14 +68,16 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
 
-def measure(name: str, dtype_name: str, args: argparse.Namespace) -> list[str]:
-    """One table row: EZ-CLIP against its separately built open_clip baseline, ``args.runs`` times."""
-    dtype = getattr(torch, dtype_name)
+def build(name: str, dtype: torch.dtype, args: argparse.Namespace):
+    """A fresh EZ-CLIP model and its separately built open_clip baseline, same (seeded random) weights."""
+    torch.manual_seed(0)
     model = ezclip_zoo.create_model(name, pretrained_backbone=False, num_frames=args.frames)
-    model = model.to(device=args.device, dtype=dtype)
-    clip = open_clip_baseline(model)
-    size = model.image_size
-    frames = torch.randn(args.clips, args.frames, 3, size, size, device=args.device, dtype=dtype)
+    model = model.to(device=args.device, dtype=dtype).eval()
+    return model, open_clip_baseline(model)
+
+
+def encoders(name: str, model, clip, frames: torch.Tensor, args: argparse.Namespace) -> list:
+    """The functions one run times: CLIP, EZ-CLIP, then the optional columns."""
     flat = frames.flatten(0, 1)
 
     def clip_fn():
@@ -90,18 +92,35 @@ def measure(name: str, dtype_name: str, args: argparse.Namespace) -> list[str]:
 
     fns = [clip_fn, ez_fn] + ([ez_open_clip_mlp] if args.ablation else [])
     if args.compile:
-        compiled = ezclip_zoo.create_model(name, pretrained_backbone=False, num_frames=args.frames)
-        compiled = compiled.to(device=args.device, dtype=dtype).compile()
+        compiled = build(name, frames.dtype, args)[0].compile()
         fns.append(lambda: compiled.encode_frames(frames))
-    runs = []
-    with torch.inference_mode():
-        for _ in range(args.runs):
+    return fns
+
+
+def measure(name: str, dtype_name: str, args: argparse.Namespace) -> list[str]:
+    """One table row: EZ-CLIP against its separately built open_clip baseline, ``args.runs`` times.
+
+    Each run builds both models anew: where their weights land in memory moves a CPU encoder's time by several
+    percent for as long as the process keeps them (seen as 448 vs 481 ms for two copies of the same float32 B/32
+    CLIP), so runs that reused one pair of models would repeat one placement instead of sampling it.
+    """
+    dtype = getattr(torch, dtype_name)
+    runs, flops = [], None
+    for _ in range(args.runs):
+        model, clip = build(name, dtype, args)
+        size = model.image_size
+        frames = torch.randn(args.clips, args.frames, 3, size, size, device=args.device, dtype=dtype)
+        fns = encoders(name, model, clip, frames, args)
+        with torch.inference_mode():
             runs.append(interleaved_medians(fns, repeats=args.repeats, warmup=args.warmup, device=args.device))
+        if flops is None:
+            # the FLOP counter's module tracker needs autograd on: count outside inference_mode / no_grad
+            flops = gflops(fns[0]) / args.clips, gflops(fns[1]) / args.clips
+        del model, clip, fns
     clip_ms = statistics.median(r[0] for r in runs) * 1e3 / args.clips
     ez_ms = statistics.median(r[1] for r in runs) * 1e3 / args.clips
-    ratios = [[r[i] / r[0] for r in runs] for i in range(1, len(fns))]
-    # the FLOP counter's module tracker needs autograd on: count outside inference_mode / no_grad
-    flops_clip, flops_ez = gflops(clip_fn) / args.clips, gflops(ez_fn) / args.clips
+    ratios = [[r[i] / r[0] for r in runs] for i in range(1, len(runs[0]))]
+    flops_clip, flops_ez = flops
     return [name, dtype_name, f"{clip_ms:.0f}", f"{ez_ms:.0f}", *(spread(r) for r in ratios),
             f"{flops_clip:.1f}", f"{flops_ez:.1f}", f"{flops_ez / flops_clip:.3f}"]
 
