@@ -12,7 +12,8 @@ the median ratio and the spread (lowest-highest) over the runs. Weights are rand
 ``torch.utils.flop_counter``; their ratio is the arithmetic EZ-CLIP adds.
 
 ``--ablation`` adds a column: EZ-CLIP with the frozen MLPs run as open_clip's own modules (QuickGELU as three
-element-wise passes) instead of ezclip-zoo's fused form, i.e. what the prompts and adapters alone cost.
+element-wise passes) instead of ezclip-zoo's fused form and the patch embedding as the convolution instead of one
+GEMM, i.e. what the prompts and adapters alone cost over CLIP's own kernels.
 """
 
 from __future__ import annotations
@@ -52,15 +53,17 @@ def _addmm_flop(self_shape, a_shape, b_shape, out_shape=None, **kwargs) -> int:
 
 
 @contextlib.contextmanager
-def open_clip_mlp():
-    """Ablation: run the frozen MLPs as open_clip's own modules (QuickGELU as three element-wise passes) instead
-    of the fused SiLU form, to show what EZ-CLIP's prompts and adapters cost over the same CLIP kernels."""
-    saved = video_module.mlp_forward
+def open_clip_kernels():
+    """Ablation: run the frozen MLPs as open_clip's own modules (QuickGELU as three element-wise passes) instead of
+    the fused SiLU form, and the patch embedding as the convolution, to show what EZ-CLIP's prompts and adapters
+    cost over the same CLIP kernels."""
+    saved = video_module.mlp_forward, video_module.patch_tokens
     video_module.mlp_forward = lambda mlp, x, residual=None: mlp(x) if residual is None else residual + mlp(x)
+    video_module.patch_tokens = lambda conv, pixels: conv(pixels).flatten(2).transpose(1, 2)
     try:
         yield
     finally:
-        video_module.mlp_forward = saved
+        video_module.mlp_forward, video_module.patch_tokens = saved
 
 
 def spread(values: list[float]) -> str:
@@ -86,11 +89,11 @@ def encoders(name: str, model, clip, frames: torch.Tensor, args: argparse.Namesp
     def ez_fn():
         return model.encode_frames(frames)
 
-    def ez_open_clip_mlp():
-        with open_clip_mlp():
+    def ez_open_clip_kernels():
+        with open_clip_kernels():
             return model.encode_frames(frames)
 
-    fns = [clip_fn, ez_fn] + ([ez_open_clip_mlp] if args.ablation else [])
+    fns = [clip_fn, ez_fn] + ([ez_open_clip_kernels] if args.ablation else [])
     if args.compile:
         compiled = build(name, frames.dtype, args)[0].compile()
         fns.append(lambda: compiled.encode_frames(frames))
@@ -144,7 +147,7 @@ def main() -> None:
 
     rows = [measure(name, dtype_name, args) for name in args.models for dtype_name in args.dtypes]
     header = (["model", "dtype", "open_clip CLIP ms/clip", "EZ-CLIP ms/clip", "EZ/CLIP time"]
-              + (["EZ/CLIP, open_clip MLP"] if args.ablation else []) + (["compiled EZ/CLIP"] if args.compile else [])
+              + (["EZ/CLIP, open_clip MLP and stem"] if args.ablation else []) + (["compiled EZ/CLIP"] if args.compile else [])
               + ["CLIP GFLOPs/clip", "EZ-CLIP GFLOPs/clip", "EZ/CLIP GFLOPs"])
     print(f"Baseline: open_clip.create_model(..., force_quick_gelu=True), built separately, same weights. "
           f"{args.frames} frames, {args.clips} clip(s) per call; ratios: median (lowest-highest) of {args.runs} runs "

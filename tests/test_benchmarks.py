@@ -70,7 +70,7 @@ def test_encoder_speed_names_its_baseline_and_gives_medians_with_spread():
     stdout = run_script("encoder_speed.py", "--models", "ezclip-test-tiny", "--dtypes", "float32",
                         "--runs", "3", "--repeats", "1", "--warmup", "1", "--threads", "1", "--ablation")
     assert "open_clip.create_model(..., force_quick_gelu=True)" in stdout
-    assert "EZ/CLIP, open_clip MLP" in stdout  # the ablation runs with the towers' current mlp_forward signature
+    assert "EZ/CLIP, open_clip MLP and stem" in stdout  # the ablation runs with the towers' current signatures
     (row,) = [line for line in stdout.splitlines() if line.startswith("| ezclip-test-tiny")]
     cells = [c.strip() for c in row.strip("|").split("|")]
     median, low, high = (float(x) for x in cells[4].replace("(", " ").replace(")", " ").replace("-", " ").split())
