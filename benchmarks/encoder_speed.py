@@ -27,6 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import ezclip_zoo
 import ezclip_zoo.modeling.towers.video as video_module
+from ezclip_zoo.modeling.towers.patch_embed import conv_tokens
 from _common import device_line, interleaved_medians, open_clip_baseline, print_table, set_threads
 
 
@@ -59,7 +60,7 @@ def open_clip_kernels():
     cost over the same CLIP kernels."""
     saved = video_module.mlp_forward, video_module.patch_tokens
     video_module.mlp_forward = lambda mlp, x, residual=None: mlp(x) if residual is None else residual + mlp(x)
-    video_module.patch_tokens = lambda conv, pixels: conv(pixels).flatten(2).transpose(1, 2)
+    video_module.patch_tokens = conv_tokens
     try:
         yield
     finally:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["patch_tokens"]
+__all__ = ["patch_tokens", "conv_tokens"]
 
 
 def _is_patchify(conv: nn.Module) -> bool:
@@ -28,6 +28,11 @@ def _is_patchify(conv: nn.Module) -> bool:
     )
 
 
+def conv_tokens(conv: nn.Module, pixels: torch.Tensor) -> torch.Tensor:
+    """``conv(pixels)`` [N, W, g_h, g_w] as tokens [N, g_h * g_w, W]: the convolution form of `patch_tokens`."""
+    return conv(pixels).flatten(2).transpose(1, 2)
+
+
 def patch_tokens(conv: nn.Module, pixels: torch.Tensor) -> torch.Tensor:
     """Patch embeddings of images: ``conv(pixels)`` as tokens.
 
@@ -36,12 +41,12 @@ def patch_tokens(conv: nn.Module, pixels: torch.Tensor) -> torch.Tensor:
         pixels: [N, 3, H, W_img] normalised images.
 
     Returns:
-        [N, g_h * g_w, W] tokens, row-major over the (H // p) x (W_img // p) patch grid, as
-        ``conv(pixels).flatten(2).transpose(1, 2)`` gives them (the same values up to float rounding).
+        [N, g_h * g_w, W] tokens, row-major over the (H // p) x (W_img // p) patch grid, as `conv_tokens` gives
+        them (the same values up to float rounding).
     """
     reduced = pixels.dtype in (torch.bfloat16, torch.float16)
     if not (reduced and pixels.device.type == "cpu" and _is_patchify(conv) and pixels.ndim == 4):
-        return conv(pixels).flatten(2).transpose(1, 2)
+        return conv_tokens(conv, pixels)
     n, channels, height, width = pixels.shape
     ph, pw = conv.kernel_size
     gh, gw = height // ph, width // pw
