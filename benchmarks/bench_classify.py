@@ -21,7 +21,7 @@ import statistics
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.inference import TextEmbeddingCache, encode_texts
+from ezclip_zoo.text import TextEmbeddingCache, encode_texts
 from ezclip_zoo.transforms.eval import VideoTransform
 from ezclip_zoo.video import read_video_clips
 

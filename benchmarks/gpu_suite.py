@@ -11,7 +11,7 @@ Tables, each printed and appended to ``--out`` as soon as it is finished (a run 
 2. compile: ``model.compile()`` against eager at one batch size (bfloat16), with the compile time;
 3. training step: EZ-CLIP (prompts + adapters train) vs full fine-tuning of the same CLIP, clips/s and peak memory
    (``benchmarks/train_step.py``'s workers, one process each);
-4. text: 400 class texts through the text encoder (``ezclip_zoo.inference.encode_texts``);
+4. text: 400 class texts through the text encoder (``ezclip_zoo.text.encode_texts``);
 5. bfloat16 vs float32: top-1 agreement of ``model.classify`` on synthetic clips (``benchmarks/bench_classify.py``);
 6. DDP: a one-process NCCL (gloo on CPU) process group, ``DistributedDataParallel`` and a first training step.
 
@@ -160,7 +160,7 @@ def training(report: Report, cfg: dict, device: str) -> None:
 
 def text_encoder(report: Report, cfg: dict, device: str, dtypes: list[str]) -> None:
     from bench_classify import class_names
-    from ezclip_zoo.inference import encode_texts
+    from ezclip_zoo.text import encode_texts
 
     names = class_names(cfg["classes"])
     rows = []
@@ -173,7 +173,7 @@ def text_encoder(report: Report, cfg: dict, device: str, dtypes: list[str]) -> N
                                               warmup=1, device=device)[0]
         rows.append([cfg["models"][0], dtype_name, str(len(names)), f"{seconds * 1e3:.0f}",
                      f"{len(names) / seconds:.0f}", mb(peak["mb"])])
-    report.table("Text encoder", "Class texts through `ezclip_zoo.inference.encode_texts` (tokenising included).",
+    report.table("Text encoder", "Class texts through `ezclip_zoo.text.encode_texts` (tokenising included).",
                  ["model", "dtype", "texts", "ms", "texts/s", "peak MB"], rows)
 
 

@@ -13,7 +13,8 @@ import argparse
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.inference import classify_folder, read_jsonl, read_labels_file
+from ezclip_zoo.inference import classify_folder, read_jsonl
+from ezclip_zoo.text import read_labels_file
 
 
 def main(folder: str, labels_file: str, output: str, model_name: str = "ezclip-test-tiny") -> None:

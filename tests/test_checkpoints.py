@@ -11,7 +11,7 @@ import ezclip_zoo
 from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.errors import CheckpointNotAvailableError, ChecksumError, WeightsUnavailableError
 from ezclip_zoo.zoo.pretrained import _USER_ENTRIES, expected_weights_bytes, get_pretrained_entry
-from ezclip_zoo.zoo.serialization import sha256_file
+from ezclip_zoo.digest import sha256_file
 from hub_cache import populate_hub_cache
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"

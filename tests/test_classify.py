@@ -15,7 +15,8 @@ from conftest import randomize_trainable
 
 import ezclip_zoo
 from ezclip_zoo.errors import VideoDecodeError, VideoNotFoundError
-from ezclip_zoo.inference import ACTIONCLIP_TEMPLATES, TextEmbeddingCache, embed_video
+from ezclip_zoo.inference import embed_video
+from ezclip_zoo.text import ACTIONCLIP_TEMPLATES, TextEmbeddingCache
 from ezclip_zoo.transforms.eval import VideoTransform, preprocess_frames
 from ezclip_zoo.video import read_video_frames, sample_clip_indices, sample_frame_indices
 

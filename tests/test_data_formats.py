@@ -6,12 +6,10 @@ import os
 import pytest
 
 from ezclip_zoo.data import (
-    ACTION_TEMPLATES,
     ResumableDistributedSampler,
     VideoRecord,
     VideoSplit,
     base_novel_classes,
-    class_texts,
     read_class_descriptions,
     read_class_list,
     read_dataset,
@@ -20,12 +18,13 @@ from ezclip_zoo.data import (
     read_ssv2,
     read_ucf101,
     read_video_csv,
-    readable_class_name,
     sample_k_shot,
     train_val_split,
 )
 from ezclip_zoo.errors import AnnotationError
 from ezclip_zoo.synthetic import write_motion_dataset
+from ezclip_zoo.text import ACTIONCLIP_TEMPLATES, class_texts
+from ezclip_zoo.text.names import readable_class_name
 
 CLASSES = ["moving right", "moving left", "moving down", "moving up"]
 
@@ -180,7 +179,7 @@ def test_descriptions_and_class_texts(tmp_path):
     with pytest.raises(ValueError, match="no description for 1 classes"):
         class_texts(["moving right", "moving up"], descriptions=desc)
     texts = class_texts(["jumping"])
-    assert len(ACTION_TEMPLATES) == 16 and texts[0][0] == "a photo of action jumping" and len(texts[0]) == 16
+    assert len(ACTIONCLIP_TEMPLATES) == 16 and texts[0][0] == "a photo of action jumping" and len(texts[0]) == 16
     assert class_texts(["jumping"], templates=None) == [["jumping"]]
     path.write_text("a,x\nA,y\n")
     with pytest.raises(AnnotationError, match="described twice"):

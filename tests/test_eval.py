@@ -12,9 +12,8 @@ import pytest
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.data import VideoClipDataset, VideoRecord, VideoSplit, class_texts, read_dataset
+from ezclip_zoo.data import VideoClipDataset, VideoRecord, VideoSplit, read_dataset
 from ezclip_zoo.evaluation import (
-    class_probabilities,
     evaluate,
     evaluate_base_to_novel,
     evaluate_splits,
@@ -24,7 +23,9 @@ from ezclip_zoo.evaluation import (
     topk_accuracy,
     write_report,
 )
+from ezclip_zoo.inference.scoring import class_probabilities
 from ezclip_zoo.synthetic import write_motion_dataset
+from ezclip_zoo.text import class_texts
 from ezclip_zoo.transforms.eval import preprocess_frames
 from ezclip_zoo.video import read_video_frames
 

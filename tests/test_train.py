@@ -8,10 +8,11 @@ import pytest
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.data import VideoClipDataset, class_texts, read_dataset, train_val_split
+from ezclip_zoo.data import VideoClipDataset, read_dataset, train_val_split
 from ezclip_zoo.errors import ResumeError
 from ezclip_zoo.evaluation import evaluate
 from ezclip_zoo.synthetic import MotionClips, MotionVideoConfig, write_motion_dataset
+from ezclip_zoo.text import class_texts
 from ezclip_zoo.train import TrainConfig, WarmupCosine, build_optimizer, build_scheduler, fit, trainable_digest
 
 

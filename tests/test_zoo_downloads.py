@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 import ezclip_zoo
 from ezclip_zoo.zoo.pretrained import _USER_ENTRIES, get_pretrained_entry
-from ezclip_zoo.zoo.serialization import sha256_file
+from ezclip_zoo.digest import sha256_file
 from _servers import LocalServer
 
 DRIVER = Path(__file__).with_name("_zoo_driver.py")

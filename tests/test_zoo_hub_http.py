@@ -13,7 +13,7 @@ from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.errors import UnsafePathError
 from ezclip_zoo.official.checkpoint import read_official_state_dict, split_official_state_dict
 from ezclip_zoo.zoo.pretrained import get_pretrained_entry
-from ezclip_zoo.zoo.serialization import sha256_file
+from ezclip_zoo.digest import sha256_file
 from _servers import HubServer
 from test_zoo_downloads import _env, _logits, drive
 

@@ -33,7 +33,7 @@ def add_class_arguments(p: argparse.ArgumentParser, *, scoring: bool = True) -> 
 def class_names(args: argparse.Namespace, *, required: bool = True) -> Any:
     """The classes the options name: a list, a dict name -> description, or a class-set name (a string); None
     when none is given and ``required`` is False."""
-    from ..inference import read_labels_file
+    from ..text.files import read_labels_file
 
     given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
                                        ("--class-set", args.class_set)) if value]
@@ -61,7 +61,7 @@ def templates(args: argparse.Namespace) -> Optional[Any]:
 
 def text_cache(args: argparse.Namespace):
     """False with ``--no-text-cache``, else a `TextEmbeddingCache` on disk."""
-    from ..inference import TextEmbeddingCache, default_cache_dir
+    from ..text.cache import TextEmbeddingCache, default_cache_dir
 
     if args.no_text_cache:
         return False

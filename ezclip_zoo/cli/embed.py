@@ -45,7 +45,8 @@ def _texts(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..inference import embed_videos, encode_texts
+    from ..inference import embed_videos
+    from ..text.cache import encode_texts
 
     texts = _texts(args)
     if texts and args.videos:

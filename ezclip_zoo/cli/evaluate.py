@@ -112,8 +112,9 @@ def _base_to_novel(args, model, splits, common) -> tuple[dict, str]:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..data import ACTION_TEMPLATES, read_class_descriptions
+    from ..data import read_class_descriptions
     from ..evaluation import evaluate_splits, write_report
+    from ..text.templates import ACTIONCLIP_TEMPLATES
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.threads:
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         if split.missing:
             logging.warning("%s: %d listed videos are not on disk (not scored)", split.name, len(split.missing))
     descriptions = read_class_descriptions(args.descriptions) if args.descriptions else None
-    templates = None if args.templates == "none" else ACTION_TEMPLATES
+    templates = None if args.templates == "none" else ACTIONCLIP_TEMPLATES
     common = dict(descriptions=descriptions, templates=templates, num_clips=args.clips, num_crops=args.crops,
                   batch_size=args.batch_size, num_workers=args.workers, precision=args.precision,
                   progress=show_progress(args))

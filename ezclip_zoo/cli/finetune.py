@@ -154,7 +154,9 @@ def _config(args):
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..data import ACTION_TEMPLATES, VideoClipDataset, class_texts, read_class_descriptions
+    from ..data import VideoClipDataset, read_class_descriptions
+    from ..text.labels import class_texts
+    from ..text.templates import ACTIONCLIP_TEMPLATES
     from ..train import fit
     from ..transforms import ClipAugment
 
@@ -165,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     train, val = _splits(args, rank)
     descriptions = read_class_descriptions(args.descriptions) if args.descriptions else None
-    templates = None if args.templates == "none" else ACTION_TEMPLATES
+    templates = None if args.templates == "none" else ACTIONCLIP_TEMPLATES
     texts = class_texts(train.classes, descriptions=descriptions, templates=templates)
     # validation scores each class with all of its texts averaged, as the test protocol does
     val_texts = class_texts(val.classes, descriptions=descriptions, templates=templates) if val is not None else None

@@ -1,29 +1,26 @@
 """Datasets: annotation-format readers (UCF-101, HMDB-51, Kinetics, Something-Something v2, ``path,label`` CSV),
-class texts, seeded subsets and a clip dataset that decodes videos directly."""
+class descriptions, seeded subsets and a clip dataset that decodes videos directly (class texts and templates are
+`ezclip_zoo.text`'s)."""
 
 from .csv_list import read_class_descriptions, read_class_list, read_video_csv
 from .dataset import VideoClipDataset, collate_clips
 from .formats import FORMATS, read_dataset
 from .hmdb51 import read_hmdb51
 from .kinetics import kinetics_clip_stem, read_kinetics
-from ..text.names import readable_class_name, remove_brackets
 from .records import VideoRecord, VideoSplit
 from .distributed_sampler import ResumableDistributedSampler
 from .splits import base_novel_classes, sample_k_shot, train_val_split
 from .seeding import sample_generator, sample_seed
 from .ssv2 import read_ssv2, read_ssv2_labels
-from ..text.labels import ACTION_TEMPLATES, class_texts
 from .ucf101 import read_ucf101
 
 __all__ = [
-    "ACTION_TEMPLATES",
     "FORMATS",
     "ResumableDistributedSampler",
     "VideoClipDataset",
     "VideoRecord",
     "VideoSplit",
     "base_novel_classes",
-    "class_texts",
     "collate_clips",
     "kinetics_clip_stem",
     "read_class_descriptions",
@@ -35,8 +32,6 @@ __all__ = [
     "read_ssv2_labels",
     "read_ucf101",
     "read_video_csv",
-    "readable_class_name",
-    "remove_brackets",
     "sample_generator",
     "sample_k_shot",
     "sample_seed",

@@ -4,14 +4,11 @@
 from .metrics import harmonic_mean, mean_std, topk_accuracy, topk_correct
 from .protocols import base_to_novel_summary, evaluate_base_to_novel, evaluate_splits, summarize_splits
 from .report import write_report
-from ..inference.scoring import class_probabilities, encode_class_texts
 from .zero_shot import EvalResult, evaluate
 
 __all__ = [
     "EvalResult",
     "base_to_novel_summary",
-    "class_probabilities",
-    "encode_class_texts",
     "evaluate",
     "evaluate_base_to_novel",
     "evaluate_splits",

@@ -8,7 +8,8 @@ from typing import Any, Mapping, Optional, Sequence
 from ..data.dataset import VideoClipDataset
 from ..data.records import VideoSplit
 from ..transforms.eval import VideoTransform
-from ..text.labels import ACTION_TEMPLATES, class_texts
+from ..text.labels import class_texts
+from ..text.templates import ACTIONCLIP_TEMPLATES
 from .metrics import harmonic_mean, mean_std
 from .zero_shot import EvalResult, evaluate
 
@@ -37,7 +38,7 @@ def evaluate_splits(
     splits: Sequence[VideoSplit],
     *,
     descriptions: Optional[Mapping[str, str]] = None,
-    templates: Optional[Sequence[str]] = ACTION_TEMPLATES,
+    templates: Optional[Sequence[str]] = ACTIONCLIP_TEMPLATES,
     num_clips: int = 1,
     num_crops: int = 1,
     batch_size: int = 8,
@@ -82,7 +83,7 @@ def evaluate_base_to_novel(
     novel_classes: Sequence[str],
     *,
     descriptions: Optional[Mapping[str, str]] = None,
-    templates: Optional[Sequence[str]] = ACTION_TEMPLATES,
+    templates: Optional[Sequence[str]] = ACTIONCLIP_TEMPLATES,
     num_clips: int = 1,
     num_crops: int = 1,
     batch_size: int = 8,

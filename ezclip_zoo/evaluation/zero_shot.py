@@ -153,7 +153,7 @@ def evaluate(
         model: an `EZCLIP` (left in the train/eval mode it was in).
         dataset: items ``{"frames": [T, 3, S, S] or [V, T, 3, S, S], "label", "index"}``, e.g. a
             `VideoClipDataset` with ``train=False``; failed items (``"error"``) are counted, not scored.
-        class_texts: per class, its texts (`ezclip_zoo.data.class_texts`).
+        class_texts: per class, its texts (`ezclip_zoo.text.class_texts`).
         batch_size: clips per forward pass; num_workers: data-loader processes.
         precision: ``"fp32"`` or ``"bf16"`` (autocast).
         name: label of the result.

@@ -3,13 +3,12 @@ shared by inference, evaluation and training."""
 
 from .cache import TextEmbeddingCache, default_cache, default_cache_dir, encode_texts
 from .files import read_labels_file
-from .labels import ACTION_TEMPLATES, LabelSet, build_label_set, class_texts
+from .labels import LabelSet, build_label_set, class_texts
 from .templates import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS
 from .tokenizer import tokenize
 
 __all__ = [
     "ACTIONCLIP_TEMPLATES",
-    "ACTION_TEMPLATES",
     "LabelSet",
     "TEMPLATE_SETS",
     "TextEmbeddingCache",

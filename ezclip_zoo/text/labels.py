@@ -10,11 +10,7 @@ from typing import Mapping, Optional, Sequence, Union
 
 from .templates import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS
 
-__all__ = ["ACTIONCLIP_TEMPLATES", "ACTION_TEMPLATES", "TEMPLATE_SETS", "ClassNames", "LabelSet", "build_label_set",
-           "class_texts", "check_strings"]
-
-# the data module's name for the same 16 templates (one sampled per clip at train time, all averaged at test time)
-ACTION_TEMPLATES = ACTIONCLIP_TEMPLATES
+__all__ = ["ClassNames", "LabelSet", "build_label_set", "class_texts", "check_strings"]
 
 ClassNames = Union[Sequence[str], Mapping[str, str]]
 
@@ -153,7 +149,7 @@ def class_texts(
     classes: Sequence[str],
     *,
     descriptions: Optional[Mapping[str, str]] = None,
-    templates: Union[None, str, Sequence[str]] = ACTION_TEMPLATES,
+    templates: Union[None, str, Sequence[str]] = ACTIONCLIP_TEMPLATES,
 ) -> list[list[str]]:
     """The candidate texts of every class, class-major (`build_label_set` with the evaluation defaults).
 

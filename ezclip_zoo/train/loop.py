@@ -50,7 +50,7 @@ def fit(
         train_data: items ``{"frames": float [T, 3, S, S], "label": int, "index": int}`` (a `VideoClipDataset`
             with ``train=True``, or any dataset of that shape); undecodable items are skipped and counted.
         config: the `TrainConfig`.
-        class_texts: per class of ``train_data``, its candidate texts (`ezclip_zoo.data.class_texts`).
+        class_texts: per class of ``train_data``, its candidate texts (`ezclip_zoo.text.class_texts`).
         output_dir: where files go (None: nothing is written, nothing can be resumed).
         val_data: validation set for model selection (never the test set), scored like `evaluate`.
         val_class_texts: class texts of ``val_data`` (default ``class_texts``).

@@ -20,8 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..digest import sha256_file
 from ..paths import cache_root
-from .serialization import CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from .serialization import CONFIG_NAME, WEIGHTS_NAME
 
 __all__ = [
     "SourceRecord",

@@ -18,11 +18,12 @@ import torch
 
 import open_clip
 
+from ..digest import sha256_file
 from ..modeling.backbone import build_backbone, load_state_dict_file
 from ..modeling.config import BackboneConfig
 from ..official.checkpoint import assemble, official_config, read_official_state_dict, split_official_state_dict
 from .pretrained import get_pretrained_entry, is_pretrained
-from .serialization import WEIGHTS_NAME, sha256_file
+from .serialization import WEIGHTS_NAME
 from .backbone_weights import backbone_files
 
 __all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "compare_backbones", "architecture_key"]

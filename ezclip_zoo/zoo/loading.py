@@ -28,7 +28,8 @@ from .factory import build_model
 from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
 from .pretrained import get_pretrained_entry, has_upstream_source, is_pretrained, list_pretrained
 from .registry import is_model
-from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights, sha256_file
+from ..digest import sha256_file
+from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights
 from .upstream import ensure_upstream
 
 __all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]

@@ -15,7 +15,6 @@ from typing import Any, Optional, Union
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..digest import sha256_file  # noqa: F401  (part of this module's API since 0.1)
 from ..modeling.config import CONFIG_FORMAT_VERSION, EZCLIPConfig
 from .backbone_weights import is_fetchable_by_name
 
@@ -27,7 +26,6 @@ __all__ = [
     "save_trainable_weights",
     "read_config",
     "read_weights",
-    "sha256_file",
     "write_safetensors",
     "file_mode",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..errors import ChecksumError, SourceVerificationError, WeightsUnavailableError
-from .serialization import sha256_file
+from ..digest import sha256_file
 from .cache import (
     SourceRecord,
     cached_checkpoint,
