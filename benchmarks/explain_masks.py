@@ -144,7 +144,7 @@ def main(argv=None) -> int:
         print(f"{variant}: held-out top-1 {top1:.1f}%, within-pair {within:.1f}%, trained in {seconds:.0f} s",
               flush=True)
         if variant == "ezclip" and args.save_model:
-            model.save_pretrained(args.save_model)
+            ezclip_zoo.save_pretrained(model, args.save_model)
     if args.save_video:
         from ezclip_zoo.video import write_video
 

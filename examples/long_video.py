@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+import ezclip_zoo
 from ezclip_zoo.synthetic import (
     STILL_CLASS, LongVideoConfig, MotionVideoConfig, WindowClips, render_long_video, train_motion_model,
 )
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     model_dir = out / "model"
     if not (model_dir / "config.json").is_file():
         model = train_motion_model(WindowClips(args.steps * 32, seed=1000, config=config), seed=0)
-        model.save_pretrained(model_dir)
+        ezclip_zoo.save_pretrained(model, model_dir)
     video = render_long_video(config, args.seed)
     out.mkdir(parents=True, exist_ok=True)
     write_video(out / "video.mp4", video.frames, fps=int(video.fps), crf=0)

@@ -51,7 +51,7 @@ def main() -> int:
         print("dry run: pass --push to upload and record the checkpoint")
         return 0
 
-    url = model.push_to_hub(entry["hf_hub_id"], card={**entry, "name": args.name, "load_id": args.name})
+    url = ezclip_zoo.push_to_hub(model, entry["hf_hub_id"], card={**entry, "name": args.name, "load_id": args.name})
     revision = url.rstrip("/").rsplit("/", 1)[-1]
     path = REPO_ROOT / "checkpoints.json"
     data = json.loads(path.read_text())

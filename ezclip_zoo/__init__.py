@@ -4,10 +4,6 @@ The public names below are imported on first use (PEP 562), so ``import ezclip_z
 `ezclip_zoo.runtime` (ONNX Runtime inference of an exported model) works on a machine without PyTorch.
 """
 
-from . import _moved
-import importlib
-
-from . import _seams
 from ._lazy import lazy_attributes
 from ._version import __version__
 
@@ -38,19 +34,11 @@ _NAMES = {
     "explain": ".saliency",
     "save_overlay": ".saliency",
 }
-_SUBMODULES = ("cli", "data", "demo", "digest", "errors", "evaluation", "export", "fetch", "inference", "modeling",
-               "official", "paths", "precision", "runtime", "search", "saliency", "localization", "figures", "synthetic", "text", "train", "transforms", "video", "zoo")
+_SUBMODULES = ("cli", "data", "demo", "digest", "errors", "evaluation", "export", "fetch", "figures", "inference",
+               "localization", "modeling", "official", "paths", "precision", "runtime", "saliency", "search",
+               "synthetic", "text", "train", "transforms", "video", "zoo")
 
-
-
-def _wire() -> None:
-    """Run the composition root once (`ezclip_zoo._wiring` fills the model's seams)."""
-    importlib.import_module("ezclip_zoo._wiring")
-
-
-_seams.set_resolver(_wire)  # a seam that finds nothing asks the root, which the lower layers never import
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES, before=_wire)
-_moved.install()
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES)
 
 __all__ = [
     "__version__",

@@ -1,6 +1,6 @@
 """Lazy package attributes (PEP 562): a package's public names are imported on first use, not with the package.
 
-``import ezclip_zoo`` then costs nothing but this module and the old-path aliases, and the torch-free parts
+``import ezclip_zoo`` then costs nothing but this module, and the torch-free parts
 (`ezclip_zoo.runtime`, the errors, the video decoder) import on a machine without PyTorch. Names resolve to
 exactly the objects the eager imports gave, and ``dir()`` lists them.
 """
@@ -17,8 +17,6 @@ def lazy_attributes(
     package: str,
     names: Mapping[str, str],
     submodules: Iterable[str] = (),
-    *,
-    before: Callable[[], None] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for a package whose public names live in its submodules.
 
@@ -27,7 +25,6 @@ def lazy_attributes(
         names: public name -> the module (absolute, or relative to ``package`` when it starts with ``.``) that
             defines it.
         submodules: submodules reachable as attributes (``package.video``) without importing them first.
-        before: called before a public name is first resolved (the composition root of ``ezclip_zoo``).
     """
     table = dict(names)
     children = tuple(submodules)
@@ -35,8 +32,6 @@ def lazy_attributes(
 
     def __getattr__(name: str) -> Any:
         if name in table:
-            if before is not None:
-                before()
             module = importlib.import_module(table[name], package)
             value = getattr(module, name)
             namespace[name] = value  # later look-ups skip this function

@@ -1,5 +1,5 @@
-"""The package's structure: no import cycles (function-level imports included), the model layer at the bottom,
-small units, one definition of each piece of the zero-shot layer, and the old module paths still importing."""
+"""The package's structure: no import cycles (function-level imports included), imports only down the layers,
+small units, and one definition of each piece of the zero-shot layer."""
 
 import ast
 import importlib
@@ -101,27 +101,52 @@ def test_the_graph_sees_function_level_imports():
     assert "ezclip_zoo.zoo.factory" in GRAPH["ezclip_zoo.zoo.pretrained"]
 
 
-FORBIDDEN_FOR_THE_MODEL = ("ezclip_zoo.zoo", "ezclip_zoo.official", "ezclip_zoo.video", "ezclip_zoo.data",
-                           "ezclip_zoo.evaluation", "ezclip_zoo.train", "ezclip_zoo.cli", "ezclip_zoo.inference",
-                           "ezclip_zoo.synthetic", "ezclip_zoo.transforms")
+# The layers, bottom first: a module may import its own package and the layers below it, never one beside or
+# above it (function-level imports included). The README's architecture table is this one.
+LAYERS = (
+    ("_version", "_lazy", "errors", "paths", "precision", "digest"),
+    ("fetch",),
+    ("video",),
+    ("text",),
+    ("transforms",),
+    ("runtime",),  # torch-free: video, transforms.pixels, digest, errors
+    ("inference",),
+    ("localization",),
+    ("modeling",),  # EZCLIP.classify / localize call inference and localization, imported when called
+    ("official",),
+    ("zoo",),
+    ("data", "figures", "saliency", "search", "export"),
+    ("evaluation",),
+    ("train",),
+    ("synthetic",),
+    ("demo",),
+    ("cli",),
+    ("<root>",),  # ezclip_zoo/__init__: lazy names only
+)
+RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 
 
-def test_the_model_layer_is_at_the_bottom():
-    offenders = {
-        (m, target)
-        for m, targets in GRAPH.items() if m.startswith("ezclip_zoo.modeling")
-        for target in targets
-        if target.startswith(FORBIDDEN_FOR_THE_MODEL)
-    }
-    assert not offenders, f"model modules import upper layers: {sorted(offenders)}"
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "<root>"
 
 
-def test_the_model_seams_are_filled():
-    from ezclip_zoo.inference.classify import classify
-    from ezclip_zoo.modeling.hooks import implementation
+def test_every_package_has_a_layer():
+    assert {_unit(m) for m in MODULES} == set(RANK)
 
-    assert implementation("classify") is classify and implementation("load") is ezclip_zoo.load
-    assert implementation("save") is ezclip_zoo.save_pretrained and implementation("push") is ezclip_zoo.push_to_hub
+
+def test_imports_only_go_down_the_layers():
+    offenders = sorted(
+        (m, target) for m, targets in GRAPH.items() for target in targets
+        if _unit(m) != _unit(target) and RANK[_unit(target)] >= RANK[_unit(m)]
+    )
+    assert not offenders, f"imports of a layer beside or above: {offenders}"
+
+
+def test_the_model_layer_knows_nothing_of_files_hub_or_datasets():
+    offenders = sorted((m, t) for m, targets in GRAPH.items() if m.startswith("ezclip_zoo.modeling")
+                       for t in targets if _unit(t) in ("zoo", "official", "data", "train", "evaluation", "fetch"))
+    assert not offenders
 
 
 def test_inference_never_imports_the_model_module():
@@ -170,9 +195,11 @@ def test_one_definition(snippet, home):
 def test_one_text_encoder_and_one_class_text_builder():
     from ezclip_zoo import data, evaluation, inference, text
 
-    assert data.ACTION_TEMPLATES is text.ACTIONCLIP_TEMPLATES is inference.ACTIONCLIP_TEMPLATES
-    assert data.class_texts is text.class_texts
-    assert inference.encode_class_texts is evaluation.encode_class_texts
+    # each name is exported by its one home only: no re-exports under other packages
+    for face in (data, evaluation, inference):
+        assert not {"ACTIONCLIP_TEMPLATES", "class_texts", "encode_texts"} & set(face.__all__), face.__name__
+    assert "encode_class_texts" not in evaluation.__all__ and "encode_class_texts" in inference.__all__
+    assert "ACTIONCLIP_TEMPLATES" in text.__all__ and "class_texts" in text.__all__
     # every caller of the text tower for inference goes through text.cache.encode_texts
     callers = [m for m in _files_containing(".encode_text(") if not m.startswith("ezclip_zoo.modeling")]
     assert callers == ["ezclip_zoo.text.cache", "ezclip_zoo.train.trainer"]  # training needs gradients
@@ -181,21 +208,6 @@ def test_one_text_encoder_and_one_class_text_builder():
 def test_checkpoints_json_is_packaged_as_a_real_file():
     path = PACKAGE / "checkpoints.json"
     assert path.is_file() and not path.is_symlink()
-
-
-@pytest.mark.parametrize("old", sorted(ezclip_zoo._moved.MOVED_MODULES))
-def test_old_module_paths_still_import_with_a_warning(old):
-    new = ezclip_zoo._moved.MOVED_MODULES[old]
-    assert old not in MODULES, f"{old} is an alias, so no file may have its name"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        module = importlib.import_module(old)
-    targets = [new] if isinstance(new, str) else list(new)
-    for target in targets:
-        real = importlib.import_module(target)
-        for name in getattr(real, "__all__", []):
-            assert getattr(module, name) is getattr(real, name), (old, name)
-    assert any(issubclass(w.category, DeprecationWarning) for w in caught) or old in sys.modules
 
 
 def test_the_error_hierarchy_lives_in_one_module():

@@ -10,7 +10,8 @@ from safetensors.torch import load_file, save_file
 import ezclip_zoo
 from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.errors import CheckpointNotAvailableError, ChecksumError, WeightsUnavailableError
-from ezclip_zoo.zoo.pretrained import _USER_ENTRIES, expected_weights_bytes, get_pretrained_entry
+from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
+from ezclip_zoo.zoo.pretrained import expected_weights_bytes, get_pretrained_entry
 from ezclip_zoo.digest import sha256_file
 from hub_cache import populate_hub_cache
 
@@ -208,7 +209,7 @@ def test_save_pretrained_of_random_backbone_is_self_contained(tmp_path):
     from conftest import randomize_trainable
 
     randomize_trainable(model)
-    model.save_pretrained(tmp_path / "m", adapter_dtype=torch.float32)
+    ezclip_zoo.save_pretrained(model, tmp_path / "m", adapter_dtype=torch.float32)
     loaded = ezclip_zoo.load(tmp_path / "m")
     frames = torch.randn(1, 8, 3, 64, 64)
     with torch.no_grad():

@@ -109,7 +109,7 @@ def test_usage_errors(videos, capsys):
 def test_saved_model_folder(videos, tmp_path, capsys):
     _, paths = videos
     model = tiny_seeded(7)
-    model.save_pretrained(tmp_path / "my-model")
+    ezclip_zoo.save_pretrained(model, tmp_path / "my-model")
     assert main(["classify", paths[0], "-m", str(tmp_path / "my-model"), "-l", "a", "-l", "b", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     expected = ezclip_zoo.load(tmp_path / "my-model").classify(paths[0], ["a", "b"])

@@ -105,7 +105,7 @@ def test_push_to_hub_uploads_the_saved_folder(monkeypatch, tiny_model):
 
     monkeypatch.setattr(HfApi, "create_repo", create_repo)
     monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
-    url = tiny_model.push_to_hub("me/my-ezclip")
+    url = ezclip_zoo.push_to_hub(tiny_model, "me/my-ezclip")
     assert url.endswith("/commit/abc") and seen["repo"] == "me/my-ezclip"
     assert seen["files"] == ["README.md", "backbone.safetensors", "config.json", "model.safetensors"]
     assert 'ezclip_zoo.load("hf-hub:me/my-ezclip")' in seen["card"]

@@ -270,7 +270,7 @@ def test_any_label_file_bytes_give_labels_or_a_value_error_naming_the_file(tmp_p
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
     model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
-    return model.save_pretrained(tmp_path_factory.mktemp("zoo") / "tiny")
+    return ezclip_zoo.save_pretrained(model, tmp_path_factory.mktemp("zoo") / "tiny")
 
 
 def _copy(folder, tmp_path):
@@ -281,7 +281,7 @@ def test_weights_files_get_the_permissions_of_config_json(tmp_path):
     model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
     old = os.umask(0o027)
     try:
-        folder = model.save_pretrained(tmp_path / "m")
+        folder = ezclip_zoo.save_pretrained(model, tmp_path / "m")
     finally:
         os.umask(old)
     modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}

@@ -99,7 +99,7 @@ def classify(
     class_names: Union[str, ClassNames],
     *,
     topk: int = 5,
-    descriptions: Optional[Union[Sequence[str], dict]] = None,
+    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
     templates: Union[None, str, Sequence[str]] = None,
     text: Optional[str] = None,
     text_cache: Union[bool, TextEmbeddingCache] = True,

@@ -10,17 +10,16 @@ from torch import nn
 
 from .backbone import check_supported_backbone
 from .config import EZCLIPConfig
-from .hooks import PersistenceMixin, implementation
 from .state_dict import check_state_dict
 from ..text.tokenizer import tokenize
 from .towers import TextTower, VideoTower
 
-if TYPE_CHECKING:  # types of the classify and localize seams only; never imported at run time
+if TYPE_CHECKING:  # the argument and result types of classify and localize, imported by those methods when called
     from typing_extensions import Unpack
 
-    from ..localization.result import LocalizationResult
     from ..inference.options import InferenceKwargs, InferenceOptions
     from ..inference.result import ClassificationResult
+    from ..localization.result import LocalizationResult
     from ..text.cache import TextEmbeddingCache
     from ..text.labels import ClassNames
 
@@ -29,7 +28,7 @@ __all__ = ["EZCLIP"]
 TextInput = Union[Sequence[str], torch.Tensor]
 
 
-class EZCLIP(PersistenceMixin, nn.Module):
+class EZCLIP(nn.Module):
     """EZ-CLIP over a frozen open_clip ``CLIP``.
 
     Only ``video_tower`` (temporal prompts + vision adapters) and ``text_tower`` (text adapters) hold trainable
@@ -173,49 +172,65 @@ class EZCLIP(PersistenceMixin, nn.Module):
     def classify(
         self,
         videos: Any,
-        class_names: Union[str, "ClassNames"],
+        class_names: Union[str, ClassNames],
         *,
         topk: int = 5,
         descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
         templates: Union[None, str, Sequence[str]] = None,
         text: Optional[str] = None,
-        text_cache: Union[bool, "TextEmbeddingCache"] = True,
-        options: Optional["InferenceOptions"] = None,
-        **kwargs: "Unpack[InferenceKwargs]",
-    ) -> Union["ClassificationResult", list["ClassificationResult"]]:
+        text_cache: Union[bool, TextEmbeddingCache] = True,
+        options: Optional[InferenceOptions] = None,
+        **kwargs: Unpack[InferenceKwargs],
+    ) -> Union[ClassificationResult, list[ClassificationResult]]:
         """Zero-shot ranking of class names for a video (path, bytes, file, frames) or a list of videos.
 
         ``model.classify("clip.mp4", ["dancing", "juggling"], topk=5)`` -> `ClassificationResult` (a list for a list
-        of videos); ``model.classify("clip.mp4", "kinetics400")`` scores against a class set. The arguments are those of `ezclip_zoo.inference.classify`, which this calls (registered as
-        the ``classify`` seam of `ezclip_zoo.modeling.hooks`, so the model imports no inference code).
+        of videos); ``model.classify("clip.mp4", "kinetics400")`` scores against a class set. The arguments are
+        those of `ezclip_zoo.inference.classify`, which this calls.
         """
-        return implementation("classify")(self, videos, class_names, topk=topk, descriptions=descriptions,
-                                          templates=templates, text=text,
-                        text_cache=text_cache, options=options, **kwargs)
+        from ..inference.classify import classify  # the inference layer sits below the model's own methods
+
+        return classify(self, videos, class_names, topk=topk, descriptions=descriptions, templates=templates,
+                        text=text, text_cache=text_cache, options=options, **kwargs)
 
     def localize(
         self,
         video: Any,
-        class_names: Union[str, "ClassNames"],
+        class_names: Union[str, ClassNames],
         *,
         window_s: float = 2.0,
         stride_s: Optional[float] = None,
         background: Sequence[str] = (),
         min_score: float = 0.5,
         keep_score: Optional[float] = None,
+        min_margin: float = 0.0,
         min_duration_s: float = 0.0,
-        **kwargs: Any,
-    ) -> "LocalizationResult":
+        merge_gap_s: float = 0.0,
+        min_windows: int = 1,
+        extent: str = "windows",
+        fps: Optional[float] = None,
+        descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
+        templates: Union[None, str, Sequence[str]] = None,
+        text: Optional[str] = None,
+        text_cache: Union[bool, TextEmbeddingCache] = True,
+        progress: bool = False,
+        options: Optional[InferenceOptions] = None,
+        **kwargs: Unpack[InferenceKwargs],
+    ) -> LocalizationResult:
         """When each action happens in a long video: sliding windows of ``window_s`` seconds every ``stride_s``,
         scored zero-shot and merged into segments (seconds); ``background`` texts mean "no action".
 
         ``model.localize("match.mp4", ["dribbling", "shooting"], background=["people standing"])`` ->
-        `LocalizationResult` with ``windows`` (start, end, probabilities [W, C]) and ``segments``. The other
-        arguments are those of `ezclip_zoo.inference.localize`, which this calls (the ``localize`` seam).
+        `LocalizationResult` with ``windows`` (start, end, probabilities [W, C]) and ``segments``. The arguments
+        are those of `ezclip_zoo.localization.localize`, which this calls.
         """
-        return implementation("localize")(self, video, class_names, window_s=window_s, stride_s=stride_s,
-                                          background=background, min_score=min_score, keep_score=keep_score,
-                                          min_duration_s=min_duration_s, **kwargs)
+        from ..localization import localize
+
+        return localize(self, video, class_names, window_s=window_s, stride_s=stride_s, background=background,
+                        min_score=min_score, keep_score=keep_score, min_margin=min_margin,
+                        min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, min_windows=min_windows,
+                        extent=extent, fps=fps, descriptions=descriptions, templates=templates, text=text,
+                        text_cache=text_cache, progress=progress, options=options, **kwargs)
 
     def capture_attention(self, blocks: Optional[Sequence[int]] = None) -> ContextManager[dict[int, torch.Tensor]]:
         """Context manager recording the video tower's per-frame attention probabilities of ``blocks`` (None: all)

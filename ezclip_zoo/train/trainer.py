@@ -54,7 +54,9 @@ class _TrainStep(nn.Module):
 
 def _save_zoo_folder(model, folder: Path, card: dict[str, Any]) -> Path:
     # adapters in float32: a fine-tuned model keeps its exact weights (the default fp16 is for published files)
-    return model.save_pretrained(folder, adapter_dtype=torch.float32, card=card)
+    from ..zoo.serialization import save_pretrained
+
+    return save_pretrained(model, folder, adapter_dtype=torch.float32, card=card)
 
 
 def _load_zoo_weights(model, folder: Path) -> None:
@@ -348,7 +350,8 @@ class Trainer:
             (out / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         ctx.barrier()
         self.model.eval()
-        return TrainResult(state=state, model_dir=model_dir, selected=selected, seconds=seconds, rank_digests=digests)
+        return TrainResult(state=state, model_dir=model_dir, selected=selected, seconds=seconds, rank_digests=digests,
+                           model=self.model)
 
 
 def _card(card: Optional[dict], state: TrainState, config: TrainConfig, selected: str) -> dict[str, Any]:
