@@ -18,11 +18,7 @@ from ezclip_zoo.text import read_labels_file
 
 
 def main(folder: str, labels_file: str, output: str, model_name: str = "ezclip-test-tiny") -> None:
-    if model_name in ezclip_zoo.list_models():
-        torch.manual_seed(0)
-        model = ezclip_zoo.create_model(model_name, pretrained_backbone=model_name != "ezclip-test-tiny")
-    else:
-        model = ezclip_zoo.load(model_name, dtype=torch.bfloat16)  # bf16: several times faster on recent CPUs
+    model = ezclip_zoo.load(model_name, dtype=torch.bfloat16)  # bf16: several times faster on recent CPUs
     report = classify_folder(model, folder, read_labels_file(labels_file), output=output, topk=5,
                              num_workers=2, batch_size=8)
     print(f"{report.processed} videos now ({report.failed} unreadable), {report.skipped} done before")

@@ -11,8 +11,6 @@ import argparse
 import importlib.util
 import os
 
-import torch
-
 import ezclip_zoo
 
 
@@ -26,11 +24,7 @@ def big_buck_bunny() -> str:
 def main(video: str = "", model_name: str = "ezclip-test-tiny", *labels: str) -> None:
     video = video or big_buck_bunny()
     labels = list(labels) or ["a rabbit in a forest", "playing football", "cooking", "riding a horse"]
-    if model_name in ezclip_zoo.list_models():
-        torch.manual_seed(0)
-        model = ezclip_zoo.create_model(model_name)  # fresh prompts/adapters: a demo, not a classifier
-    else:
-        model = ezclip_zoo.load(model_name)
+    model = ezclip_zoo.load(model_name)  # an architecture name warns: fresh prompts/adapters, a demo only
     result = model.classify(video, labels, topk=3)
     print(result)
     print(f"{result.total_frames} frames, sampled {result.frame_indices[0]} ({result.strategy} decoding)")

@@ -1,4 +1,4 @@
-"""Build an EZ-CLIP model from the registry and score clips against action names.
+"""Load an EZ-CLIP architecture by name and score clips against action names.
 
     python examples/quickstart.py               # tiny random model, runs anywhere in seconds
     python examples/quickstart.py ezclip-vit-b16  # real ViT-B/16 backbone (downloads OpenAI CLIP once)
@@ -15,7 +15,7 @@ import ezclip_zoo
 
 def main(name: str = "ezclip-test-tiny") -> None:
     print("architectures:", ezclip_zoo.list_models())
-    model = ezclip_zoo.create_model(name, pretrained_backbone=name != "ezclip-test-tiny")
+    model = ezclip_zoo.load(name)  # an architecture: fresh prompts/adapters over its pretrained CLIP (warns so)
     print(f"{name}: {model.num_trainable_parameters():,} trainable parameters, {model.num_frames} frames")
     frames = torch.randn(2, model.num_frames, 3, model.image_size, model.image_size)
     labels = ["dancing", "juggling", "riding a bike"]

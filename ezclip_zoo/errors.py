@@ -60,6 +60,14 @@ class LocalizationWarning(UserWarning):
 __all__ += ["LocalizationWarning"]
 
 
+class UntrainedModelWarning(UserWarning):
+    """`ezclip_zoo.load` of an architecture name: the prompts and adapters are fresh, so predictions mean nothing
+    until the model is trained (load a checkpoint for real results)."""
+
+
+__all__ += ["UntrainedModelWarning"]
+
+
 class DownloadError(WeightsUnavailableError):
     """A download failed (no network, quota, permission, an HTML page, disk full); the message says the fix."""
 

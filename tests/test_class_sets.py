@@ -144,7 +144,7 @@ def test_a_class_without_a_description_is_an_error(cached_descriptions):
 def described_model(parity_dir, tmp_path):
     """A converted checkpoint whose config records the authors' text mode (descriptions)."""
     from ezclip_zoo.zoo.conversion import convert_official
-    from ezclip_zoo.zoo.pretrained import _USER_ENTRIES
+    from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
 
     entry = dict(ezclip_zoo.get_pretrained_entry("ezclip-b16-k400"), architecture="ezclip-test-tiny")
     ezclip_zoo.register_pretrained("tiny-described", entry)

@@ -15,7 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 import ezclip_zoo
-from ezclip_zoo.zoo.pretrained import _USER_ENTRIES, get_pretrained_entry
+from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
+from ezclip_zoo.zoo.pretrained import get_pretrained_entry
 from ezclip_zoo.digest import sha256_file
 from _servers import LocalServer
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from typing import Optional, Sequence
 
 from ..errors import EZCLIPError
@@ -30,11 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line a person reads (``ezclip-zoo: warning: ...``), not a source location."""
+    print(f"ezclip-zoo: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the CLI; returns the process exit code (0 success, 1 a reported error, 2 bad usage)."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args) or 0)
     except (EZCLIPError, FileNotFoundError, ValueError) as exc:
         print(f"ezclip-zoo {args.command}: error: {exc}", file=sys.stderr)
         return 1

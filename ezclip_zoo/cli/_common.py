@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
 
@@ -60,24 +60,15 @@ def check_device(device: Optional[str]) -> None:
         raise ValueError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
 
 
-def load_model(args: argparse.Namespace):
-    """The model ``--model`` names: an architecture (fresh, seeded) or a checkpoint via `ezclip_zoo.load`."""
+def load_model(args: argparse.Namespace, **kwargs: Any):
+    """The model ``--model`` names, through `ezclip_zoo.load` (its one resolution order and defaults) with
+    ``--device``, ``--dtype`` and ``--seed``; ``kwargs`` go to `load` as well."""
     import torch
 
-    import ezclip_zoo
+    from ..zoo.loading import load
 
-    dtype = getattr(torch, _DTYPES[args.dtype])
     check_device(args.device)
-    if args.model in ezclip_zoo.list_models():
-        torch.manual_seed(args.seed)
-        model = ezclip_zoo.create_model(args.model, device=args.device)
-        print(
-            f"note: {args.model} is an architecture: its prompts and adapters are freshly initialised (seed "
-            f"{args.seed}), so predictions are not meaningful; pass a checkpoint for real results",
-            file=sys.stderr,
-        )
-        return model.to(dtype)
-    return ezclip_zoo.load(args.model, device=args.device, dtype=dtype)
+    return load(args.model, device=args.device, dtype=getattr(torch, _DTYPES[args.dtype]), seed=args.seed, **kwargs)
 
 
 def inference_options(args: argparse.Namespace):

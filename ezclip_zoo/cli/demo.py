@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
+from ..errors import UntrainedModelWarning
 from ._common import add_model_arguments, load_model
 
 __all__ = ["register", "run", "random_weights_note", "DEFAULT_MODEL"]
@@ -46,13 +48,17 @@ def random_weights_note(model_name: str, seed: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import ezclip_zoo
     from ..demo.app import LOCAL_HOSTS, launch_demo, require_gradio
 
     require_gradio()  # fail before the model loads, not after
     start = time.perf_counter()
-    model = load_model(args)
-    note = random_weights_note(args.model, args.seed) if args.model in ezclip_zoo.list_models() else ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load_model(args)
+    for w in caught:  # shown as usual; an untrained model is also said on the page
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    untrained = any(issubclass(w.category, UntrainedModelWarning) for w in caught)
+    note = random_weights_note(args.model, args.seed) if untrained else ""
     if args.host not in LOCAL_HOSTS:
         print(f"warning: --host {args.host}: anyone who can reach this machine on port {args.port} can use the demo",
               file=sys.stderr)

@@ -44,5 +44,6 @@ def run(args: argparse.Namespace) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
     archs = list_models(args.pattern)
     if archs:
-        print("\narchitectures (fresh prompts/adapters, ezclip_zoo.create_model): " + ", ".join(archs))
+        print("\narchitectures (fresh, untrained prompts/adapters: ezclip_zoo.load(NAME, seed=...)): "
+              + ", ".join(archs))
     return 0

@@ -8,6 +8,7 @@ row); ``approximate=True`` (or libraries past `APPROXIMATE_FROM` rows, when fais
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
@@ -15,7 +16,7 @@ from typing import Any, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 
-from ..errors import LibraryError
+from ..errors import LibraryError, UntrainedModelWarning
 from ..inference.batch import model_digest
 from ..text.cache import text_features
 from ..text.labels import build_label_set
@@ -48,28 +49,24 @@ class Hit:
 
 
 def load_library_model(manifest: dict, where: Path):
-    """The model a library records (`ezclip_zoo.load` of its source, or the seeded architecture), checked against
-    the recorded weights digest."""
-    import ezclip_zoo
+    """The model a library records (`ezclip_zoo.load` of its source and seed), checked against the recorded weights
+    digest by the caller."""
+    from ..zoo.loading import load
 
     record = manifest["model"]
     source = record.get("source")
     if not source:
         raise LibraryError(f"library {where} does not record how to load its model: pass the model "
                            "(VideoIndex.open(path, model=...)) that indexed it")
+    dtype = record.get("dtype")
     try:
-        if source in ezclip_zoo.list_models():
-            torch.manual_seed(int(record.get("seed", 0)))
-            model = ezclip_zoo.create_model(source)
-        else:
-            model = ezclip_zoo.load(source)
+        with warnings.catch_warnings():  # an architecture is what the library was indexed with: no news here
+            warnings.simplefilter("ignore", UntrainedModelWarning)
+            return load(source, seed=int(record.get("seed", 0)),
+                        dtype=getattr(torch, dtype.replace("torch.", "")) if dtype else None)
     except Exception as exc:
         raise LibraryError(f"library {where} was indexed with model {source!r}, which cannot be loaded here "
                            f"({type(exc).__name__}: {exc}); pass the model explicitly") from exc
-    dtype = record.get("dtype")
-    if dtype and dtype != str(model.dtype):
-        model = model.to(getattr(torch, dtype.replace("torch.", "")))
-    return model
 
 
 class VideoIndex:

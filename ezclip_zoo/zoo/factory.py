@@ -25,9 +25,8 @@ def build_model(
     cache_dir: Optional[str] = None,
     backbone_weights: Optional[Union[str, os.PathLike]] = None,
     local_files_only: Optional[bool] = None,
-    model_class: type[EZCLIP] = EZCLIP,
 ) -> EZCLIP:
-    """Build an `EZCLIP` (or ``model_class``) from a config: backbone (with or without its weights) plus fresh
+    """Build an `EZCLIP` from a config: backbone (with or without its weights) plus fresh
     prompts/adapters.
 
     Args:
@@ -39,7 +38,6 @@ def build_model(
         backbone_weights: a local CLIP state-dict file used instead of what the config names (the config is
             left as it is, so a saved model still names its backbone by tag).
         local_files_only: never download.
-        model_class: `EZCLIP` or a subclass to instantiate.
 
     Without ``pretrained_backbone`` the config forgets its weights source, so that it describes the model it
     belongs to: `EZCLIP.save_pretrained` then stores the random backbone instead of pointing at CLIP weights the
@@ -59,7 +57,7 @@ def build_model(
             model_cfg=files.model_cfg if described else config.backbone.model_cfg,
             quick_gelu=config.backbone.quick_gelu,
         ))
-    return model_class(config, clip).eval()
+    return EZCLIP(config, clip).eval()
 
 
 def create_model(
@@ -70,7 +68,10 @@ def create_model(
     cache_dir: Optional[str] = None,
     **overrides: Any,
 ) -> EZCLIP:
-    """Create a registered architecture with freshly initialised prompts and adapters.
+    """Build a registered architecture with freshly initialised prompts and adapters: the explicit builder.
+
+    The prompts and adapters are drawn from torch's global RNG, as any ``nn.Module`` is (seed it with
+    ``torch.manual_seed``). `ezclip_zoo.load` takes architecture names too, seeded by its own ``seed=``.
 
     Args:
         name: a name from `list_models`, e.g. ``"ezclip-vit-b16"``.

@@ -1,4 +1,5 @@
-"""`load`: a registry checkpoint name, ``hf-hub:org/repo[@revision]`` or a local folder -> ready `EZCLIP`.
+"""`load`, the one door to a model by name: a local folder, ``hf-hub:org/repo[@revision]``, a checkpoint name or
+an architecture name -> ready `EZCLIP`.
 
 From the Hub only ``config.json`` and ``model.safetensors`` (a few MB) are fetched, through huggingface_hub (its
 cache, its offline mode, ``HF_HUB_OFFLINE``); a name not on the Hub yet comes from the authors' release through
@@ -10,8 +11,9 @@ records, since the Hub client does not verify downloads by default.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
 
@@ -20,6 +22,7 @@ from ..errors import (
     ChecksumError,
     UnknownNameError,
     UnsafePathError,
+    UntrainedModelWarning,
     WeightsUnavailableError,
 )
 from ..modeling.config import EZCLIPConfig
@@ -27,7 +30,7 @@ from ..modeling.model import EZCLIP
 from .factory import build_model
 from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
 from .pretrained import get_pretrained_entry, has_upstream_source, is_pretrained, list_pretrained
-from .registry import is_model
+from .registry import get_model_config, is_model, list_models
 from ..digest import sha256_file
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights
 from .upstream import ensure_upstream
@@ -122,26 +125,40 @@ def load(
     *,
     device: Optional[Union[str, torch.device]] = None,
     dtype: Optional[torch.dtype] = None,
+    seed: int = 0,
+    pretrained_backbone: bool = True,
+    overrides: Optional[Mapping[str, Any]] = None,
     revision: Optional[str] = None,
     cache_dir: Optional[str] = None,
     local_files_only: Optional[bool] = None,
     backbone_weights: Optional[PathLike] = None,
     verify_backbone: bool = True,
     progress: bool = True,
-    model_class: type[EZCLIP] = EZCLIP,
 ) -> EZCLIP:
-    """Load a ready-to-use EZ-CLIP model.
+    """The one door to a model by name or path: a trained checkpoint, or a fresh architecture.
 
-    A checkpoint name resolves in this order: its Hub repo when the entry is ``published`` (sha256-pinned, about
-    10 MB); otherwise the authors' release it names (``source``), downloaded once, verified and converted into
-    the zoo cache (`ezclip_zoo.zoo.cache.cache_root`), and read from there by every later call, offline included.
+    ``name_or_path`` is looked up in this order, the first match winning:
+
+    1. an existing local folder (written by `ezclip_zoo.save_pretrained` or ``ezclip-zoo download --to``);
+    2. ``"hf-hub:org/repo"`` (optionally ``@revision``): a zoo folder on the Hugging Face Hub;
+    3. a checkpoint name from `list_pretrained` (e.g. ``"ezclip-b16-k400"``): its Hub repo when published
+       (sha256-pinned, about 10 MB), otherwise the authors' release it names, downloaded once, verified and
+       converted into the zoo cache (`ezclip_zoo.zoo.cache.cache_root`), and read from there by every later call;
+    4. an architecture name from `list_models` (e.g. ``"ezclip-vit-b16"``): fresh prompts and adapters over the
+       pretrained backbone, as timm's ``create_model(name, pretrained=True)``. They are drawn from a generator
+       seeded with ``seed`` (the caller's global RNG is neither read nor advanced), and an `UntrainedModelWarning`
+       says that the predictions mean nothing until the model is trained.
+
+    A checkpoint and an architecture can never share a name (`register_model` and `register_pretrained` refuse
+    it), so steps 3 and 4 never compete.
 
     Args:
-        name_or_path: a checkpoint name from `list_pretrained` (e.g. ``"ezclip-b16-k400"``), ``"hf-hub:org/repo"``
-            (optionally ``@revision``), or a local folder written by `EZCLIP.save_pretrained` or
-            ``ezclip-zoo download NAME --to DIR``.
+        name_or_path: what to load (see above).
         device: where to put the model (default CPU).
         dtype: e.g. ``torch.bfloat16`` for faster CPU/GPU inference (default float32).
+        seed: architectures only: the seed of the fresh prompts/adapters (and of a random backbone).
+        pretrained_backbone: architectures only: False keeps open_clip's random backbone (tests and demos).
+        overrides: architectures only: `EZCLIPConfig` fields to change, e.g. ``{"num_frames": 16}``.
         revision: Hub revision (branch, tag or commit); overrides the pinned one of a registry name.
         cache_dir: Hugging Face cache folder for the trainable weights and the backbone download.
         local_files_only: never touch the network (``HF_HUB_OFFLINE=1`` does the same globally).
@@ -149,20 +166,67 @@ def load(
             downloading the backbone by its open_clip tag, for air-gapped machines.
         verify_backbone: when converting an authors' release, check the CLIP inside it against open_clip's.
         progress: progress bars and the one-line notice of a first download on stderr.
-        model_class: the class to build (`EZCLIP` or a subclass; ``Subclass.from_pretrained`` passes itself).
 
     Returns:
-        A ``model_class`` instance in eval mode.
+        An `EZCLIP` in eval mode.
 
     Raises:
+        UnknownNameError: not a folder, Hub id, checkpoint or architecture (lists the close names).
         CheckpointNotAvailableError: a registry name with no weights anywhere (says what to do instead).
         WeightsUnavailableError: a file missing while offline or absent from the Hub (says how to fix it);
             `DownloadError` for a failed download of an authors' release.
         ChecksumError: the weights file does not match the sha256 in ``checkpoints.json``.
         UnsafePathError: a folder's ``config.json`` names a file outside the folder.
-        ValueError: a config of a newer format, or weights with missing/unexpected keys (listed).
+        ValueError: a config of a newer format, weights with missing/unexpected keys (listed), or
+            ``overrides``/``pretrained_backbone=False`` given for a trained checkpoint.
     """
     spec = os.fspath(name_or_path)
+    if _is_architecture(spec):
+        model = _fresh_architecture(spec, seed=seed, pretrained_backbone=pretrained_backbone, overrides=overrides,
+                                    cache_dir=cache_dir, local_files_only=local_files_only,
+                                    backbone_weights=backbone_weights)
+    else:
+        if overrides or not pretrained_backbone:
+            raise ValueError(f"overrides and pretrained_backbone=False apply to architectures (a fresh model), not "
+                             f"to the trained checkpoint {spec!r}, whose config and backbone are fixed")
+        model = _trained_checkpoint(spec, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
+                                    backbone_weights=backbone_weights, verify_backbone=verify_backbone,
+                                    progress=progress)
+    model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
+    return model.eval()
+
+
+def _is_architecture(spec: str) -> bool:
+    """Step 4 of `load`'s order: an architecture name that no folder, Hub id or checkpoint name claims first."""
+    return is_model(spec) and not os.path.isdir(spec) and not is_pretrained(spec)
+
+
+def _fresh_architecture(name: str, *, seed: int, pretrained_backbone: bool, overrides: Optional[Mapping[str, Any]],
+                        cache_dir: Optional[str], local_files_only: Optional[bool],
+                        backbone_weights: Optional[PathLike]) -> EZCLIP:
+    """A registered architecture with prompts/adapters (and any random backbone) drawn from ``seed``."""
+    config = get_model_config(name)
+    if overrides:
+        config = config.replace(**dict(overrides))
+    # Built on the CPU inside a forked RNG: the same seed gives the same weights on every device, and the
+    # caller's random state is left exactly as it was (open_clip and torch.nn initialise from the global RNG).
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(config, pretrained_backbone=pretrained_backbone, cache_dir=cache_dir,
+                            backbone_weights=backbone_weights if pretrained_backbone else None,
+                            local_files_only=local_files_only)
+    warnings.warn(
+        f"{name} is an architecture: its prompts and adapters are freshly initialised (seed {seed}), so its "
+        "predictions mean nothing until it is trained; load a checkpoint (ezclip_zoo.list_pretrained()) for real "
+        "results", UntrainedModelWarning, stacklevel=3,
+    )
+    return model
+
+
+def _trained_checkpoint(spec: str, *, revision: Optional[str], cache_dir: Optional[str],
+                        local_files_only: Optional[bool], backbone_weights: Optional[PathLike],
+                        verify_backbone: bool, progress: bool) -> EZCLIP:
+    """Steps 1-3 of `load`'s order: a folder, a Hub repo or a checkpoint name, with its trained weights."""
     fetch, card_name = _resolve(spec, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
                                 verify_backbone=verify_backbone, progress=progress)
     config_path = fetch(CONFIG_NAME)
@@ -174,7 +238,7 @@ def load(
     fix = "the files come from different checkpoints or one is damaged: re-download or re-save the folder"
     try:
         model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
-                            local_files_only=local_files_only, model_class=model_class)
+                            local_files_only=local_files_only)
     except (AssertionError, RuntimeError, TypeError, ZeroDivisionError) as exc:  # open_clip/torch refusing the shapes
         raise ValueError(f"{config_path} describes a model that cannot be built ({type(exc).__name__}: {exc}); "
                          f"{fix}") from exc
@@ -188,8 +252,7 @@ def load(
         if "do not fit" not in str(exc):
             raise
         raise ValueError(f"{weights_path}: {exc} (the model {config_path} describes); {fix}") from exc
-    model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
-    return model.eval()
+    return model
 
 
 def _resolve(spec: str, *, revision, cache_dir, local_files_only, verify_backbone,
@@ -219,18 +282,14 @@ def _resolve(spec: str, *, revision, cache_dir, local_files_only, verify_backbon
                                                     progress=progress))
         else:
             raise CheckpointNotAvailableError(unavailable_message(spec, entry))
-    elif is_model(spec):
-        raise ValueError(
-            f"{spec!r} is an architecture, not a checkpoint: use ezclip_zoo.create_model({spec!r}) for fresh "
-            f"prompts/adapters; checkpoints are {list_pretrained()}"
-        )
     elif os.path.exists(spec):
         raise ValueError(f"{spec!r} is a file; load() takes a checkpoint folder (config.json + model.safetensors). "
                          "For the authors' .pt files use ezclip_zoo.load_official_checkpoint")
     else:
         raise UnknownNameError.of(
-            "checkpoint", spec, list_pretrained(),
-            hint=f"{spec!r} is neither a local folder, an 'hf-hub:org/repo' id, nor a known checkpoint",
+            "model", spec, [*list_pretrained(), *list_models()],
+            hint=f"{spec!r} is neither a local folder, an 'hf-hub:org/repo' id, a checkpoint "
+                 "(ezclip_zoo.list_pretrained()) nor an architecture (ezclip_zoo.list_models())",
         )
 
     return fetch, card_name

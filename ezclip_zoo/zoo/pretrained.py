@@ -12,12 +12,11 @@ from __future__ import annotations
 import copy
 import fnmatch
 import functools
-import json
-from importlib import resources
 from typing import Any, Optional
 
 from ..errors import UnknownNameError
-from .registry import get_model_config
+from .checkpoint_table import USER_ENTRIES, builtin_entries
+from .registry import get_model_config, is_model
 
 __all__ = [
     "list_pretrained",
@@ -34,17 +33,11 @@ __all__ = [
 ]
 
 _REQUIRED = ("architecture", "num_frames", "backbone", "hf_hub_id", "revision", "filename", "sha256", "status")
-_USER_ENTRIES: dict[str, dict[str, Any]] = {}
 
 
 @functools.lru_cache(maxsize=1)
 def _builtin_entries() -> dict[str, dict[str, Any]]:
-    # the table sits at the package's top (ezclip_zoo/checkpoints.json, a real file), where 0.1 had it
-    text = resources.files("ezclip_zoo").joinpath("checkpoints.json").read_text(encoding="utf-8")
-    data = json.loads(text)
-    if data.get("format_version") != 1:
-        raise ValueError(f"checkpoints.json format_version {data.get('format_version')!r} is not supported")
-    entries = data["checkpoints"]
+    entries = builtin_entries()
     for name, entry in entries.items():
         _validate(name, entry)
     return entries
@@ -57,6 +50,9 @@ def _validate(name: str, entry: dict[str, Any]) -> None:
     if entry["status"] == "published" and not (entry["sha256"] and entry["revision"]):
         raise ValueError(f"checkpoint entry {name!r} is published but has no pinned revision and sha256")
     get_model_config(entry["architecture"])  # must name a registered architecture
+    if is_model(name):
+        raise ValueError(f"checkpoint name {name!r} is already an architecture name (ezclip_zoo.list_models()); "
+                         "ezclip_zoo.load could not tell them apart: choose another name")
     source = entry.get("source") or {}
     if not isinstance(source, dict):
         raise ValueError(f"checkpoint entry {name!r}: 'source' must be an object")
@@ -68,7 +64,7 @@ def _validate(name: str, entry: dict[str, Any]) -> None:
 
 
 def _entries() -> dict[str, dict[str, Any]]:
-    return {**_builtin_entries(), **_USER_ENTRIES}
+    return {**_builtin_entries(), **USER_ENTRIES}
 
 
 def _with_defaults(entry: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +94,7 @@ def register_pretrained(name: str, entry: dict[str, Any], *, overwrite: bool = F
         raise ValueError(f"checkpoint entry {name!r} lacks 'architecture' (a name from ezclip_zoo.list_models())")
     entry = _with_defaults(entry)
     _validate(name, entry)
-    _USER_ENTRIES[name] = entry
+    USER_ENTRIES[name] = entry
 
 
 def is_pretrained(name: str) -> bool:

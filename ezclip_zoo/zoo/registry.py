@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import UnknownNameError
 from ..modeling.config import EZCLIPConfig
 from .architectures import BUILTIN_ARCHITECTURES
+from .checkpoint_table import checkpoint_names
 
 __all__ = ["register_model", "list_models", "get_model_config", "is_model"]
 
@@ -16,9 +17,14 @@ _MODEL_CONFIGS: dict[str, dict[str, Any]] = {}
 
 
 def register_model(name: str, config: dict[str, Any], *, overwrite: bool = False) -> None:
-    """Register an architecture under ``name``; ``config`` is an `EZCLIPConfig` dict (validated now)."""
+    """Register an architecture under ``name``; ``config`` is an `EZCLIPConfig` dict (validated now).
+
+    A name that is already a checkpoint's is refused, since `ezclip_zoo.load` takes both kinds of name."""
     if name in _MODEL_CONFIGS and not overwrite:
         raise ValueError(f"model {name!r} is already registered; pass overwrite=True to replace it")
+    if name in checkpoint_names():
+        raise ValueError(f"{name!r} is already a checkpoint name (ezclip_zoo.list_pretrained()); ezclip_zoo.load "
+                         "could not tell them apart: choose another architecture name")
     EZCLIPConfig.from_dict({**config, "name": name})  # fail at registration, not at first use
     _MODEL_CONFIGS[name] = copy.deepcopy({**config, "name": name})
 
