@@ -13,6 +13,8 @@ result is a zoo folder `ezclip_zoo.load` reads.
     # continue an interrupted run (same command plus --resume)
     ezclip-zoo finetune ... --output runs/ucf --resume
 
+From Python the same run is one call, ``ezclip_zoo.train.finetune`` (see examples/finetune.py).
+
 The validation split is held out of the training split (``--val-fraction``) unless given (``--val``); the test
 split is never used here (evaluate the result with ``ezclip-zoo evaluate``).
 """
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _data_arguments(data) -> None:
-    from ..data import FORMATS
+    from ..data.formats import FORMATS
 
     data.add_argument("--format", required=True, choices=FORMATS)
     data.add_argument("--video-root", help="folder of the videos")
@@ -71,7 +73,7 @@ def _model_arguments(model) -> None:
 
 
 def _optimisation_arguments(opt) -> None:
-    from ..train import TrainConfig
+    from ..train.config import TrainConfig
 
     d = TrainConfig()
     opt.add_argument("--epochs", type=int, default=d.epochs)
@@ -100,46 +102,8 @@ def _run_arguments(run_group) -> None:
     run_group.add_argument("--threads", type=int, help="torch CPU threads per process")
 
 
-def _model(args):
-    import torch
-
-    import ezclip_zoo
-
-    torch.manual_seed(args.seed)  # every rank builds the same initial prompts/adapters
-    if args.model in ezclip_zoo.list_models():
-        overrides = {k: v for k, v in (("num_frames", args.num_frames), ("drop_path", args.drop_path),
-                                       ("prompt_dropout", args.prompt_dropout)) if v is not None}
-        return ezclip_zoo.create_model(args.model, pretrained_backbone=not args.no_pretrained_backbone, **overrides)
-    if any(v is not None for v in (args.num_frames, args.drop_path, args.prompt_dropout)):
-        raise ValueError("--num-frames/--drop-path/--prompt-dropout apply to architectures, not trained checkpoints")
-    return ezclip_zoo.load(args.model)
-
-
-def _splits(args, rank: int):
-    """(train split, validation split or None) as the arguments select them."""
-    from ..data import read_class_list, read_dataset, sample_k_shot, train_val_split
-
-    splits = read_dataset(args.format, video_root=args.video_root, annotations=args.annotations, split=args.split,
-                          train=args.train, val=args.val, labels=args.labels)
-    train = splits["train"]
-    if train.missing and rank == 0:
-        logging.warning("%d training videos listed but not found, e.g. %s", len(train.missing), train.missing[:3])
-    if args.classes:
-        train = train.restrict_classes(read_class_list(args.classes))
-    val = splits.get("val")
-    if val is not None and args.classes:
-        val = val.restrict_classes(train.classes)
-    if val is None and not args.no_val:
-        train, val = train_val_split(train, args.val_fraction, seed=args.seed)
-    if args.no_val:
-        val = None
-    if args.k_shot:
-        train = sample_k_shot(train, args.k_shot, args.k_shot_seed)
-    return train, val
-
-
 def _config(args):
-    from ..train import TrainConfig
+    from ..train.config import TrainConfig
 
     return TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, grad_accum_steps=args.grad_accum, lr=args.lr,
@@ -154,35 +118,23 @@ def _config(args):
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..data import VideoClipDataset, read_class_descriptions
-    from ..text.labels import class_texts
-    from ..text.templates import ACTIONCLIP_TEMPLATES
-    from ..train import fit
-    from ..transforms import ClipAugment
+    from ..train.recipe import finetune
 
     rank = int(os.environ.get("RANK", "0"))
     logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING,
                         format=f"%(asctime)s [rank {rank}] %(message)s", datefmt="%H:%M:%S")
     if args.threads:
         torch.set_num_threads(args.threads)
-    train, val = _splits(args, rank)
-    descriptions = read_class_descriptions(args.descriptions) if args.descriptions else None
-    templates = None if args.templates == "none" else ACTIONCLIP_TEMPLATES
-    texts = class_texts(train.classes, descriptions=descriptions, templates=templates)
-    # validation scores each class with all of its texts averaged, as the test protocol does
-    val_texts = class_texts(val.classes, descriptions=descriptions, templates=templates) if val is not None else None
-    model = _model(args)
-    augment = ClipAugment(model.image_size, flip=not args.no_flip)
-    train_set = VideoClipDataset(train, model.num_frames, model.image_size, train=True, augment=augment,
-                                 seed=args.seed)
-    val_set = VideoClipDataset(val, model.num_frames, model.image_size) if val is not None else None
-    if rank == 0:
-        logging.info("train %s: %d videos, %d classes; validation: %s", train.name, len(train), len(train.classes),
-                     f"{len(val)} videos" if val is not None else "none")
-    card = {"training": {"dataset": args.format, "videos": len(train), "classes": len(train.classes),
-                         "text": "descriptions" if descriptions else args.templates}}
-    result = fit(model, train_set, _config(args), class_texts=texts, output_dir=args.output, val_data=val_set,
-                 val_class_texts=val_texts, resume=args.resume, card=card, progress=show_progress(args) and rank == 0)
+    overrides = {k: v for k, v in (("num_frames", args.num_frames), ("drop_path", args.drop_path),
+                                   ("prompt_dropout", args.prompt_dropout)) if v is not None}
+    result = finetune(
+        args.model, format=args.format, video_root=args.video_root, annotations=args.annotations, split=args.split,
+        train=args.train, val=args.val, labels=args.labels, val_fraction=args.val_fraction, validate=not args.no_val,
+        classes=args.classes, k_shot=args.k_shot, k_shot_seed=args.k_shot_seed, descriptions=args.descriptions,
+        templates=None if args.templates == "none" else args.templates, flip=not args.no_flip,
+        pretrained_backbone=not args.no_pretrained_backbone, overrides=overrides or None, config=_config(args),
+        output_dir=args.output, resume=args.resume, progress=show_progress(args),
+    )
     if rank == 0:
         print(json.dumps({
             "model_dir": str(result.model_dir), "selected": result.selected, "steps": result.state.global_step,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence, Union
 
 from ..errors import AnnotationError
 from ._io import PathLike, require_file
 from ..text.names import readable_class_name
 from .records import VideoRecord, VideoSplit
 
-__all__ = ["read_video_csv", "read_class_descriptions", "read_class_list"]
+__all__ = ["read_video_csv", "read_class_descriptions", "read_class_list", "as_class_list", "as_class_descriptions"]
 
 _CLASS_HEADERS = {"class", "class_name", "classname", "label", "name", "action"}
 
@@ -120,3 +120,22 @@ def read_class_descriptions(csv_path: PathLike) -> dict[str, str]:
     if not out:
         raise AnnotationError(f"{csv_path} has no descriptions")
     return out
+
+
+def as_class_list(classes: Union[PathLike, Sequence[str]]) -> list[str]:
+    """A class list given either as a file (`read_class_list`: one name per line, made readable) or as names,
+    kept exactly as written (they must match the split's readable names, e.g. ``"apply eye makeup"``)."""
+    if isinstance(classes, (str, os.PathLike)):
+        return read_class_list(classes)
+    names = list(classes)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"classes must be a class-list file or a non-empty list of names, got {classes!r}")
+    return names
+
+
+def as_class_descriptions(descriptions: Union[PathLike, Mapping[str, str]]) -> dict[str, str]:
+    """Class descriptions given either as a ``class,description`` CSV (`read_class_descriptions`) or as a mapping
+    ``{readable class name: description}`` (copied as it is)."""
+    if isinstance(descriptions, (str, os.PathLike)):
+        return read_class_descriptions(descriptions)
+    return dict(descriptions)

@@ -1,11 +1,13 @@
 """Fine-tuning: the reference recipe (AdamW, warm-up + cosine, KL contrastive + motion loss), checkpoints that
-resume exactly, model selection on a validation split, and DistributedDataParallel under torchrun."""
+resume exactly, model selection on a validation split, and DistributedDataParallel under torchrun; `finetune` runs
+the whole recipe (dataset, classes, texts, model, `fit`) in one call."""
 
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .distributed import DistributedContext, gather_with_grad
 from .loop import TrainResult, TrainState, fit, trainable_digest
 from .optim import WarmupCosine, build_optimizer, build_scheduler
+from .recipe import finetune, training_splits
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -16,9 +18,11 @@ __all__ = [
     "WarmupCosine",
     "build_optimizer",
     "build_scheduler",
+    "finetune",
     "fit",
     "gather_with_grad",
     "load_checkpoint",
     "save_checkpoint",
     "trainable_digest",
+    "training_splits",
 ]

@@ -40,6 +40,7 @@ class TrainResult:
         selected: ``"best"`` (weights of the best validation epoch) or ``"last"``.
         seconds: wall time of this invocation.
         rank_digests: sha256 of the trainable tensors on every rank at the end (all equal when in sync).
+        model: the trained `EZCLIP` (in eval mode) holding the selected weights, the one ``model_dir`` saves.
     """
 
     state: TrainState
@@ -47,6 +48,7 @@ class TrainResult:
     selected: str
     seconds: float
     rank_digests: list[str]
+    model: Any = field(default=None, repr=False)
 
 
 def trainable_digest(model) -> str:
