@@ -32,9 +32,9 @@ from _common import device_line  # noqa: E402
 
 import ezclip_zoo  # noqa: E402
 from ezclip_zoo.evaluation.detection import detection_report  # noqa: E402
-from ezclip_zoo.inference import classify, localize  # noqa: E402
-from ezclip_zoo.inference.localize import open_frames, window_views  # noqa: E402
-from ezclip_zoo.localization import plan_windows  # noqa: E402
+from ezclip_zoo.inference import classify  # noqa: E402
+from ezclip_zoo.localization import localize, plan_windows  # noqa: E402
+from ezclip_zoo.localization.pipeline import open_frames, window_views  # noqa: E402
 from ezclip_zoo.synthetic import (  # noqa: E402
     STILL_CLASS, LongVideoConfig, MotionVideoConfig, WindowClips, frame_labels, render_long_video, train_motion_model,
 )

@@ -14,8 +14,8 @@ import torch
 import ezclip_zoo
 from ezclip_zoo.cli import main
 from ezclip_zoo.errors import LocalizationWarning
-from ezclip_zoo.inference.localize import localize, open_frames, window_views
-from ezclip_zoo.localization import SegmentRule, find_segments, plan_windows, window_cells
+from ezclip_zoo.localization import SegmentRule, find_segments, localize, plan_windows, window_cells
+from ezclip_zoo.localization.pipeline import open_frames, window_views
 from ezclip_zoo.video import write_video
 from ezclip_zoo.video.frame_times import frame_times_from_rate
 

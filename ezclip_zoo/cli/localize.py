@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..inference import InferenceOptions
-    from ..inference.localize import localize
+    from ..localization import localize
 
     classes = class_names(args)
     if args.plot:

@@ -17,9 +17,8 @@ import numpy as np
 from ..errors import LocalizationWarning, VideoDecodeWarning
 from ..figures.timeline import save_timeline
 from ..inference.classify import classify
-from ..inference.localize import localize
 from ..inference.result import ClassificationResult
-from ..localization import LocalizationResult
+from ..localization import LocalizationResult, localize
 from ..saliency import explain, overlay_image
 from ..text.class_sets import resolve_class_set
 from ..video import open_video

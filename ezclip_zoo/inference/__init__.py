@@ -2,19 +2,17 @@
 
 * `classify(model, video_or_videos, class_names, ...)` (also ``model.classify``) -> `ClassificationResult`(s);
 * `embed_video(model, video_or_videos)` -> normalised embeddings;
-* `localize(model, long_video, class_names, window_s=..., stride_s=...)` (also ``model.localize``) -> when each
-  action happens (`LocalizationResult`: window scores and segments);
 * `classify_videos` / `classify_folder` / `embed_videos`: many files, DataLoader workers, resumable JSON Lines;
 * `InferenceOptions`: the options every one of them takes (also as keywords);
 * `class_probabilities` / `encode_class_texts` / `score_views`: the zero-shot scoring that evaluation shares.
 
-Label sets, templates and the text-embedding cache are `ezclip_zoo.text`'s.
+Label sets, templates and the text-embedding cache are `ezclip_zoo.text`'s; when each action happens in a long video
+is `ezclip_zoo.localization.localize`.
 """
 
 from .batch import BatchJob, BatchReport, classify_folder, classify_videos, embed_videos
 from .classify import classify, embed_video
 from .files import InferenceVideoDataset, find_videos
-from .localize import localize
 from .jsonl import ResultsFile, read_jsonl
 from .options import InferenceKwargs, InferenceOptions
 from .result import ClassificationResult, EmbeddingResult, VideoError
@@ -40,7 +38,6 @@ __all__ = [
     "encode_class_texts",
     "encode_views",
     "find_videos",
-    "localize",
     "prepare_views",
     "read_jsonl",
     "score_views",

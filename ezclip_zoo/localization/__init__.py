@@ -1,10 +1,16 @@
-"""Temporal localisation building blocks: sliding windows over a long video (`plan_windows`), the rule that turns
-window scores into segments with "no action" possible (`SegmentRule`, `find_segments`), and the result type.
-The pipeline that runs the model is `ezclip_zoo.inference.localize`."""
+"""Temporal localisation: when each action happens in a long video.
 
+* `localize(model, long_video, class_names, window_s=..., stride_s=...)` (also ``model.localize``) -> a
+  `LocalizationResult` (window scores and segments): the streaming window pipeline (`pipeline`), which encodes and
+  scores the windows with `ezclip_zoo.inference`'s batching and zero-shot scoring;
+* its building blocks: sliding windows over the video's frame times (`plan_windows`), the rule that turns window
+  scores into segments with "no action" possible (`SegmentRule`, `find_segments`), and the result type.
+"""
+
+from .pipeline import localize
 from .result import LocalizationResult, Window
 from .segments import Segment, SegmentRule, find_segments, window_cells
 from .windows import WindowLayout, WindowPlan, plan_windows
 
 __all__ = ["LocalizationResult", "Segment", "SegmentRule", "Window", "WindowLayout", "WindowPlan", "find_segments",
-           "plan_windows", "window_cells"]
+           "localize", "plan_windows", "window_cells"]

@@ -23,9 +23,9 @@ from ..digest import sha256_file
 from ..errors import LibraryError, LocalizationWarning, VideoDecodeError
 from ..inference.batch import model_digest
 from ..inference.files import find_videos
-from ..inference.localize import open_frames, window_views
 from ..inference.options import InferenceOptions
 from ..inference.views import encode_views, eval_mode, prepare_views
+from ..localization.pipeline import open_frames, window_views
 from ..localization.windows import plan_windows
 from .format import new_manifest, read_manifest, read_shard, write_manifest, write_shard
 

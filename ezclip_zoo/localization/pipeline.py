@@ -3,8 +3,8 @@
 The video streams through once: the frames the windows need are decoded in increasing order (one sequential pass
 or keyframe seeks, whichever the cost model says decodes less), each decoded and preprocessed once and dropped as
 soon as the last window using it is assembled, so memory stays bounded however long the video is. Windows go
-through the video encoder ``batch_size`` at a time (`encode_batches`), and every window is scored by the one
-zero-shot scoring of `classify` (`score_views`).
+through the video encoder ``batch_size`` at a time (`ezclip_zoo.inference`'s `encode_batches`), and every window is
+scored by the one zero-shot scoring of `classify` (`score_views`).
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ import torch
 from typing_extensions import Unpack
 
 from ..errors import LocalizationWarning
-from ..localization import LocalizationResult, SegmentRule, Window, WindowLayout, find_segments, plan_windows
-from ..localization.windows import check_seconds
+from ..inference.classify import label_set_for
+from ..inference.options import InferenceKwargs, InferenceOptions, make_options
+from ..inference.scoring import score_views
+from ..inference.views import encode_batches, eval_mode
 from ..text.cache import TextEmbeddingCache, text_features
 from ..text.labels import ClassNames, LabelSet, build_label_set
 from ..video import VideoSource, describe, frames_to_uint8, is_encoded_source, is_frame_sequence, open_video
 from ..video.frame_times import FrameTimes, frame_times_from_rate
-from .classify import label_set_for
-from .options import InferenceKwargs, InferenceOptions, make_options
-from .scoring import score_views
-from .views import encode_batches, eval_mode
+from .result import LocalizationResult, Window
+from .segments import SegmentRule, find_segments
+from .windows import WindowLayout, check_seconds, plan_windows
 
 __all__ = ["localize", "open_frames", "window_views"]
 
