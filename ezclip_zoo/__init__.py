@@ -32,7 +32,7 @@ _NAMES = {
     "register_model": ".zoo.registry",
     "save_pretrained": ".zoo.serialization",
     "explain": ".saliency",
-    "save_overlay": ".saliency",
+    "save_overlay": ".figures.overlay",
 }
 _SUBMODULES = ("cli", "data", "demo", "digest", "errors", "evaluation", "export", "fetch", "figures", "inference",
                "localization", "modeling", "official", "paths", "precision", "runtime", "saliency", "search",

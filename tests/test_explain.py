@@ -10,7 +10,8 @@ from PIL import Image
 
 import ezclip_zoo
 from ezclip_zoo.cli import main
-from ezclip_zoo.saliency import METHODS, explain_frames, mass_in_mask, normalize_maps, save_overlay
+from ezclip_zoo.figures import save_overlay
+from ezclip_zoo.saliency import METHODS, explain_frames, mass_in_mask, normalize_maps
 from ezclip_zoo.synthetic import MotionVideoConfig, render_motion_clip, render_motion_clip_with_masks
 from ezclip_zoo.synthetic.motion import MotionClips
 from ezclip_zoo.video import sample_clip_indices, write_video

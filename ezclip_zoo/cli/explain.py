@@ -60,7 +60,8 @@ def _classes(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..saliency import explain, save_overlay
+    from ..figures.overlay import save_overlay
+    from ..saliency import explain
 
     method = args.method or ("gradient" if args.target else "attention")
     classes = _classes(args)

@@ -15,11 +15,12 @@ from typing import Any, Optional
 import numpy as np
 
 from ..errors import LocalizationWarning, VideoDecodeWarning
+from ..figures.overlay import overlay_image
 from ..figures.timeline import save_timeline
 from ..inference.classify import classify
 from ..inference.result import ClassificationResult
 from ..localization import LocalizationResult, localize
-from ..saliency import explain, overlay_image
+from ..saliency import explain
 from ..text.class_sets import resolve_class_set
 from ..video import open_video
 

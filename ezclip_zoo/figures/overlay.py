@@ -1,4 +1,5 @@
-"""Pictures of an `Explanation`: the sampled frames with their heat maps over them, as one PNG grid.
+"""Pictures of an `Explanation` (`ezclip_zoo.saliency`): the sampled frames with their heat maps over them, as one
+PNG grid.
 
 Pillow only (a core dependency): the colour map is a piecewise-linear "turbo" (blue = low, red = high).
 """
