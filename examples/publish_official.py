@@ -2,7 +2,7 @@
 
 The whole path, for a name listed in checkpoints.json (e.g. ezclip-b16-k400):
 
-1. Download the authors' file from Google Drive; its file id is in checkpoints.json ("source"), e.g.
+1. Download the authors' file from Google Drive; its file id is in checkpoints.json ("official_release"), e.g.
    `pip install gdown && gdown 19QNGgaZjPyq0yz7XJGFccS7MV09KMY_K -O k400_zero_shot.pt` (or a browser).
 2. Convert and verify: the authors' CLIP must equal open_clip's ViT-B-16/openai to float16 precision.
 3. Check the converted folder loads and classifies.

@@ -73,7 +73,8 @@ class DownloadError(WeightsUnavailableError):
 
 
 class SourceVerificationError(EZCLIPError, ValueError):
-    """A downloaded upstream checkpoint is not the model its entry describes (architecture, keys or backbone)."""
+    """A downloaded file of the authors' release is not the model its entry describes (architecture, keys or
+    backbone)."""
 
 
 class UnsafeFileError(EZCLIPError, ValueError):

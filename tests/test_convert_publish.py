@@ -116,7 +116,8 @@ def test_checkpoints_json_lists_the_released_models():
     names = set(list_pretrained())
     assert {"ezclip-b16-k400", "ezclip-b16-k400-b2n", "ezclip-b16-hmdb51-b2n", "ezclip-b16-ucf101-b2n",
             "ezclip-b16-ssv2-b2n", "ezclip-b32-k400"} <= names
-    drive = {get_pretrained_entry(n)["source"]["google_drive_id"] for n in names if get_pretrained_entry(n).get("source")}
+    drive = {get_pretrained_entry(n)["official_release"]["google_drive_id"] for n in names
+             if get_pretrained_entry(n).get("official_release")}
     assert "19QNGgaZjPyq0yz7XJGFccS7MV09KMY_K" in drive and len(drive) == 5
     for name in names:
         e = get_pretrained_entry(name)

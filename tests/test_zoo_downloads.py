@@ -21,15 +21,15 @@ from ezclip_zoo.digest import sha256_file
 from _servers import LocalServer
 
 DRIVER = Path(__file__).with_name("_zoo_driver.py")
-NAME = "tiny-upstream"
+NAME = "tiny-official"
 _counter = itertools.count()
 
 
-def _entry(url: str, **source) -> dict:
+def _entry(url: str, **release) -> dict:
     entry = get_pretrained_entry("ezclip-b16-k400")
     entry.update(architecture="ezclip-test-tiny", hf_hub_id="ezclip-zoo-tests/none", status="unpublished",
                  text={"mode": "names"},
-                 source={"kind": "official", "url": url, **source})
+                 official_release={"url": url, **release})
     return entry
 
 
@@ -96,7 +96,7 @@ def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, 
     assert result.get("ok"), result
     notices = [line for line in result["stderr"].splitlines() if line.startswith("ezclip-zoo: ")]
     assert len(notices) == 1, result["stderr"]  # said once: which source, how large, where it goes
-    assert entry["source"]["url"] in notices[0] and str(cache / "checkpoints" / NAME) in notices[0]
+    assert entry["official_release"]["url"] in notices[0] and str(cache / "checkpoints" / NAME) in notices[0]
     assert " MB once" in notices[0] and "converting" in result["stderr"]  # the conversion's progress bar
     expected = _reference_logits(parity_dir, parity_ref)
     torch.testing.assert_close(_logits(tmp_path / "a.safetensors"), expected, atol=1e-5, rtol=1e-5)
@@ -106,7 +106,7 @@ def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, 
     folder = cache / "checkpoints" / NAME
     assert record["source_sha256"] == sha256_file(parity_dir / "official_checkpoint.pt")
     assert record["weights_sha256"] == sha256_file(folder / "model.safetensors")
-    assert record["source"] == entry["source"]["url"]
+    assert record["source"] == entry["official_release"]["url"]
     assert not any((cache / "downloads").iterdir())  # the 300 MB source is deleted after conversion
     assert {p.name for p in folder.iterdir()} >= {"config.json", "model.safetensors", "backbone.safetensors"}
 
@@ -186,7 +186,7 @@ def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, p
     assert not list((cache / "downloads").iterdir()) and not (cache / "checkpoints" / NAME).exists()
 
 
-def test_a_changed_upstream_file_is_refused_on_forced_refetch(tmp_path, server, official, parity_dir):
+def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, server, official, parity_dir):
     from ezclip_zoo.official.checkpoint import read_official_state_dict
 
     server.files["/ckpt.pt"] = official
@@ -252,7 +252,7 @@ def test_no_network_is_one_line_with_the_fix(tmp_path):
     assert result["rc"] == 1
     lines = result["stderr"].strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("ezclip-zoo download: error: cannot download the authors' tiny-upstream checkpoint")
+    assert lines[0].startswith("ezclip-zoo download: error: cannot download the authors' tiny-official checkpoint")
     assert url in lines[0] and f"ezclip-zoo download {NAME} --source FILE" in lines[0]
     assert "Retrying" not in result["stderr"] and elapsed < 60
 
@@ -263,7 +263,7 @@ def test_download_source_file_by_hand_needs_no_network(tmp_path, monkeypatch, pa
     monkeypatch.setenv("EZCLIP_ZOO_CACHE", str(tmp_path / "zoo"))
     # the smallest entry: an architecture and where the release is; everything else has defaults
     ezclip_zoo.register_pretrained(NAME, {"architecture": "ezclip-test-tiny",
-                                          "source": {"url": "http://127.0.0.1:9/never-used.pt"}})
+                                          "official_release": {"url": "http://127.0.0.1:9/never-used.pt"}})
     try:
         assert main(["download", NAME, "--source", str(parity_dir / "official_checkpoint.pt"), "--no-progress"]) == 0
         assert (parity_dir / "official_checkpoint.pt").is_file()  # the user's own file is never deleted

@@ -1,7 +1,7 @@
 """Fetch one file from a URL or a Google Drive id with gdown, resumably, into ``<dest>`` only once complete.
 
 gdown writes to ``<dest><8 random chars>.part`` and renames it when the announced length has arrived; resuming
-sends ``Range`` with ``If-Range``, so a file that changed upstream is never spliced onto old bytes. On top of it
+sends ``Range`` with ``If-Range``, so a file that changed on the server is never spliced onto old bytes. On top of it
 this module retries while bytes keep arriving (a cut connection resumes) and fails at once when nothing arrives
 (no network: one line, not a minute of retries), and turns every failure into a message with the fix.
 """

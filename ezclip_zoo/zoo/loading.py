@@ -3,7 +3,7 @@ an architecture name -> ready `EZCLIP`.
 
 From the Hub only ``config.json`` and ``model.safetensors`` (a few MB) are fetched, through huggingface_hub (its
 cache, its offline mode, ``HF_HUB_OFFLINE``); a name not on the Hub yet comes from the authors' release through
-the zoo cache (`ezclip_zoo.zoo.upstream`). The frozen CLIP comes from open_clip by its pretrained tag, or from
+the zoo cache (`ezclip_zoo.zoo.official_release`). The frozen CLIP comes from open_clip by its pretrained tag, or from
 ``backbone_weights``. Weights of registry names are checked against the sha256 that ``checkpoints.json``
 records, since the Hub client does not verify downloads by default.
 """
@@ -29,11 +29,11 @@ from ..modeling.config import EZCLIPConfig
 from ..modeling.model import EZCLIP
 from .factory import build_model
 from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
-from .pretrained import get_pretrained_entry, has_upstream_source, is_pretrained, list_pretrained
+from .pretrained import get_pretrained_entry, has_official_release, is_pretrained, list_pretrained
 from .registry import get_model_config, is_model, list_models
 from ..digest import sha256_file
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights
-from .upstream import ensure_upstream
+from .official_release import ensure_official_release
 
 __all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]
 
@@ -276,10 +276,10 @@ def _resolve(spec: str, *, revision, cache_dir, local_files_only, verify_backbon
                                                              local_files_only=local_files_only)
             fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only,
                              known={CONFIG_NAME: config_path, WEIGHTS_NAME: weights_path})
-        elif has_upstream_source(entry):
-            fetch = _folder_fetcher(ensure_upstream(spec, entry, local_files_only=local_files_only,
-                                                    verify_backbone=verify_backbone, cache_dir=cache_dir,
-                                                    progress=progress))
+        elif has_official_release(entry):
+            fetch = _folder_fetcher(ensure_official_release(spec, entry, local_files_only=local_files_only,
+                                                            verify_backbone=verify_backbone, cache_dir=cache_dir,
+                                                            progress=progress))
         else:
             raise CheckpointNotAvailableError(unavailable_message(spec, entry))
     elif os.path.exists(spec):

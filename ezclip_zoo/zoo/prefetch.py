@@ -17,8 +17,8 @@ from ..errors import CheckpointNotAvailableError
 from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config, write_safetensors
 from ..text.class_sets import class_descriptions, class_sets_described_by
 from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
-from .pretrained import has_upstream_source
-from .upstream import fetch_upstream
+from .official_release import fetch_official_release
+from .pretrained import has_official_release
 
 __all__ = ["download_checkpoint"]
 
@@ -57,9 +57,9 @@ def download_checkpoint(
     if entry["status"] == "published" and source_file is None:
         config_path, _ = hub_checkpoint_files(name, entry, cache_dir=cache_dir, force=force)
         folder = config_path.parent
-    elif has_upstream_source(entry) or source_file is not None:
-        folder = fetch_upstream(name, entry, force=force, source_file=source_file, keep_source=keep_source,
-                                verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
+    elif has_official_release(entry) or source_file is not None:
+        folder = fetch_official_release(name, entry, force=force, source_file=source_file, keep_source=keep_source,
+                                        verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
     else:
         from .loading import unavailable_message
 

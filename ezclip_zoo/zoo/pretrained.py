@@ -28,7 +28,7 @@ __all__ = [
     "expected_source_bytes",
     "expected_backbone_bytes",
     "metrics_summary",
-    "has_upstream_source",
+    "has_official_release",
     "load_source",
 ]
 
@@ -53,14 +53,15 @@ def _validate(name: str, entry: dict[str, Any]) -> None:
     if is_model(name):
         raise ValueError(f"checkpoint name {name!r} is already an architecture name (ezclip_zoo.list_models()); "
                          "ezclip_zoo.load could not tell them apart: choose another name")
-    source = entry.get("source") or {}
-    if not isinstance(source, dict):
-        raise ValueError(f"checkpoint entry {name!r}: 'source' must be an object")
+    release = entry.get("official_release") or {}
+    if not isinstance(release, dict):
+        raise ValueError(f"checkpoint entry {name!r}: 'official_release' must be an object")
     for key in ("url", "google_drive_id", "sha256"):
-        if source.get(key) is not None and not isinstance(source[key], str):
-            raise ValueError(f"checkpoint entry {name!r}: source.{key} must be a string")
-    if source.get("url") and not str(source["url"]).startswith(("http://", "https://")):
-        raise ValueError(f"checkpoint entry {name!r}: source.url must be an http(s) URL, got {source['url']!r}")
+        if release.get(key) is not None and not isinstance(release[key], str):
+            raise ValueError(f"checkpoint entry {name!r}: official_release.{key} must be a string")
+    if release.get("url") and not str(release["url"]).startswith(("http://", "https://")):
+        raise ValueError(f"checkpoint entry {name!r}: official_release.url must be an http(s) URL, "
+                         f"got {release['url']!r}")
 
 
 def _entries() -> dict[str, dict[str, Any]]:
@@ -86,8 +87,9 @@ def _with_defaults(entry: dict[str, Any]) -> dict[str, Any]:
 
 def register_pretrained(name: str, entry: dict[str, Any], *, overwrite: bool = False) -> None:
     """Add a checkpoint entry (the fields of ``checkpoints.json``) for this process: a private Hub repo
-    (``hf_hub_id``, ``revision``, ``sha256``, ``status="published"``) or a release to convert (``source``: ``url``
-    or ``google_drive_id``, optional ``sha256``). Fields left out get neutral defaults."""
+    (``hf_hub_id``, ``revision``, ``sha256``, ``status="published"``) or the authors' release to convert
+    (``official_release``: ``url`` or ``google_drive_id``, optional ``sha256``). Fields left out get neutral
+    defaults."""
     if name in _entries() and not overwrite:
         raise ValueError(f"checkpoint {name!r} already exists; pass overwrite=True to replace it")
     if "architecture" not in entry:
@@ -135,7 +137,7 @@ def _meta_model(entry: dict[str, Any]):
 
 
 def expected_source_bytes(entry: dict[str, Any]) -> int:
-    """Approximate size of an entry's upstream (authors') file: the whole model in float16, as they save it."""
+    """Approximate size of an entry's official release file: the whole model in float16, as the authors save it."""
     return sum(p.numel() for p in _meta_model(entry).parameters()) * 2
 
 
@@ -144,20 +146,21 @@ def expected_backbone_bytes(entry: dict[str, Any]) -> int:
     return sum(p.numel() for p in _meta_model(entry).clip.parameters()) * 4
 
 
-def has_upstream_source(entry: dict[str, Any]) -> bool:
-    """Whether an entry names a release to convert from (``source.url`` or ``source.google_drive_id``)."""
-    source = entry.get("source") or {}
-    return bool(source.get("url") or source.get("google_drive_id"))
+def has_official_release(entry: dict[str, Any]) -> bool:
+    """Whether an entry names the authors' release to convert from (``official_release.url`` or
+    ``official_release.google_drive_id``)."""
+    release = entry.get("official_release") or {}
+    return bool(release.get("url") or release.get("google_drive_id"))
 
 
 def load_source(entry: dict[str, Any]) -> str:
     """Where `ezclip_zoo.load` gets an entry's weights today, in a few words (for ``ezclip-zoo list``, README)."""
     if entry["status"] == "published":
         return "Hub"
-    source = entry.get("source") or {}
-    if source.get("url"):
+    release = entry.get("official_release") or {}
+    if release.get("url"):
         return "authors' release (URL), converted on first load"
-    if source.get("google_drive_id"):
+    if release.get("google_drive_id"):
         return "authors' release (Google Drive), converted on first load"
     return "not available"
 

@@ -1,9 +1,11 @@
-"""Checkpoints not (yet) on the Hub: fetch the authors' release once, verify it, convert it into the zoo cache.
+"""Checkpoints not (yet) on the Hub: fetch the official release (the authors' file) once, verify it, convert it
+into the zoo cache.
 
 The authors publish whole-model ``torch.save`` files (Google Drive) and no checksum, so the content is what is
 verified: read with ``weights_only=True``, architecture and keys as the entry's architecture, and the CLIP inside
-equal to open_clip's pretrained backbone to float16 precision. The sha256 of the source and of the converted
-weights is recorded beside the folder and kept across re-fetches, so a source that changes upstream is noticed.
+equal to open_clip's pretrained backbone to float16 precision. The sha256 of the downloaded file and of the
+converted weights is recorded beside the folder and kept across re-fetches, so a release file that changes is
+noticed.
 """
 
 from __future__ import annotations
@@ -27,21 +29,21 @@ from .cache import (
 )
 from ..fetch.download import browser_url, download_file, drop_partials
 from ..fetch.network import offline
-from .pretrained import has_upstream_source
+from .pretrained import has_official_release
 
-__all__ = ["fetch_upstream", "ensure_upstream"]
+__all__ = ["fetch_official_release", "ensure_official_release"]
 
 PathLike = Union[str, os.PathLike]
 
 
-def _origin(source: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
-    """(url, drive_id): an explicit ``url`` wins over the Drive id."""
-    if source.get("url"):
-        return str(source["url"]), None
-    return None, str(source["google_drive_id"])
+def _origin(release: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
+    """(url, drive_id) of an entry's ``official_release``: an explicit ``url`` wins over the Drive id."""
+    if release.get("url"):
+        return str(release["url"]), None
+    return None, str(release["google_drive_id"])
 
 
-def ensure_upstream(
+def ensure_official_release(
     name: str,
     entry: dict[str, Any],
     *,
@@ -50,7 +52,8 @@ def ensure_upstream(
     cache_dir: Optional[str] = None,
     progress: bool = True,
 ) -> Path:
-    """The cached, converted folder of ``name``, fetching and converting it first if needed (see `fetch_upstream`)."""
+    """The cached, converted folder of ``name``, fetching and converting its official release first if needed (see
+    `fetch_official_release`)."""
     folder = cached_checkpoint(name)
     if folder is not None:
         return folder
@@ -60,10 +63,10 @@ def ensure_upstream(
             f"(HF_HUB_OFFLINE / local_files_only). Fix: connect and retry, or on a connected machine run "
             f"`ezclip-zoo download {name} --to DIR`, copy DIR here and load it with ezclip_zoo.load('DIR')"
         )
-    return fetch_upstream(name, entry, verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
+    return fetch_official_release(name, entry, verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
 
 
-def fetch_upstream(
+def fetch_official_release(
     name: str,
     entry: dict[str, Any],
     *,
@@ -74,12 +77,13 @@ def fetch_upstream(
     cache_dir: Optional[str] = None,
     progress: bool = True,
 ) -> Path:
-    """Download the authors' file of ``name``, verify it and convert it into the zoo cache; returns the folder.
+    """Download the official release of ``name`` (the authors' file), verify it and convert it into the zoo cache;
+    returns the folder.
 
     One process at a time per name (a file lock): a second one waits and then finds the folder made.
 
     Args:
-        name / entry: the checkpoint and its ``checkpoints.json`` entry (with ``source``).
+        name / entry: the checkpoint and its ``checkpoints.json`` entry (with ``official_release``).
         force: fetch and convert again even if a good folder is cached (the record is kept and checked).
         source_file: an authors' file already on disk (downloaded by hand) instead of downloading.
         keep_source: keep the downloaded file in ``downloads/`` after converting (deleted by default).
@@ -89,13 +93,14 @@ def fetch_upstream(
 
     Raises:
         DownloadError: the download failed (the message has a browser URL and the command that finishes).
-        ChecksumError: the source's sha256 differs from ``source.sha256`` or from the one recorded before.
+        ChecksumError: the file's sha256 differs from ``official_release.sha256`` or from the one recorded before.
         SourceVerificationError / UnsafeFileError / ValueError: the file is not this checkpoint.
     """
     from filelock import FileLock
 
-    if not has_upstream_source(entry) and source_file is None:
-        raise ValueError(f"checkpoint {name!r} names no upstream source (source.url or source.google_drive_id)")
+    if not has_official_release(entry) and source_file is None:
+        raise ValueError(f"checkpoint {name!r} names no official release "
+                         "(official_release.url or official_release.google_drive_id)")
     lock = lock_path(name)
     lock.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock)):
@@ -108,14 +113,14 @@ def fetch_upstream(
 
 
 def _fetch_locked(name, entry, *, force, source_file, keep_source, verify_backbone, cache_dir, progress) -> Path:
-    source = entry.get("source") or {}
+    release = entry.get("official_release") or {}
     finish = f"ezclip-zoo download {name} --source FILE"
     if source_file is not None:
         path, label, downloaded = Path(source_file), f"file:{os.path.abspath(source_file)}", False
         if not path.is_file():
             raise FileNotFoundError(f"source file {os.fspath(source_file)!r} does not exist")
     else:
-        url, drive_id = _origin(source)
+        url, drive_id = _origin(release)
         label = url or f"gdrive:{drive_id}"
         path, downloaded = downloads_dir() / f"{name}.pt", True
         if force:
@@ -176,17 +181,17 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
     from .conversion import convert_official
     from ..official.checkpoint import official_config, read_official_state_dict
 
-    source = entry.get("source") or {}
-    url, drive_id = _origin(source) if has_upstream_source(entry) else (None, None)
+    release = entry.get("official_release") or {}
+    url, drive_id = _origin(release) if has_official_release(entry) else (None, None)
     browser = browser_url(url=url, drive_id=drive_id) if (url or drive_id) else os.fspath(path)
     steps = tqdm(total=4, desc=f"converting {name}", unit="step", file=sys.stderr, disable=not progress)
     try:
         _check_not_html(path, browser, finish)
         digest, size = sha256_file(path), path.stat().st_size
-        expected = source.get("sha256")
+        expected = release.get("sha256")
         if expected and digest != expected:
             raise ChecksumError(f"the authors' file for {name} ({label}) has sha256 {digest}, but checkpoints.json "
-                                f"expects {expected}: damaged or replaced upstream; nothing was cached")
+                                f"expects {expected}: damaged, or replaced in the authors' release; nothing was cached")
         previous = read_record(name)
         if previous is not None and previous.source_sha256 != digest:
             raise ChecksumError(
