@@ -31,7 +31,7 @@ try:
         print(json.dumps({"ok": rc == 0, "rc": rc}))
         sys.exit(0)
     if spec["action"] == "download":
-        from ezclip_zoo.zoo.prefetch import download_checkpoint
+        from ezclip_zoo.zoo.download import download_checkpoint
 
         download_checkpoint(spec["name"], to=spec.get("to"), force=spec.get("force", False), progress=False)
         target = spec.get("to") or spec["name"]

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from ..zoo.prefetch import download_checkpoint
+    from ..zoo.download import download_checkpoint
 
     folder = download_checkpoint(
         args.name, to=args.to, force=args.force, source_file=args.source, keep_source=args.keep_source,
