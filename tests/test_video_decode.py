@@ -321,7 +321,7 @@ def test_bad_arguments(videos):
 
 # ---------------------------------------------------------------------------- optional backend
 def test_torchcodec_backend_matches_pyav_or_explains_how_to_install(videos):
-    from ezclip_zoo.video.torchcodec_reader import TorchCodecUnavailableError
+    from ezclip_zoo.errors import TorchCodecUnavailableError
 
     path = videos["gop12"]
     try:

@@ -7,7 +7,8 @@ from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
 from torchvision import transforms as T
 
-from ezclip_zoo.transforms.eval import VideoTransform, crop_offsets, preprocess_config, preprocess_frames
+from ezclip_zoo.transforms.eval import VideoTransform, preprocess_config, preprocess_frames
+from ezclip_zoo.transforms.pixels import crop_offsets
 
 MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)

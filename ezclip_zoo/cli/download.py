@@ -43,7 +43,8 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_cache(args: argparse.Namespace) -> int:
-    from ..zoo.cache import cache_root, list_cached, remove_cached
+    from ..paths import cache_root
+    from ..zoo.cache import list_cached, remove_cached
 
     if args.action == "remove":
         if not args.name:

@@ -5,6 +5,6 @@ file, the classes' text embeddings and a manifest (``ezclip_export.json``); ``ez
 the command. See `export_model`.
 """
 
-from .exporter import DTYPES, FORMATS, QUANTIZATIONS, check_options, export_model
+from .exporter import DTYPES, QUANTIZATIONS, check_options, export_model
 
-__all__ = ["DTYPES", "FORMATS", "QUANTIZATIONS", "check_options", "export_model"]
+__all__ = ["DTYPES", "QUANTIZATIONS", "check_options", "export_model"]

@@ -16,7 +16,7 @@ from ..runtime.manifest import FORMATS, MANIFEST_NAME
 from ..runtime.tokenizer import BPE_FILE_NAME
 from .manifest import preprocess_entry, source_entry, write_manifest
 
-__all__ = ["export_model", "check_options", "DTYPES", "FORMATS", "QUANTIZATIONS"]
+__all__ = ["export_model", "check_options", "DTYPES", "QUANTIZATIONS"]
 
 QUANTIZATIONS = (None, "int8")
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)

@@ -32,13 +32,11 @@ from .scoring import score_views
 from .views import encode_batches, eval_mode
 
 __all__ = [
-    "InferenceVideoDataset",
     "BatchJob",
     "BatchReport",
     "classify_videos",
     "classify_folder",
     "embed_videos",
-    "find_videos",
     "local_engine",
     "model_digest",
 ]

@@ -18,7 +18,7 @@ from .result import ClassificationResult
 from .scoring import score_views
 from .views import encode_batches, eval_mode, is_single_video, prepare_views, split_videos
 
-__all__ = ["classify", "embed_video", "make_result", "check_topk", "is_single_video", "label_set_for",
+__all__ = ["classify", "embed_video", "make_result", "check_topk", "label_set_for",
            "model_text_mode"]
 
 

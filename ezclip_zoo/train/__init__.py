@@ -5,7 +5,8 @@ the whole recipe (dataset, classes, texts, model, `fit`) in one call."""
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .distributed import DistributedContext, gather_with_grad
-from .loop import TrainResult, TrainState, fit, trainable_digest
+from .loop import fit
+from .state import TrainResult, TrainState, trainable_digest
 from .optim import WarmupCosine, build_optimizer, build_scheduler
 from .recipe import finetune, training_splits
 

@@ -12,7 +12,7 @@ from .distributed import DistributedContext
 from .state import TrainResult, TrainState, trainable_digest
 from .trainer import Trainer
 
-__all__ = ["fit", "TrainState", "TrainResult", "trainable_digest"]
+__all__ = ["fit"]
 
 
 def fit(

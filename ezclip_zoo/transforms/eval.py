@@ -22,7 +22,7 @@ from open_clip.transform import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, Preproc
 
 from .pixels import INTERPOLATIONS, RESIZE_MODES, crop_offsets, preprocess_frame
 
-__all__ = ["VideoTransform", "preprocess_frames", "preprocess_config", "PROTOCOLS", "crop_offsets"]
+__all__ = ["VideoTransform", "preprocess_frames", "preprocess_config", "PROTOCOLS"]
 
 PROTOCOLS = ("clip", "reference")
 

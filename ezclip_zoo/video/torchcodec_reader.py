@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import TorchCodecUnavailableError, VideoDecodeError
 from .source import VideoSource
 
-__all__ = ["TorchCodecReader", "TorchCodecUnavailableError"]
+__all__ = ["TorchCodecReader"]
 
 
 def _decoder_class():

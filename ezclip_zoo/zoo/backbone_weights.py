@@ -11,7 +11,8 @@ from typing import Optional
 
 from ..modeling.config import BackboneConfig
 from ..errors import WeightsUnavailableError
-from .hub_files import FileNotInRepoError, cached_hub_file, hf_download_command, hub_file
+from ..errors import FileNotInRepoError
+from .hub_files import cached_hub_file, hf_download_command, hub_file
 from ..fetch.network import offline, unreachable_reason
 
 __all__ = ["BackboneFiles", "HF_HUB_MODEL_PREFIX", "backbone_files", "is_fetchable_by_name"]

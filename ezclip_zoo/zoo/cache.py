@@ -27,7 +27,6 @@ from .serialization import CONFIG_NAME, WEIGHTS_NAME
 __all__ = [
     "SourceRecord",
     "CachedCheckpoint",
-    "cache_root",
     "checkpoint_dir",
     "downloads_dir",
     "lock_path",

@@ -23,7 +23,7 @@ from ..modeling.backbone import build_backbone, load_state_dict_file
 from ..modeling.config import BackboneConfig
 from ..official.checkpoint import assemble, official_config, read_official_state_dict, split_official_state_dict
 from .pretrained import get_pretrained_entry, is_pretrained
-from .serialization import WEIGHTS_NAME
+from .serialization import WEIGHTS_NAME, save_pretrained
 from .backbone_weights import backbone_files
 
 __all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "compare_backbones", "architecture_key"]
@@ -188,7 +188,7 @@ def convert_official(
     card = dict(entry or {}, name=name) if entry else ({"name": name} if name else {})
     if entry is not None:
         card["load_id"] = name
-    folder = model.save_pretrained(out_dir, card=card)
+    folder = save_pretrained(model, out_dir, card=card)
     weights = Path(folder) / WEIGHTS_NAME
     return ConversionReport(
         folder=Path(folder), sha256=sha256_file(weights), size_bytes=weights.stat().st_size,

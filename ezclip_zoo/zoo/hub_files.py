@@ -14,7 +14,7 @@ from typing import Optional
 from ..errors import FileNotInRepoError, WeightsUnavailableError
 from ..fetch.network import hub_endpoint, offline, unreachable_reason
 
-__all__ = ["FileNotInRepoError", "hub_file", "cached_hub_file", "hf_download_command", "remove_from_hub_cache"]
+__all__ = ["hub_file", "cached_hub_file", "hf_download_command", "remove_from_hub_cache"]
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 

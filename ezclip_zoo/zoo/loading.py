@@ -143,7 +143,7 @@ def load(
     2. ``"hf-hub:org/repo"`` (optionally ``@revision``): a zoo folder on the Hugging Face Hub;
     3. a checkpoint name from `list_pretrained` (e.g. ``"ezclip-b16-k400"``): its Hub repo when published
        (sha256-pinned, about 10 MB), otherwise the authors' release it names, downloaded once, verified and
-       converted into the zoo cache (`ezclip_zoo.zoo.cache.cache_root`), and read from there by every later call;
+       converted into the zoo cache (`ezclip_zoo.paths.cache_root`), and read from there by every later call;
     4. an architecture name from `list_models` (e.g. ``"ezclip-vit-b16"``): fresh prompts and adapters over the
        pretrained backbone, as timm's ``create_model(name, pretrained=True)``. They are drawn from a generator
        seeded with ``seed`` (the caller's global RNG is neither read nor advanced), and an `UntrainedModelWarning`
