@@ -34,8 +34,9 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def full_finetune_loss(clip: torch.nn.Module, frames: torch.Tensor, tokens: torch.Tensor,
-                       labels: torch.Tensor) -> torch.Tensor:
+def full_finetune_loss(
+    clip: torch.nn.Module, frames: torch.Tensor, tokens: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
     """The ViFi-CLIP-style baseline: open_clip's own CLIP on every frame [B, T, 3, H, W], frame-mean pooling,
     the reference's KL contrastive loss at CLIP's temperature."""
     import torch.nn.functional as F
@@ -59,7 +60,9 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def interleaved_medians(fns: Sequence[Callable[[], object]], *, repeats: int, warmup: int, device: str = "cpu") -> list[float]:
+def interleaved_medians(
+    fns: Sequence[Callable[[], object]], *, repeats: int, warmup: int, device: str = "cpu"
+) -> list[float]:
     """Median seconds per call of each function, timed round-robin so that drifts hit all of them alike."""
     for fn in fns:
         for _ in range(warmup):

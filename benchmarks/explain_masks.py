@@ -45,17 +45,27 @@ TEST_SEED = 10_000
 def build(prompts: bool, args) -> "ezclip_zoo.EZCLIP":
     torch.manual_seed(args.seed)  # the same frozen random CLIP for both variants
     return ezclip_zoo.create_model(
-        "ezclip-test-tiny", pretrained_backbone=False,
+        "ezclip-test-tiny",
+        pretrained_backbone=False,
         backbone={"model_cfg": tiny_clip_config(args.size, args.patch, args.width, args.layers)},
-        num_frames=args.frames, temporal_prompts=prompts, drop_path=0.0,
+        num_frames=args.frames,
+        temporal_prompts=prompts,
+        drop_path=0.0,
     )
 
 
 def train(model, motion_weight: float, video: MotionVideoConfig, args) -> float:
     data = MotionClips(args.steps * args.batch_size, seed=1000 + args.seed, config=video)
-    config = TrainConfig(epochs=1, batch_size=args.batch_size, lr=args.lr, warmup_steps=max(1, args.steps // 10),
-                         motion_weight=motion_weight, seed=args.seed, precision="fp32",
-                         log_every_steps=max(1, args.steps // 5))
+    config = TrainConfig(
+        epochs=1,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        warmup_steps=max(1, args.steps // 10),
+        motion_weight=motion_weight,
+        seed=args.seed,
+        precision="fp32",
+        log_every_steps=max(1, args.steps // 5),
+    )
     start = time.perf_counter()
     fit(model, data, config, class_texts=[[name] for name in data.classes])
     return time.perf_counter() - start
@@ -118,8 +128,12 @@ def main(argv=None) -> int:
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--frames", type=int, default=8)
-    p.add_argument("--pairs", nargs="+", default=["horizontal", "scale"],
-                   help="motion pairs (at an 8 x 8 grid the random backbone did not learn horizontal vs vertical)")
+    p.add_argument(
+        "--pairs",
+        nargs="+",
+        default=["horizontal", "scale"],
+        help="motion pairs (at an 8 x 8 grid the random backbone did not learn horizontal vs vertical)",
+    )
     p.add_argument("--test-clips", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
@@ -135,14 +149,28 @@ def main(argv=None) -> int:
     rows = []
     for variant, (prompts, motion_weight) in VARIANTS.items():
         model = build(prompts, args)
-        rows.append({"model": f"{variant} (untrained)", "top1": None, "within_pair": None,
-                     "maps": mask_scores(model, video, args)})
+        rows.append(
+            {
+                "model": f"{variant} (untrained)",
+                "top1": None,
+                "within_pair": None,
+                "maps": mask_scores(model, video, args),
+            }
+        )
         seconds = train(model, motion_weight, video, args)
         top1, within = accuracy(model, video, args)
-        rows.append({"model": variant, "top1": top1, "within_pair": within, "train_seconds": round(seconds, 1),
-                     "maps": mask_scores(model, video, args)})
-        print(f"{variant}: held-out top-1 {top1:.1f}%, within-pair {within:.1f}%, trained in {seconds:.0f} s",
-              flush=True)
+        rows.append(
+            {
+                "model": variant,
+                "top1": top1,
+                "within_pair": within,
+                "train_seconds": round(seconds, 1),
+                "maps": mask_scores(model, video, args),
+            }
+        )
+        print(
+            f"{variant}: held-out top-1 {top1:.1f}%, within-pair {within:.1f}%, trained in {seconds:.0f} s", flush=True
+        )
         if variant == "ezclip" and args.save_model:
             ezclip_zoo.save_pretrained(model, args.save_model)
     if args.save_video:
@@ -159,8 +187,10 @@ def main(argv=None) -> int:
         for r in rows:
             m = r["maps"][method]
             acc = ("-", "-") if r["top1"] is None else (f"{r['top1']:.1f}", f"{r['within_pair']:.1f}")
-            print(f"| {method} | {r['model']} | {acc[0]} | {acc[1]} | {m['mass']:.3f} | {m['area']:.3f} | "
-                  f"{m['ratio']:.2f} | {m['seconds']:.3f} |")
+            print(
+                f"| {method} | {r['model']} | {acc[0]} | {acc[1]} | {m['mass']:.3f} | {m['area']:.3f} | "
+                f"{m['ratio']:.2f} | {m['seconds']:.3f} |"
+            )
     timing = None
     if args.time_model:
         timing = time_methods(args.time_model)
@@ -169,8 +199,7 @@ def main(argv=None) -> int:
         print(" | ".join(f"{timing[k]:.2f}" for k in ("none",) + METHODS).join(("| ", " |")))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"settings": vars(args), "rows": rows, "timing": timing, "torch": torch.__version__}, f,
-                      indent=2)
+            json.dump({"settings": vars(args), "rows": rows, "timing": timing, "torch": torch.__version__}, f, indent=2)
     return 0
 
 

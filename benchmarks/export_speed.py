@@ -83,8 +83,9 @@ def bbb_clips(model, runtime: OnnxModel, num_clips: int) -> tuple[torch.Tensor, 
     reader = open_video(bbb_path())
     n, t = reader.num_frames, model.num_frames
     starts = [k * n // num_clips for k in range(num_clips + 1)]
-    indices = [starts[k] + i for k in range(num_clips)
-               for i in sample_frame_indices(starts[k + 1] - starts[k], t, mode="test")]
+    indices = [
+        starts[k] + i for k in range(num_clips) for i in sample_frame_indices(starts[k + 1] - starts[k], t, mode="test")
+    ]
     frames, _ = reader.decode(indices, transform=np.array)
     transform = VideoTransform.from_model(model)
     eager = torch.stack([transform(f)[0] for f in frames]).view(num_clips, t, 3, model.image_size, model.image_size)
@@ -99,8 +100,9 @@ def top1(video: np.ndarray, text: np.ndarray) -> np.ndarray:
 def measure(name: str, args) -> tuple[list, list] | None:
     built = build(name)
     if built is None:
-        print(f"skipping {name}: the parity fixtures are not at ../shared/parity (set EZCLIP_PARITY_DIR)",
-              file=sys.stderr)
+        print(
+            f"skipping {name}: the parity fixtures are not at ../shared/parity (set EZCLIP_PARITY_DIR)", file=sys.stderr
+        )
         return None
     label, model, fixture = built
     from ezclip_zoo.text.class_sets import class_names
@@ -109,14 +111,18 @@ def measure(name: str, args) -> tuple[list, list] | None:
     with tempfile.TemporaryDirectory() as tmp:
         export_model(model, Path(tmp) / "fp32")
         export_model(model, Path(tmp) / "int8", quantize="int8")
-        fp32, int8 = OnnxModel(Path(tmp) / "fp32", threads=args.threads), OnnxModel(Path(tmp) / "int8",
-                                                                                        threads=args.threads)
+        fp32, int8 = (
+            OnnxModel(Path(tmp) / "fp32", threads=args.threads),
+            OnnxModel(Path(tmp) / "int8", threads=args.threads),
+        )
         with torch.inference_mode():
             frames = torch.randn(2, model.num_frames, 3, model.image_size, model.image_size)
             eager_video = lambda x: F.normalize(model.encode_video(x), dim=-1).numpy()  # noqa: E731
             eager_text = encode_texts(model, classes).numpy()
-            diffs = {kind: np.abs(rt.encode_video(frames.numpy()) - eager_video(frames)).max()
-                     for kind, rt in (("fp32", fp32), ("int8", int8))}
+            diffs = {
+                kind: np.abs(rt.encode_video(frames.numpy()) - eager_video(frames)).max()
+                for kind, rt in (("fp32", fp32), ("int8", int8))
+            }
             text_diff = np.abs(fp32.encode_text(classes) - eager_text).max()
             texts = {"fp32": fp32.encode_text(classes), "int8": int8.encode_text(classes)}  # int8: float text
             bbb_eager, bbb_numpy = bbb_clips(model, fp32, args.clips)
@@ -128,13 +134,32 @@ def measure(name: str, args) -> tuple[list, list] | None:
             bbb = {k: (top1(videos[k], texts[k]) == ref).mean() for k in ("fp32", "int8")}
             parity = parity_agreement(model, fixture, fp32, int8)
             one = torch.randn(1, model.num_frames, 3, model.image_size, model.image_size)
-            times = interleaved_medians([lambda: eager_video(one), lambda: fp32.encode_video(one.numpy()),
-                                         lambda: int8.encode_video(one.numpy())], repeats=args.repeats, warmup=1)
-    accuracy = [label, f"{diffs['fp32']:.1e}", f"{text_diff:.1e}", f"{diffs['int8']:.1e}",
-                parity.get("fp32", "-"), parity.get("int8", "-"), f"{bbb['fp32']:.0%} of {args.clips}",
-                f"{bbb['int8']:.0%} of {args.clips}", f"{margin:.2f}"]
-    speed = [label, f"{times[0] * 1e3:.1f}", f"{times[1] * 1e3:.1f} ({times[0] / times[1]:.2f}x)",
-             f"{times[2] * 1e3:.1f} ({times[0] / times[2]:.2f}x)"]
+            times = interleaved_medians(
+                [
+                    lambda: eager_video(one),
+                    lambda: fp32.encode_video(one.numpy()),
+                    lambda: int8.encode_video(one.numpy()),
+                ],
+                repeats=args.repeats,
+                warmup=1,
+            )
+    accuracy = [
+        label,
+        f"{diffs['fp32']:.1e}",
+        f"{text_diff:.1e}",
+        f"{diffs['int8']:.1e}",
+        parity.get("fp32", "-"),
+        parity.get("int8", "-"),
+        f"{bbb['fp32']:.0%} of {args.clips}",
+        f"{bbb['int8']:.0%} of {args.clips}",
+        f"{margin:.2f}",
+    ]
+    speed = [
+        label,
+        f"{times[0] * 1e3:.1f}",
+        f"{times[1] * 1e3:.1f} ({times[0] / times[1]:.2f}x)",
+        f"{times[2] * 1e3:.1f} ({times[0] / times[2]:.2f}x)",
+    ]
     return accuracy, speed
 
 
@@ -146,13 +171,19 @@ def parity_agreement(model, fixture, fp32: OnnxModel, int8: OnnxModel) -> dict[s
         from safetensors.torch import load_file
 
         fixture = load_file(str(folder / "inputs_outputs.safetensors"))
-    if fixture is None or tuple(fixture["frames"].shape[1:]) != (model.num_frames, 3, model.image_size,
-                                                                  model.image_size):
+    if fixture is None or tuple(fixture["frames"].shape[1:]) != (
+        model.num_frames,
+        3,
+        model.image_size,
+        model.image_size,
+    ):
         return {}
     frames, tokens = fixture["frames"], fixture["text_tokens"]
     with torch.inference_mode():
-        ref = top1(F.normalize(model.encode_video(frames), dim=-1).numpy(),
-                   F.normalize(model.encode_text(tokens), dim=-1).numpy())
+        ref = top1(
+            F.normalize(model.encode_video(frames), dim=-1).numpy(),
+            F.normalize(model.encode_text(tokens), dim=-1).numpy(),
+        )
     out = {}
     for kind, rt in (("fp32", fp32), ("int8", int8)):
         got = top1(rt.encode_video(frames.numpy()), rt.encode_text(tokens.numpy()))
@@ -173,13 +204,30 @@ def main() -> None:
 
     print(device_line() + f", onnxruntime {onnxruntime.__version__}\n")
     results = [r for r in (measure(name, args) for name in args.models.split(",")) if r is not None]
-    print_table(["model", "video max|Δ| fp32", "text max|Δ| fp32", "video max|Δ| int8",
-                 "top-1 = eager, parity fixture fp32", "int8", "top-1 = eager, Big Buck Bunny fp32", "int8",
-                 "eager top-1 margin (median, logits)"],
-                [r[0] for r in results])
+    print_table(
+        [
+            "model",
+            "video max|Δ| fp32",
+            "text max|Δ| fp32",
+            "video max|Δ| int8",
+            "top-1 = eager, parity fixture fp32",
+            "int8",
+            "top-1 = eager, Big Buck Bunny fp32",
+            "int8",
+            "eager top-1 margin (median, logits)",
+        ],
+        [r[0] for r in results],
+    )
     print()
-    print_table(["model", "eager torch ms/clip", "ONNX Runtime fp32 ms/clip (speed-up)",
-                 "ONNX Runtime int8 ms/clip (speed-up)"], [r[1] for r in results])
+    print_table(
+        [
+            "model",
+            "eager torch ms/clip",
+            "ONNX Runtime fp32 ms/clip (speed-up)",
+            "ONNX Runtime int8 ms/clip (speed-up)",
+        ],
+        [r[1] for r in results],
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ezclip-fuzz-") as tmp:
         seeds = write_seeds(Path(tmp))
-        report = run_fuzz(seeds, args.count, Path(tmp) / "cases", seed=args.seed, workers=args.workers,
-                          timeout=args.timeout, keep_failures=args.keep)
+        report = run_fuzz(
+            seeds,
+            args.count,
+            Path(tmp) / "cases",
+            seed=args.seed,
+            workers=args.workers,
+            timeout=args.timeout,
+            keep_failures=args.keep,
+        )
     print(report.summary())
     print("| container | " + " | ".join(OUTCOMES) + " |")
     print("|---" * (len(OUTCOMES) + 1) + "|")

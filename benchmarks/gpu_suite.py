@@ -39,10 +39,28 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ezclip_zoo  # noqa: E402
 from _common import device_line, format_table, interleaved_medians, open_clip_baseline, set_threads, sync  # noqa: E402
 
-FULL = {"models": ["ezclip-vit-b16", "ezclip-vit-b32"], "batches": [1, 8, 32, 128], "repeats": 10, "warmup": 3,
-        "compile_batch": 32, "train_clips": 16, "train_steps": 3, "classes": 400, "agreement_videos": 30}
-QUICK = {"models": ["ezclip-test-tiny"], "batches": [1, 2], "repeats": 2, "warmup": 1,
-         "compile_batch": 2, "train_clips": 2, "train_steps": 1, "classes": 400, "agreement_videos": 3}
+FULL = {
+    "models": ["ezclip-vit-b16", "ezclip-vit-b32"],
+    "batches": [1, 8, 32, 128],
+    "repeats": 10,
+    "warmup": 3,
+    "compile_batch": 32,
+    "train_clips": 16,
+    "train_steps": 3,
+    "classes": 400,
+    "agreement_videos": 30,
+}
+QUICK = {
+    "models": ["ezclip-test-tiny"],
+    "batches": [1, 2],
+    "repeats": 2,
+    "warmup": 1,
+    "compile_batch": 2,
+    "train_clips": 2,
+    "train_steps": 1,
+    "classes": 400,
+    "agreement_videos": 3,
+}
 
 
 class Report:
@@ -102,10 +120,24 @@ def throughput_rows(name: str, dtype_name: str, cfg: dict, device: str) -> list[
         with torch.inference_mode():
             with peak_memory(device) as peak:
                 model.encode_frames(frames)
-            ez_s, clip_s = interleaved_medians([lambda: model.encode_frames(frames), lambda: clip.encode_image(flat)],
-                                               repeats=cfg["repeats"], warmup=cfg["warmup"], device=device)
-        rows.append([name, dtype_name, str(batch), f"{batch / ez_s:.1f}", f"{batch * t / ez_s:.0f}",
-                     f"{batch / clip_s:.1f}", f"{ez_s / clip_s:.3f}", mb(peak["mb"])])
+            ez_s, clip_s = interleaved_medians(
+                [lambda: model.encode_frames(frames), lambda: clip.encode_image(flat)],
+                repeats=cfg["repeats"],
+                warmup=cfg["warmup"],
+                device=device,
+            )
+        rows.append(
+            [
+                name,
+                dtype_name,
+                str(batch),
+                f"{batch / ez_s:.1f}",
+                f"{batch * t / ez_s:.0f}",
+                f"{batch / clip_s:.1f}",
+                f"{ez_s / clip_s:.3f}",
+                mb(peak["mb"]),
+            ]
+        )
     return rows
 
 
@@ -120,40 +152,58 @@ def throughput(report: Report, cfg: dict, device: str, dtypes: list[str]) -> Non
         f"EZ-CLIP `encode_frames` on random clips of 8 frames; CLIP = separately built open_clip "
         f"`create_model(..., force_quick_gelu=True)` `encode_image` on the same frames; median of {cfg['repeats']} "
         "interleaved calls; peak memory = GPU max_memory_allocated during one EZ-CLIP call (weights included).",
-        ["model", "dtype", "batch", "EZ-CLIP clips/s", "EZ-CLIP images/s", "CLIP clips/s", "EZ/CLIP time",
-         "peak MB"], rows)
+        ["model", "dtype", "batch", "EZ-CLIP clips/s", "EZ-CLIP images/s", "CLIP clips/s", "EZ/CLIP time", "peak MB"],
+        rows,
+    )
 
 
 def compiled(report: Report, cfg: dict, device: str) -> None:
     name, batch = cfg["models"][0], cfg["compile_batch"]
     eager = build(name, device, torch.bfloat16)
     fast = build(name, device, torch.bfloat16)
-    frames = torch.randn(batch, eager.num_frames, 3, eager.image_size, eager.image_size, device=device,
-                         dtype=torch.bfloat16)
+    frames = torch.randn(
+        batch, eager.num_frames, 3, eager.image_size, eager.image_size, device=device, dtype=torch.bfloat16
+    )
     with torch.inference_mode():
         fast.compile()
         start = time.perf_counter()
         fast.encode_frames(frames)
         sync(device)
         compile_s = time.perf_counter() - start
-        eager_s, fast_s = interleaved_medians([lambda: eager.encode_frames(frames), lambda: fast.encode_frames(frames)],
-                                              repeats=cfg["repeats"], warmup=cfg["warmup"], device=device)
-        same = torch.allclose(eager.encode_frames(frames).float(), fast.encode_frames(frames).float(), atol=5e-2,
-                              rtol=5e-2)
+        eager_s, fast_s = interleaved_medians(
+            [lambda: eager.encode_frames(frames), lambda: fast.encode_frames(frames)],
+            repeats=cfg["repeats"],
+            warmup=cfg["warmup"],
+            device=device,
+        )
+        same = torch.allclose(
+            eager.encode_frames(frames).float(), fast.encode_frames(frames).float(), atol=5e-2, rtol=5e-2
+        )
     report.table(
         "model.compile()",
         f"{name}, bfloat16, batch {batch}; compile time = the first call; median of {cfg['repeats']} interleaved calls.",
         ["model", "batch", "eager clips/s", "compiled clips/s", "speed-up", "compile s", "outputs match"],
-        [[name, str(batch), f"{batch / eager_s:.1f}", f"{batch / fast_s:.1f}", f"{eager_s / fast_s:.2f}x",
-          f"{compile_s:.1f}", "yes" if same else "NO"]])
+        [
+            [
+                name,
+                str(batch),
+                f"{batch / eager_s:.1f}",
+                f"{batch / fast_s:.1f}",
+                f"{eager_s / fast_s:.2f}x",
+                f"{compile_s:.1f}",
+                "yes" if same else "NO",
+            ]
+        ],
+    )
 
 
 def training(report: Report, cfg: dict, device: str) -> None:
     import train_step
 
     name, clips = cfg["models"][0], cfg["train_clips"]
-    results = train_step.run_variants(name, frames=8, clips=clips, steps=cfg["train_steps"], device=device,
-                                      variants=("full-finetune", "ezclip"))
+    results = train_step.run_variants(
+        name, frames=8, clips=clips, steps=cfg["train_steps"], device=device, variants=("full-finetune", "ezclip")
+    )
     caption, header, rows = train_step.results_table(results, model=name, frames=8, clips=clips, device=device)
     report.table("Training step", caption, header, rows)
 
@@ -169,12 +219,25 @@ def text_encoder(report: Report, cfg: dict, device: str, dtypes: list[str]) -> N
         with torch.inference_mode():
             encode_texts(model, names)  # loads the BPE vocabulary and fills the tokenizer's word cache
             with peak_memory(device) as peak:
-                seconds = interleaved_medians([lambda: encode_texts(model, names)], repeats=max(3, cfg["repeats"] // 2),
-                                              warmup=1, device=device)[0]
-        rows.append([cfg["models"][0], dtype_name, str(len(names)), f"{seconds * 1e3:.0f}",
-                     f"{len(names) / seconds:.0f}", mb(peak["mb"])])
-    report.table("Text encoder", "Class texts through `ezclip_zoo.text.encode_texts` (tokenising included).",
-                 ["model", "dtype", "texts", "ms", "texts/s", "peak MB"], rows)
+                seconds = interleaved_medians(
+                    [lambda: encode_texts(model, names)], repeats=max(3, cfg["repeats"] // 2), warmup=1, device=device
+                )[0]
+        rows.append(
+            [
+                cfg["models"][0],
+                dtype_name,
+                str(len(names)),
+                f"{seconds * 1e3:.0f}",
+                f"{len(names) / seconds:.0f}",
+                mb(peak["mb"]),
+            ]
+        )
+    report.table(
+        "Text encoder",
+        "Class texts through `ezclip_zoo.text.encode_texts` (tokenising included).",
+        ["model", "dtype", "texts", "ms", "texts/s", "peak MB"],
+        rows,
+    )
 
 
 def agreement(report: Report, cfg: dict, device: str) -> None:
@@ -182,12 +245,16 @@ def agreement(report: Report, cfg: dict, device: str) -> None:
 
     name = cfg["models"][0]
     fp32, bf16 = build(name, device, torch.float32), build(name, device, torch.bfloat16)
-    result = bench_classify.agreement(fp32, bf16, bench_classify.synthetic_videos(cfg["agreement_videos"]),
-                                      bench_classify.class_names(cfg["classes"]))
+    result = bench_classify.agreement(
+        fp32, bf16, bench_classify.synthetic_videos(cfg["agreement_videos"]), bench_classify.class_names(cfg["classes"])
+    )
     videos = result.pop("videos")
-    report.table("bfloat16 vs float32",
-                 f"{name}, `model.classify` on {videos} synthetic clips x {cfg['classes']} classes (random weights).",
-                 ["measure", "value"], [[k, f"{v:.4g}"] for k, v in result.items()])
+    report.table(
+        "bfloat16 vs float32",
+        f"{name}, `model.classify` on {videos} synthetic clips x {cfg['classes']} classes (random weights).",
+        ["measure", "value"],
+        [[k, f"{v:.4g}"] for k, v in result.items()],
+    )
 
 
 def free_port() -> int:
@@ -204,12 +271,19 @@ def ddp_start(report: Report, cfg: dict, device: str) -> None:
 
     backend = "nccl" if device.startswith("cuda") else "gloo"
     start = time.perf_counter()
-    dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{free_port()}", rank=0, world_size=1,
-                            timeout=datetime.timedelta(minutes=2))
+    dist.init_process_group(
+        backend,
+        init_method=f"tcp://127.0.0.1:{free_port()}",
+        rank=0,
+        world_size=1,
+        timeout=datetime.timedelta(minutes=2),
+    )
     try:
         init_s = time.perf_counter() - start
         model = build(cfg["models"][0], device, torch.float32).train()
-        ddp = DistributedDataParallel(model, device_ids=[torch.device(device).index or 0] if backend == "nccl" else None)
+        ddp = DistributedDataParallel(
+            model, device_ids=[torch.device(device).index or 0] if backend == "nccl" else None
+        )
         clips = cfg["train_clips"]
         frames = torch.randn(clips, model.num_frames, 3, model.image_size, model.image_size, device=device)
         labels = torch.arange(clips, device=device)
@@ -218,18 +292,22 @@ def ddp_start(report: Report, cfg: dict, device: str) -> None:
         for _ in range(2):
             sync(device)
             t0 = time.perf_counter()
-            loss = ezclip_loss(ddp.module.encode_frames(frames), ddp.module.encode_text(texts), labels,
-                               model.train_logit_scale)
+            loss = ezclip_loss(
+                ddp.module.encode_frames(frames), ddp.module.encode_text(texts), labels, model.train_logit_scale
+            )
             loss.backward()
             sync(device)
             step_s.append(time.perf_counter() - t0)
         grads = all(p.grad is not None for p in model.trainable_parameters())
     finally:
         dist.destroy_process_group()
-    report.table("DDP start", f"One process, `{backend}` process group on 127.0.0.1, DistributedDataParallel over "
-                 f"{cfg['models'][0]}, {clips} clips per step.",
-                 ["backend", "init_process_group s", "first step s", "second step s", "all trainable grads"],
-                 [[backend, f"{init_s:.2f}", f"{step_s[0]:.2f}", f"{step_s[1]:.2f}", "yes" if grads else "NO"]])
+    report.table(
+        "DDP start",
+        f"One process, `{backend}` process group on 127.0.0.1, DistributedDataParallel over "
+        f"{cfg['models'][0]}, {clips} clips per step.",
+        ["backend", "init_process_group s", "first step s", "second step s", "all trainable grads"],
+        [[backend, f"{init_s:.2f}", f"{step_s[0]:.2f}", f"{step_s[1]:.2f}", "yes" if grads else "NO"]],
+    )
 
 
 def empty_cache(device: str) -> None:

@@ -36,7 +36,13 @@ from ezclip_zoo.inference import classify  # noqa: E402
 from ezclip_zoo.localization import localize, plan_windows  # noqa: E402
 from ezclip_zoo.localization.pipeline import open_frames, window_views  # noqa: E402
 from ezclip_zoo.synthetic import (  # noqa: E402
-    STILL_CLASS, LongVideoConfig, MotionVideoConfig, WindowClips, frame_labels, render_long_video, train_motion_model,
+    STILL_CLASS,
+    LongVideoConfig,
+    MotionVideoConfig,
+    WindowClips,
+    frame_labels,
+    render_long_video,
+    train_motion_model,
 )
 from ezclip_zoo.transforms.eval import VideoTransform  # noqa: E402
 from ezclip_zoo.video import open_video, write_video  # noqa: E402
@@ -64,24 +70,36 @@ def accuracy_rows(model, config, args) -> list[tuple[str, object]]:
             preds.append(r.segments)
             frames_pred.append(frame_predictions(r, v))
         report = detection_report(preds, [v.segments for v in videos], frames_pred, [frame_labels(v) for v in videos])
-        fp_empty = sum(len(localize(model, v.frames, config.actions, fps=v.fps, window_s=args.window,
-                                    stride_s=args.stride, **rule).segments) for v in empty)
+        fp_empty = sum(
+            len(
+                localize(
+                    model, v.frames, config.actions, fps=v.fps, window_s=args.window, stride_s=args.stride, **rule
+                ).segments
+            )
+            for v in empty
+        )
         rows.append((rule_name, report, fp_empty, sum(v.duration for v in empty)))
     return rows
 
 
 def print_accuracy(results: dict, args) -> None:
-    print(f"\n{args.videos} long videos ({results['_truth']} true actions, {results['_seconds']:.0f} s) and "
-          f"{args.videos} background-only videos; windows {args.window:g} s every {args.stride:g} s, "
-          f"min_windows {args.min_windows}\n")
-    print("| model | no-action rule | frame acc % | mAP@0.3 | mAP@0.5 | mAP@0.7 | FP segments on background "
-          "(in action videos) | FP segments in background-only videos |")
+    print(
+        f"\n{args.videos} long videos ({results['_truth']} true actions, {results['_seconds']:.0f} s) and "
+        f"{args.videos} background-only videos; windows {args.window:g} s every {args.stride:g} s, "
+        f"min_windows {args.min_windows}\n"
+    )
+    print(
+        "| model | no-action rule | frame acc % | mAP@0.3 | mAP@0.5 | mAP@0.7 | FP segments on background "
+        "(in action videos) | FP segments in background-only videos |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name in ("EZ-CLIP", "base model"):
         for rule, report, fp_empty, seconds in results[name]:
             m = report.map
-            print(f"| {name} | {rule} | {report.frame_accuracy:.1f} | {m[0.3]:.1f} | {m[0.5]:.1f} | {m[0.7]:.1f} | "
-                  f"{report.false_positives} ({report.fp_seconds:.1f} s) | {fp_empty} in {seconds:.0f} s |")
+            print(
+                f"| {name} | {rule} | {report.frame_accuracy:.1f} | {m[0.3]:.1f} | {m[0.5]:.1f} | {m[0.7]:.1f} | "
+                f"{report.false_positives} ({report.fp_seconds:.1f} s) | {fp_empty} in {seconds:.0f} s |"
+            )
 
 
 def _long_file(path: str, seconds: int, fps: int = 25, size=(360, 640)) -> None:
@@ -125,13 +143,17 @@ def speed_rows(model, path: str, args, label: str) -> list[str]:
             classify(model, torch.stack(frames), classes, batch_size=1)
 
     rows = []
-    for what, fast, slow in (("decode + preprocess", streamed, per_window), ("end to end", localize_all, classify_each)):
+    for what, fast, slow in (
+        ("decode + preprocess", streamed, per_window),
+        ("end to end", localize_all, classify_each),
+    ):
         if what == "end to end" and label.startswith("ViT") and args.quick:
             continue
         t_fast = min(_time(fast) for _ in range(args.repeats))
         t_slow = min(_time(slow) for _ in range(args.repeats))
-        rows.append(f"| {label} | {what} | {n} | {1000 * t_fast / n:.1f} | {1000 * t_slow / n:.1f} | "
-                    f"{t_slow / t_fast:.1f}x |")
+        rows.append(
+            f"| {label} | {what} | {n} | {1000 * t_fast / n:.1f} | {1000 * t_slow / n:.1f} | {t_slow / t_fast:.1f}x |"
+        )
     return rows
 
 
@@ -172,8 +194,10 @@ def main(argv=None) -> int:
     results["_seconds"] = sum(v.duration for v in vids)
     print_accuracy(results, args)
 
-    print(f"\nspeed: a {args.speed_seconds} s 640x360 25 fps H.264 file (keyframe every 250 frames), windows "
-          f"{args.window:g} s every {args.stride:g} s, best of {args.repeats}\n")
+    print(
+        f"\nspeed: a {args.speed_seconds} s 640x360 25 fps H.264 file (keyframe every 250 frames), windows "
+        f"{args.window:g} s every {args.stride:g} s, best of {args.repeats}\n"
+    )
     print("| model | work | windows | localize ms/window | per-window ms/window | ratio |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:

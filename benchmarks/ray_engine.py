@@ -40,11 +40,13 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.videos):
-            write_video(os.path.join(tmp, f"v{i:03d}.mp4"), rng.integers(0, 255, (64, 240, 320, 3), dtype=np.uint8),
-                        fps=25)
+            write_video(
+                os.path.join(tmp, f"v{i:03d}.mp4"), rng.integers(0, 255, (64, 240, 320, 3), dtype=np.uint8), fps=25
+            )
         start = time.perf_counter()
-        classify_folder(model, tmp, classes, output=os.path.join(tmp, "l.jsonl"), num_workers=args.workers,
-                        progress=False)
+        classify_folder(
+            model, tmp, classes, output=os.path.join(tmp, "l.jsonl"), num_workers=args.workers, progress=False
+        )
         local = time.perf_counter() - start
         start = time.perf_counter()
         init_ray(num_cpus=args.workers + 1)
@@ -55,8 +57,10 @@ def main(argv=None) -> int:
     print(f"\n{args.videos} videos (64 frames, 320x240), {args.model}, {args.workers} decoding workers\n")
     print("| engine | videos/s | note |\n|---|---|---|")
     print(f"| local (`classify_folder`, {args.workers} DataLoader workers) | {args.videos / local:.1f} | |")
-    print(f"| Ray (1 actor, {args.workers} CPUs for decoding tasks) | {args.videos / remote:.1f} | "
-          f"plus {started:.1f} s to start the local Ray instance |")
+    print(
+        f"| Ray (1 actor, {args.workers} CPUs for decoding tasks) | {args.videos / remote:.1f} | "
+        f"plus {started:.1f} s to start the local Ray instance |"
+    )
     print(f"\nratio Ray / local: {local / remote:.2f}")
     return 0
 

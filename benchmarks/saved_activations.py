@@ -67,8 +67,9 @@ def main() -> None:
             clip.requires_grad_(False)
 
     rows, details = [], []
-    results = {name: saved_storages(model, fn) for name, fn in (("full fine-tuning", full_finetune),
-                                                                  ("EZ-CLIP", ezclip))}
+    results = {
+        name: saved_storages(model, fn) for name, fn in (("full fine-tuning", full_finetune), ("EZ-CLIP", ezclip))
+    }
     reference = sum(b for b, _ in results["full fine-tuning"].values())
     for name, seen in results.items():
         total = sum(b for b, _ in seen.values())

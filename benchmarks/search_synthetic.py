@@ -62,9 +62,12 @@ def latency(rows: int, dim: int, queries: int, quick: bool) -> list[str]:
     for lo in range(0, rows, 100_000):  # clustered, as embeddings of similar videos are
         hi = min(rows, lo + 100_000)
         pick = torch.randint(len(centres), (hi - lo,), generator=g)
-        emb[lo:hi] = torch.nn.functional.normalize(centres[pick] + 0.06 * torch.randn(hi - lo, dim, generator=g), dim=-1)
-    q = torch.nn.functional.normalize(centres[:queries] + 0.06 * torch.randn(min(queries, len(centres)), dim,
-                                                                              generator=g), dim=-1)
+        emb[lo:hi] = torch.nn.functional.normalize(
+            centres[pick] + 0.06 * torch.randn(hi - lo, dim, generator=g), dim=-1
+        )
+    q = torch.nn.functional.normalize(
+        centres[:queries] + 0.06 * torch.randn(min(queries, len(centres)), dim, generator=g), dim=-1
+    )
     queries = q.shape[0]
     index = VideoIndex(".", {"setup": {}}, emb, [(str(i), None, None) for i in range(rows)])
     start = time.perf_counter()
@@ -77,8 +80,10 @@ def latency(rows: int, dim: int, queries: int, quick: bool) -> list[str]:
     approx = [torch.from_numpy(ann.search(q[i : i + 1].numpy(), 10)[1]) for i in range(queries)]
     t_ann = (time.perf_counter() - start) / queries
     recall = recall_at_k(torch.cat(exact), torch.cat(approx))
-    return [f"| {rows:,} | exact (matrix product) | {1000 * t_exact:.2f} | - | 1.000 |",
-            f"| {rows:,} | faiss IVF-Flat (nprobe 16) | {1000 * t_ann:.2f} | {t_build:.1f} | {recall:.3f} |"]
+    return [
+        f"| {rows:,} | exact (matrix product) | {1000 * t_exact:.2f} | - | 1.000 |",
+        f"| {rows:,} | faiss IVF-Flat (nprobe 16) | {1000 * t_ann:.2f} | {t_build:.1f} | {recall:.3f} |",
+    ]
 
 
 def main(argv=None) -> int:
@@ -109,11 +114,14 @@ def main(argv=None) -> int:
                 classify(model, path, config.classes)
             t_classify = time.perf_counter() - start
             p1, p5, m = retrieval(VideoIndex.open(lib, model=model), labels, config.classes)
-            print(f"| {name} | {p1:.1f} | {p5:.1f} | {m:.1f} | {args.clips / t_index:.0f} | "
-                  f"{args.clips / t_classify:.0f} |", flush=True)
+            print(
+                f"| {name} | {p1:.1f} | {p5:.1f} | {m:.1f} | {args.clips / t_index:.0f} | "
+                f"{args.clips / t_classify:.0f} |",
+                flush=True,
+            )
     print("\nsearch latency per query (1 query at a time), clustered unit vectors, E=512\n")
     print("| rows | search | ms / query | build s | recall@10 |\n|---|---|---|---|---|")
-    for rows in ((10_000, 100_000) if args.quick else (10_000, 1_000_000)):
+    for rows in (10_000, 100_000) if args.quick else (10_000, 1_000_000):
         for line in latency(rows, 512, 20 if args.quick else 50, args.quick):
             print(line, flush=True)
     return 0

@@ -91,8 +91,14 @@ def worker(args: argparse.Namespace) -> dict:
         if step:  # the first step allocates optimizer state and warms kernels up
             times.append(time.perf_counter() - start)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else _rss_mb()
-    return {"variant": args.variant, "step_s": statistics.median(times), "peak_mb": peak,
-            "train_mb": peak - before, "trainable": trainable, "threads": torch.get_num_threads()}
+    return {
+        "variant": args.variant,
+        "step_s": statistics.median(times),
+        "peak_mb": peak,
+        "train_mb": peak - before,
+        "trainable": trainable,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def main() -> None:
@@ -104,31 +110,67 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--malloc", choices=["returning", "default"], default="returning",
-                        help="CPU only. 'returning' runs the workers with MALLOC_MMAP_THRESHOLD_=131072 so glibc "
-                             "returns freed tensors to the OS and peak RSS tracks live memory; 'default' leaves "
-                             "glibc's heap as it is, which keeps freed activation buffers and adds fragmentation")
+    parser.add_argument(
+        "--malloc",
+        choices=["returning", "default"],
+        default="returning",
+        help="CPU only. 'returning' runs the workers with MALLOC_MMAP_THRESHOLD_=131072 so glibc "
+        "returns freed tensors to the OS and peak RSS tracks live memory; 'default' leaves "
+        "glibc's heap as it is, which keeps freed activation buffers and adds fragmentation",
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)  # worker mode
     args = parser.parse_args()
     if args.variant:
         print(json.dumps(worker(args)))
         return
 
-    results = run_variants(args.model, frames=args.frames, clips=args.clips, steps=args.steps, device=args.device,
-                           variants=args.variants, threads=args.threads, malloc=args.malloc)
-    caption, header, rows = results_table(results, model=args.model, frames=args.frames, clips=args.clips,
-                                          device=args.device, malloc=args.malloc)
+    results = run_variants(
+        args.model,
+        frames=args.frames,
+        clips=args.clips,
+        steps=args.steps,
+        device=args.device,
+        variants=args.variants,
+        threads=args.threads,
+        malloc=args.malloc,
+    )
+    caption, header, rows = results_table(
+        results, model=args.model, frames=args.frames, clips=args.clips, device=args.device, malloc=args.malloc
+    )
     print(caption)
     print_table(header, rows)
 
 
-def run_variants(model: str, *, frames: int, clips: int, steps: int, device: str, variants=VARIANTS,
-                 threads: int | None = None, malloc: str = "returning") -> dict[str, dict]:
+def run_variants(
+    model: str,
+    *,
+    frames: int,
+    clips: int,
+    steps: int,
+    device: str,
+    variants=VARIANTS,
+    threads: int | None = None,
+    malloc: str = "returning",
+) -> dict[str, dict]:
     """Run each variant in a worker process of its own (clean peak memory); variant -> the worker's numbers."""
     results = {}
     for variant in variants:
-        cmd = [sys.executable, __file__, "--variant", variant, "--model", model, "--frames", str(frames),
-               "--clips", str(clips), "--steps", str(steps), "--device", device]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--variant",
+            variant,
+            "--model",
+            model,
+            "--frames",
+            str(frames),
+            "--clips",
+            str(clips),
+            "--steps",
+            str(steps),
+            "--device",
+            device,
+        ]
         if threads:
             cmd += ["--threads", str(threads)]
         env = dict(os.environ)
@@ -139,23 +181,46 @@ def run_variants(model: str, *, frames: int, clips: int, steps: int, device: str
     return results
 
 
-def results_table(results: dict[str, dict], *, model: str, frames: int, clips: int, device: str,
-                  malloc: str = "returning") -> tuple[str, list[str], list[list[str]]]:
+def results_table(
+    results: dict[str, dict], *, model: str, frames: int, clips: int, device: str, malloc: str = "returning"
+) -> tuple[str, list[str], list[list[str]]]:
     """(caption, header, rows) of `run_variants`' results, each variant against full fine-tuning."""
     ref = results.get("full-finetune")
     rows = []
     for variant, r in results.items():
-        rows.append([
-            variant, f"{r['trainable']:,}", f"{r['step_s']:.3f}", f"{clips / r['step_s']:.1f}", f"{r['peak_mb']:.0f}",
-            f"{r['train_mb']:.0f}",
-            f"{r['peak_mb'] / ref['peak_mb']:.2f}" if ref else "-", f"{r['train_mb'] / ref['train_mb']:.2f}" if ref else "-",
-            f"{r['step_s'] / ref['step_s']:.2f}" if ref else "-",
-        ])
+        rows.append(
+            [
+                variant,
+                f"{r['trainable']:,}",
+                f"{r['step_s']:.3f}",
+                f"{clips / r['step_s']:.1f}",
+                f"{r['peak_mb']:.0f}",
+                f"{r['train_mb']:.0f}",
+                f"{r['peak_mb'] / ref['peak_mb']:.2f}" if ref else "-",
+                f"{r['train_mb'] / ref['train_mb']:.2f}" if ref else "-",
+                f"{r['step_s'] / ref['step_s']:.2f}" if ref else "-",
+            ]
+        )
     memory = "GPU max_memory_allocated" if device.startswith("cuda") else f"process peak RSS, glibc malloc {malloc}"
-    caption = (f"{model}, {frames} frames x {clips} clips, float32, AdamW; memory = {memory}; "
-               f"{device_line(device)} ({next(iter(results.values()))['threads']} threads in workers)")
-    return caption, ["variant", "trainable params", "s/step", "clips/s", "peak MB", "train MB", "peak / full FT",
-                     "train MB / full FT", "time / full FT"], rows
+    caption = (
+        f"{model}, {frames} frames x {clips} clips, float32, AdamW; memory = {memory}; "
+        f"{device_line(device)} ({next(iter(results.values()))['threads']} threads in workers)"
+    )
+    return (
+        caption,
+        [
+            "variant",
+            "trainable params",
+            "s/step",
+            "clips/s",
+            "peak MB",
+            "train MB",
+            "peak / full FT",
+            "train MB / full FT",
+            "time / full FT",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

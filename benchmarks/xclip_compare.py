@@ -68,15 +68,19 @@ def main() -> None:
             out = xclip(input_ids=input_ids, attention_mask=attention_mask, pixel_values=frames)
             return out.logits_per_video.softmax(-1)
 
-        t_warm, t_cold, t_x = interleaved_medians([ours_warm, ours_cold, xclip_classify], repeats=args.repeats,
-                                                  warmup=1)
+        t_warm, t_cold, t_x = interleaved_medians(
+            [ours_warm, ours_cold, xclip_classify], repeats=args.repeats, warmup=1
+        )
         t_ours_enc, t_x_enc = interleaved_medians(
             [lambda: ours.encode_video(frames), lambda: xclip.get_video_features(pixel_values=frames)],
-            repeats=args.repeats, warmup=1,
+            repeats=args.repeats,
+            warmup=1,
         )
     arch = f"ViT-B/{args.patch}"
-    print(f"one {args.frames}-frame clip vs {args.classes} classes (texts up to {length} tokens), float32; "
-          f"{device_line()}")
+    print(
+        f"one {args.frames}-frame clip vs {args.classes} classes (texts up to {length} tokens), float32; "
+        f"{device_line()}"
+    )
     print_table(
         ["what", f"X-CLIP {arch} s", f"EZ-CLIP {arch} s", "X-CLIP / EZ-CLIP"],
         [

@@ -19,8 +19,9 @@ from ezclip_zoo.text import read_labels_file
 
 def main(folder: str, labels_file: str, output: str, model_name: str = "ezclip-test-tiny") -> None:
     model = ezclip_zoo.load(model_name, dtype=torch.bfloat16)  # bf16: several times faster on recent CPUs
-    report = classify_folder(model, folder, read_labels_file(labels_file), output=output, topk=5,
-                             num_workers=2, batch_size=8)
+    report = classify_folder(
+        model, folder, read_labels_file(labels_file), output=output, topk=5, num_workers=2, batch_size=8
+    )
     print(f"{report.processed} videos now ({report.failed} unreadable), {report.skipped} done before")
     for record in read_jsonl(output)[:5]:
         print(record["source"], record.get("labels", record.get("error")))

@@ -25,17 +25,28 @@ from ezclip_zoo.train import TrainConfig, finetune
 def main(output: Path, epochs: int) -> None:
     data = write_motion_dataset(output / "data", "ucf101")  # 4 motion classes, 16 training and 8 test videos
     result = finetune(
-        "ezclip-test-tiny", pretrained_backbone=False,  # random CLIP: a demo, not a useful model
-        format="ucf101", annotations=data["annotation_dir"], video_root=data["video_root"],
+        "ezclip-test-tiny",
+        pretrained_backbone=False,  # random CLIP: a demo, not a useful model
+        format="ucf101",
+        annotations=data["annotation_dir"],
+        video_root=data["video_root"],
         val_fraction=0.25,  # 1 of the 4 videos of each class held out to pick the best epoch
-        templates=None, flip=False,  # bare class names; left/right matter here, so no flips
+        templates=None,
+        flip=False,  # bare class names; left/right matter here, so no flips
         config=TrainConfig(epochs=epochs, batch_size=4, lr=1e-3, warmup_epochs=1, seed=0),
         output_dir=output / "run",
     )
-    print(f"{result.state.global_step} steps in {result.seconds:.1f} s, selected the {result.selected} weights "
-          f"(validation top-1 {result.state.best_metric}), saved to {result.model_dir}")
-    results = evaluate_dataset(result.model_dir, format="ucf101", annotations=data["annotation_dir"],
-                               video_root=data["video_root"], templates=None)
+    print(
+        f"{result.state.global_step} steps in {result.seconds:.1f} s, selected the {result.selected} weights "
+        f"(validation top-1 {result.state.best_metric}), saved to {result.model_dir}"
+    )
+    results = evaluate_dataset(
+        result.model_dir,
+        format="ucf101",
+        annotations=data["annotation_dir"],
+        video_root=data["video_root"],
+        templates=None,
+    )
     print("test:", summary_line(results))
 
 

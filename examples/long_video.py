@@ -20,7 +20,12 @@ import torch
 
 import ezclip_zoo
 from ezclip_zoo.synthetic import (
-    STILL_CLASS, LongVideoConfig, MotionVideoConfig, WindowClips, render_long_video, train_motion_model,
+    STILL_CLASS,
+    LongVideoConfig,
+    MotionVideoConfig,
+    WindowClips,
+    render_long_video,
+    train_motion_model,
 )
 from ezclip_zoo.video import write_video
 
@@ -46,8 +51,10 @@ def main(argv=None) -> int:
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
     classes = " ".join(f'-l "{c}"' for c in config.actions)
     print(f"model: {model_dir}\nvideo: {out / 'video.mp4'} ({video.duration:.1f} s)\ntruth: {truth}\n")
-    print(f'ezclip-zoo localize {out / "video.mp4"} -m {model_dir} {classes} --background "{STILL_CLASS}" '
-          f"--stride 0.5 --min-windows 2 --plot timeline.png --truth {out / 'truth.json'}")
+    print(
+        f'ezclip-zoo localize {out / "video.mp4"} -m {model_dir} {classes} --background "{STILL_CLASS}" '
+        f"--stride 0.5 --min-windows 2 --plot timeline.png --truth {out / 'truth.json'}"
+    )
     return 0
 
 

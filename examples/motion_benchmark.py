@@ -64,8 +64,14 @@ def run_one(variant: str, seed: int, args) -> dict:
     test = MotionClips(args.test_clips, seed=TEST_SEED, config=video, both_orders=True)
     texts = [[name] for name in train.classes]
     config = TrainConfig(
-        epochs=1, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, motion_weight=motion_weight,
-        seed=seed, precision="fp32", log_every_steps=max(1, args.steps // 5),
+        epochs=1,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        warmup_steps=args.warmup_steps,
+        motion_weight=motion_weight,
+        seed=seed,
+        precision="fp32",
+        log_every_steps=max(1, args.steps // 5),
     )
     start = time.perf_counter()
     fit(model, train, config, class_texts=texts)
@@ -117,8 +123,10 @@ def main(argv=None) -> int:
         for variant in args.variants:
             r = run_one(variant, seed, args)
             runs.append(r)
-            print(f"| {variant} | {seed} | {r['top1']:.1f} | {r['within_pair']:.1f} | {r['train_seconds']:.0f} |",
-                  flush=True)
+            print(
+                f"| {variant} | {seed} | {r['top1']:.1f} | {r['within_pair']:.1f} | {r['train_seconds']:.0f} |",
+                flush=True,
+            )
     print("\n| variant | top-1 % (mean +- std) | within-pair % (mean +- std) | per seed (within-pair) | train s |")
     print("|---|---|---|---|---|")
     summary = {}
@@ -131,8 +139,17 @@ def main(argv=None) -> int:
         print(f"| {variant} | {t1[0]:.1f} +- {t1[1]:.1f} | {wp[0]:.1f} +- {wp[1]:.1f} | {per_seed} | {secs:.0f} |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"settings": settings, "runs": runs, "summary": summary, "torch": torch.__version__,
-                       "threads": torch.get_num_threads()}, f, indent=2)
+            json.dump(
+                {
+                    "settings": settings,
+                    "runs": runs,
+                    "summary": summary,
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                },
+                f,
+                indent=2,
+            )
     return 0
 
 

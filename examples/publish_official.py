@@ -41,8 +41,9 @@ def main() -> int:
 
     entry = ezclip_zoo.get_pretrained_entry(args.name)
     out = Path(args.out or args.name)
-    report = convert_official(args.checkpoint, out, name=args.name, verify_backbone=True,
-                              backbone_weights=args.backbone_weights)
+    report = convert_official(
+        args.checkpoint, out, name=args.name, verify_backbone=True, backbone_weights=args.backbone_weights
+    )
     print(report.summary())
 
     model = ezclip_zoo.load(out, backbone_weights=args.backbone_weights)
@@ -59,8 +60,9 @@ def main() -> int:
         status="published", revision=revision, sha256=report.sha256, size_bytes=report.size_bytes
     )
     path.write_text(json.dumps(data, indent=2) + "\n")
-    table = subprocess.run([sys.executable, "-m", "ezclip_zoo.cli", "list", "--markdown"], capture_output=True,
-                           text=True, check=True).stdout
+    table = subprocess.run(
+        [sys.executable, "-m", "ezclip_zoo.cli", "list", "--markdown"], capture_output=True, text=True, check=True
+    ).stdout
     print(f"pushed {url}\nupdated checkpoints.json; paste this table into README.md between the markers:\n{table}")
     return 0
 

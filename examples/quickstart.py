@@ -27,5 +27,7 @@ def main(name: str = "ezclip-test-tiny") -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", nargs="?", default="ezclip-test-tiny", help="an architecture (ezclip_zoo.list_models())")
+    parser.add_argument(
+        "name", nargs="?", default="ezclip-test-tiny", help="an architecture (ezclip_zoo.list_models())"
+    )
     main(parser.parse_args().name)

@@ -33,9 +33,32 @@ _NAMES = {
     "explain": ".saliency",
     "save_overlay": ".figures.overlay",
 }
-_SUBMODULES = ("cli", "data", "demo", "digest", "errors", "evaluation", "export", "fetch", "figures", "inference",
-               "localization", "modeling", "official", "paths", "precision", "runtime", "saliency", "search",
-               "synthetic", "text", "train", "transforms", "video", "zoo")
+_SUBMODULES = (
+    "cli",
+    "data",
+    "demo",
+    "digest",
+    "errors",
+    "evaluation",
+    "export",
+    "fetch",
+    "figures",
+    "inference",
+    "localization",
+    "modeling",
+    "official",
+    "paths",
+    "precision",
+    "runtime",
+    "saliency",
+    "search",
+    "synthetic",
+    "text",
+    "train",
+    "transforms",
+    "video",
+    "zoo",
+)
 
 __getattr__, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES)
 

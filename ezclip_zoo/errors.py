@@ -105,8 +105,10 @@ class UnknownNameError(EZCLIPError, KeyError, ValueError):
         known = sorted(known)
         close = difflib.get_close_matches(str(name), known, n=3)
         return cls(
-            f"unknown {kind} {name!r}" + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
-            + f" Known: {', '.join(known)}" + (f". {hint}" if hint else "")
+            f"unknown {kind} {name!r}"
+            + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
+            + f" Known: {', '.join(known)}"
+            + (f". {hint}" if hint else "")
         )
 
 

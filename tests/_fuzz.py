@@ -42,8 +42,9 @@ BAD = ("refused", "undocumented", "crash", "hang")
 def seed_frames(n: int = 16, height: int = 48, width: int = 64) -> np.ndarray:
     """uint8 [n, height, width, 3]: moving gradients, so that every frame differs and inter coding is used."""
     y, x = np.mgrid[0:height, 0:width]
-    frames = [np.stack([(x * 4 + 9 * i) % 256, (y * 5 + 3 * i) % 256, ((x + y) * 2 + 17 * i) % 256], -1)
-              for i in range(n)]
+    frames = [
+        np.stack([(x * 4 + 9 * i) % 256, (y * 5 + 3 * i) % 256, ((x + y) * 2 + 17 * i) % 256], -1) for i in range(n)
+    ]
     return np.asarray(frames, np.uint8)
 
 
@@ -76,27 +77,27 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
                 buf[i] ^= 1 << rng.randrange(8)
         elif kind == 1:  # random bytes over a run
             run = rng.randint(1, 64)
-            buf[pos:pos + run] = bytes(rng.randrange(256) for _ in range(len(buf[pos:pos + run])))
+            buf[pos : pos + run] = bytes(rng.randrange(256) for _ in range(len(buf[pos : pos + run])))
         elif kind == 2:  # interesting values (sizes, counts) over 1-4 bytes
             value = rng.choice([0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF, n, n * 2])
             width = rng.choice([1, 2, 4])
-            buf[pos:pos + width] = (value % (1 << (8 * width))).to_bytes(width, rng.choice(["big", "little"]))
+            buf[pos : pos + width] = (value % (1 << (8 * width))).to_bytes(width, rng.choice(["big", "little"]))
         elif kind == 3:  # cut a chunk out
-            del buf[pos:pos + rng.randint(1, max(1, n // 8))]
+            del buf[pos : pos + rng.randint(1, max(1, n // 8))]
         elif kind == 4:  # insert random bytes
             buf[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
         elif kind == 5:  # duplicate a chunk elsewhere
             start = rng.randrange(n)
-            chunk = bytes(buf[start:start + rng.randint(1, 512)])
+            chunk = bytes(buf[start : start + rng.randint(1, 512)])
             buf[pos:pos] = chunk
         elif kind == 6:  # swap two chunks' contents
             size = rng.randint(1, 256)
             a, b = rng.randrange(n), rng.randrange(n)
-            ca, cb = bytes(buf[a:a + size]), bytes(buf[b:b + size])
+            ca, cb = bytes(buf[a : a + size]), bytes(buf[b : b + size])
             if len(ca) == len(cb):
-                buf[a:a + size], buf[b:b + size] = cb, ca
+                buf[a : a + size], buf[b : b + size] = cb, ca
         else:  # truncate
-            del buf[max(16, rng.randrange(n)):]
+            del buf[max(16, rng.randrange(n)) :]
     return bytes(buf)
 
 
@@ -210,8 +211,17 @@ class _Worker:
         self.conn.close()
 
 
-def run_fuzz(seeds: dict[str, bytes], count: int, folder: Path, *, seed: int = 0, workers: int = 2,
-             timeout: float = 20.0, threads_cycle=(1, 0), keep_failures: Optional[Path] = None) -> FuzzReport:
+def run_fuzz(
+    seeds: dict[str, bytes],
+    count: int,
+    folder: Path,
+    *,
+    seed: int = 0,
+    workers: int = 2,
+    timeout: float = 20.0,
+    threads_cycle=(1, 0),
+    keep_failures: Optional[Path] = None,
+) -> FuzzReport:
     """Read ``count`` mutated files in ``workers`` long-lived processes, each file under a ``timeout`` watchdog.
 
     Files alternate between one decoder thread and FFmpeg's default (``threads_cycle``), since frame threading

@@ -76,13 +76,18 @@ class LocalServer:
             cut = self.cut_first is not None and not head and path not in self._cut_done
             if cut:
                 self._cut_done.add(path)
-            refused = (not cut and not head and self.fail_after_cut and path in self._cut_done)
+            refused = not cut and not head and self.fail_after_cut and path in self._cut_done
         if refused:
             self._send(h, 503, b"busy", {"Content-Type": "text/plain"}, head, path)
             return
         etag = '"' + hashlib.sha256(data).hexdigest() + '"'
-        headers = {"Content-Type": "application/octet-stream", "ETag": etag, "Accept-Ranges": "bytes",
-                   "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT", **extra}
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "ETag": etag,
+            "Accept-Ranges": "bytes",
+            "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT",
+            **extra,
+        }
         status, body = 200, data
         rng = h.headers.get("Range")
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng or "")
@@ -90,7 +95,7 @@ class LocalServer:
         if m and self.honor_range and (if_range is None or if_range in (etag, headers["Last-Modified"])):
             start = int(m.group(1))
             end = int(m.group(2)) if m.group(2) else len(data) - 1
-            status, body = 206, data[start:end + 1]
+            status, body = 206, data[start : end + 1]
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
         self._send(h, status, body, headers, head, path, limit=self.cut_first if cut else None, rng=rng)
 
@@ -107,8 +112,8 @@ class LocalServer:
             payload = body if limit is None else body[:limit]
             try:
                 for i in range(0, len(payload), 65536):
-                    h.wfile.write(payload[i:i + 65536])
-                    sent += len(payload[i:i + 65536])
+                    h.wfile.write(payload[i : i + 65536])
+                    sent += len(payload[i : i + 65536])
                     if self.chunk_delay:
                         time.sleep(self.chunk_delay)
                 h.wfile.flush()

@@ -41,4 +41,3 @@ def make_video(path, n: int, height: int = 48, width: int = 160, **kwargs) -> st
     """Write an ``n``-frame index video to ``path`` (kwargs go to `write_video`); returns the path as str."""
     write_video(path, index_frames(n, height, width), **kwargs)
     return str(path)
-

@@ -45,5 +45,6 @@ try:
         save_file({"logits": logits.contiguous()}, spec["out"])
     print(json.dumps({"ok": True}))
 except Exception as exc:  # reported to the test, which asserts on type and message
-    print(json.dumps({"error": type(exc).__name__, "message": str(exc),
-                      "mro": [c.__name__ for c in type(exc).__mro__]}))
+    print(
+        json.dumps({"error": type(exc).__name__, "message": str(exc), "mro": [c.__name__ for c in type(exc).__mro__]})
+    )

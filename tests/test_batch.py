@@ -45,8 +45,12 @@ def good_videos(folder):
 
 
 def test_records_match_classify_and_errors_are_recorded(model, folder, tmp_path):
-    videos = good_videos(folder) + [str(folder / "empty.mp4"), str(folder / "missing.mp4"), str(folder / "junk.avi"),
-                                    str(folder / "cut.mp4")]
+    videos = good_videos(folder) + [
+        str(folder / "empty.mp4"),
+        str(folder / "missing.mp4"),
+        str(folder / "junk.avi"),
+        str(folder / "cut.mp4"),
+    ]
     out = tmp_path / "results.jsonl"
     report = classify_videos(model, videos, LABELS, output=out, topk=2, batch_size=3, progress=False)
     assert (report.total, report.processed, report.skipped, report.failed) == (9, 9, 0, 4)
@@ -149,8 +153,19 @@ def test_workers_give_the_same_records(model, folder, tmp_path):
 def test_classify_folder_finds_videos_recursively(model, folder, tmp_path):
     report = classify_folder(model, folder, LABELS, output=tmp_path / "f.jsonl", progress=False)
     names = sorted(os.path.basename(r["source"]) for r in read_jsonl(tmp_path / "f.jsonl"))
-    assert names == sorted(["good0.mp4", "good1.mp4", "good2.mp4", "good3.mp4", "good4.mp4", "nested.MKV",
-                            "empty.mp4", "junk.avi", "cut.mp4"])
+    assert names == sorted(
+        [
+            "good0.mp4",
+            "good1.mp4",
+            "good2.mp4",
+            "good3.mp4",
+            "good4.mp4",
+            "nested.MKV",
+            "empty.mp4",
+            "junk.avi",
+            "cut.mp4",
+        ]
+    )
     assert report.failed == 3
     with pytest.raises(FileNotFoundError):
         classify_folder(model, tmp_path / "nowhere", LABELS)

@@ -16,8 +16,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 def run_script(name: str, *args: str) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, str(BENCHMARKS / name), *args], capture_output=True, text=True,
-                          env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / name), *args], capture_output=True, text=True, env=env, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
@@ -26,22 +27,30 @@ def table_rows(text: str, title: str) -> list[list[str]]:
     """The body rows of the markdown table under ``## title``."""
     section = text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("| ")]
-    return [[cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
-            for line in lines[1:]]
+    return [
+        [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])] for line in lines[1:]
+    ]
 
 
 def test_gpu_suite_quick_mode_writes_every_table(tmp_path):
     out = tmp_path / "suite.md"
     stdout = run_script("gpu_suite.py", "--device", "cpu", "--quick", "--threads", "1", "--out", str(out))
     text = out.read_text()
-    for title in ("Video encoder throughput", "model.compile()", "Training step", "Text encoder",
-                  "bfloat16 vs float32", "DDP start"):
+    for title in (
+        "Video encoder throughput",
+        "model.compile()",
+        "Training step",
+        "Text encoder",
+        "bfloat16 vs float32",
+        "DDP start",
+    ):
         assert f"## {title}\n" in text, title
         assert f"## {title}\n" in stdout, title  # printed as well as written
 
     throughput = table_rows(text, "Video encoder throughput")
     assert [(r[0], r[1], r[2]) for r in throughput] == [
-        ("ezclip-test-tiny", dtype, batch) for dtype in ("float32", "bfloat16") for batch in ("1", "2")]
+        ("ezclip-test-tiny", dtype, batch) for dtype in ("float32", "bfloat16") for batch in ("1", "2")
+    ]
     for row in throughput:
         clips_s, images_s, clip_clips_s, ratio = map(float, row[3:7])
         assert clips_s > 0 and clip_clips_s > 0
@@ -67,8 +76,22 @@ def test_gpu_suite_quick_mode_writes_every_table(tmp_path):
 
 
 def test_encoder_speed_names_its_baseline_and_gives_medians_with_spread():
-    stdout = run_script("encoder_speed.py", "--models", "ezclip-test-tiny", "--dtypes", "float32",
-                        "--runs", "3", "--repeats", "1", "--warmup", "1", "--threads", "1", "--ablation")
+    stdout = run_script(
+        "encoder_speed.py",
+        "--models",
+        "ezclip-test-tiny",
+        "--dtypes",
+        "float32",
+        "--runs",
+        "3",
+        "--repeats",
+        "1",
+        "--warmup",
+        "1",
+        "--threads",
+        "1",
+        "--ablation",
+    )
     assert "open_clip.create_model(..., force_quick_gelu=True)" in stdout
     assert "EZ/CLIP, open_clip MLP and stem" in stdout  # the ablation runs with the towers' current signatures
     (row,) = [line for line in stdout.splitlines() if line.startswith("| ezclip-test-tiny")]

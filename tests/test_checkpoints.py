@@ -80,8 +80,15 @@ def hub_cache(converted, tmp_path):
 
 @pytest.fixture
 def registered(converted):
-    entry = dict(get_pretrained_entry("ezclip-b16-k400"), architecture="ezclip-test-tiny", hf_hub_id=REPO,
-                 revision=REVISION, sha256=converted.sha256, size_bytes=converted.size_bytes, status="published")
+    entry = dict(
+        get_pretrained_entry("ezclip-b16-k400"),
+        architecture="ezclip-test-tiny",
+        hf_hub_id=REPO,
+        revision=REVISION,
+        sha256=converted.sha256,
+        size_bytes=converted.size_bytes,
+        status="published",
+    )
     ezclip_zoo.register_pretrained("tiny-parity", entry)
     yield "tiny-parity"
     _USER_ENTRIES.pop("tiny-parity", None)

@@ -79,8 +79,13 @@ def test_every_input_kind_gives_the_same_result(model, clips):
     with av.open(path) as container:
         all_frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
     data = open(path, "rb").read()
-    for video in (data, io.BytesIO(data), all_frames, torch.from_numpy(all_frames),
-                  [Image.fromarray(f) for f in all_frames]):
+    for video in (
+        data,
+        io.BytesIO(data),
+        all_frames,
+        torch.from_numpy(all_frames),
+        [Image.fromarray(f) for f in all_frames],
+    ):
         torch.testing.assert_close(model.classify(video, LABELS).all_logits, expected, atol=1e-5, rtol=0)
 
 

@@ -34,8 +34,9 @@ def tiny_seeded(seed=0):
 
 def test_table_output(videos, capsys):
     _, paths = videos
-    code = main(["classify", paths[0], "-m", "ezclip-test-tiny", "-l", "dancing", "-l", "juggling", "-l", "surfing",
-                 "-k", "2"])
+    code = main(
+        ["classify", paths[0], "-m", "ezclip-test-tiny", "-l", "dancing", "-l", "juggling", "-l", "surfing", "-k", "2"]
+    )
     out, err = capsys.readouterr()
     assert code == 0
     expected = tiny_seeded().classify(paths[0], ["dancing", "juggling", "surfing"], topk=2)
@@ -72,8 +73,10 @@ def test_label_files(videos, tmp_path, capsys):
         (js, ["dancing", "juggling"], ["a person dancing to music", "someone juggling balls"]),
         (csv, ["dancing", "juggling"], ["a person dancing to music", "someone juggling balls"]),
     ):
-        assert main(["classify", paths[0], "-m", "ezclip-test-tiny", "--labels", str(path), "--json",
-                     "--all-classes"]) == 0
+        assert (
+            main(["classify", paths[0], "-m", "ezclip-test-tiny", "--labels", str(path), "--json", "--all-classes"])
+            == 0
+        )
         record = json.loads(capsys.readouterr().out)
         assert sorted(record["all_probabilities"]) == sorted(names)
         expected = tiny_seeded().classify(paths[0], names, descriptions=texts)
@@ -118,8 +121,30 @@ def test_saved_model_folder(videos, tmp_path, capsys):
 
 def test_bfloat16_and_templates(videos, capsys):
     _, paths = videos
-    assert main(["classify", paths[0], "-m", "ezclip-test-tiny", "-l", "a", "-l", "b", "--dtype", "bfloat16",
-                 "--template", "actionclip", "--clips", "2", "--crops", "3", "--json"]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                paths[0],
+                "-m",
+                "ezclip-test-tiny",
+                "-l",
+                "a",
+                "-l",
+                "b",
+                "--dtype",
+                "bfloat16",
+                "--template",
+                "actionclip",
+                "--clips",
+                "2",
+                "--crops",
+                "3",
+                "--json",
+            ]
+        )
+        == 0
+    )
     record = json.loads(capsys.readouterr().out)
     assert sum(record["probabilities"]) == pytest.approx(1.0, abs=1e-3) and len(record["frame_indices"]) == 2
 
@@ -144,7 +169,10 @@ def test_console_script_runs(videos):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "ezclip_zoo.cli", "classify", paths[1], "-m", "ezclip-test-tiny", "-l", "a", "-l", "b"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(paths[1])

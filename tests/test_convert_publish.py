@@ -28,20 +28,24 @@ def fixture_clip_file(parity_dir, tmp_path_factory):
 
 def test_verify_backbone_accepts_the_same_clip(parity_dir, tmp_path, fixture_clip_file):
     path, _ = fixture_clip_file
-    report = convert_official(parity_dir / "official_checkpoint.pt", tmp_path / "ok", verify_backbone=True,
-                              backbone_weights=path)
+    report = convert_official(
+        parity_dir / "official_checkpoint.pt", tmp_path / "ok", verify_backbone=True, backbone_weights=path
+    )
     assert report.verified and report.max_abs_diff == 0.0
 
 
 def test_verify_backbone_refuses_another_clip(parity_dir, tmp_path, fixture_clip_file):
     _, clip_sd = fixture_clip_file
     other = dict(clip_sd)
-    other["visual.transformer.resblocks.1.mlp.c_fc.weight"] = other["visual.transformer.resblocks.1.mlp.c_fc.weight"] * 1.01
+    other["visual.transformer.resblocks.1.mlp.c_fc.weight"] = (
+        other["visual.transformer.resblocks.1.mlp.c_fc.weight"] * 1.01
+    )
     path = tmp_path / "other.safetensors"
     save_file({k: v.contiguous() for k, v in other.items()}, str(path))
     with pytest.raises(ValueError, match=r"visual\.transformer\.resblocks\.1\.mlp\.c_fc\.weight") as info:
-        convert_official(parity_dir / "official_checkpoint.pt", tmp_path / "bad", verify_backbone=True,
-                         backbone_weights=path)
+        convert_official(
+            parity_dir / "official_checkpoint.pt", tmp_path / "bad", verify_backbone=True, backbone_weights=path
+        )
     assert "embed" in str(info.value)
     assert not (tmp_path / "bad" / "model.safetensors").exists()
 
@@ -62,7 +66,10 @@ def test_real_openai_architectures_are_recognised():
 
 def test_cli_convert_prints_the_sha256_of_the_file(parity_dir, tmp_path, capsys):
     out = tmp_path / "cli"
-    assert cli(["convert-official", str(parity_dir / "official_checkpoint.pt"), str(out), "--name", "ezclip-b16-k400"]) == 0
+    assert (
+        cli(["convert-official", str(parity_dir / "official_checkpoint.pt"), str(out), "--name", "ezclip-b16-k400"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert f"sha256: {sha256_file(out / 'model.safetensors')}" in printed
     model = ezclip_zoo.load(out)
@@ -114,10 +121,19 @@ def test_push_to_hub_uploads_the_saved_folder(monkeypatch, tiny_model):
 
 def test_checkpoints_json_lists_the_released_models():
     names = set(list_pretrained())
-    assert {"ezclip-b16-k400", "ezclip-b16-k400-b2n", "ezclip-b16-hmdb51-b2n", "ezclip-b16-ucf101-b2n",
-            "ezclip-b16-ssv2-b2n", "ezclip-b32-k400"} <= names
-    drive = {get_pretrained_entry(n)["official_release"]["google_drive_id"] for n in names
-             if get_pretrained_entry(n).get("official_release")}
+    assert {
+        "ezclip-b16-k400",
+        "ezclip-b16-k400-b2n",
+        "ezclip-b16-hmdb51-b2n",
+        "ezclip-b16-ucf101-b2n",
+        "ezclip-b16-ssv2-b2n",
+        "ezclip-b32-k400",
+    } <= names
+    drive = {
+        get_pretrained_entry(n)["official_release"]["google_drive_id"]
+        for n in names
+        if get_pretrained_entry(n).get("official_release")
+    }
     assert "19QNGgaZjPyq0yz7XJGFccS7MV09KMY_K" in drive and len(drive) == 5
     for name in names:
         e = get_pretrained_entry(name)
@@ -133,7 +149,8 @@ def test_package_reads_the_repository_checkpoints_json():
     assert packaged.is_file() and not packaged.is_symlink()
     assert packaged.read_bytes() == (REPO_ROOT / "checkpoints.json").read_bytes(), (
         "checkpoints.json differs from ezclip_zoo/checkpoints.json: edit the package's file, then "
-        "`cp ezclip_zoo/checkpoints.json checkpoints.json`")
+        "`cp ezclip_zoo/checkpoints.json checkpoints.json`"
+    )
 
 
 def test_readme_table_is_generated_from_checkpoints_json():

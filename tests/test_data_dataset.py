@@ -120,9 +120,10 @@ def test_flip_and_grayscale_do_what_they_say():
     gray = _unnormalize(aug.apply(clip, replace(params, grayscale=True)))
     torch.testing.assert_close(gray[:, 0], gray[:, 1], atol=1e-5, rtol=0)
     torch.testing.assert_close(gray[:, 1], gray[:, 2], atol=1e-5, rtol=0)
-    assert torch.equal(normalize_frames(torch.full((1, 3, 2, 2), 255, dtype=torch.uint8))[0, :, 0, 0],
-                       ((1 - torch.tensor([0.48145466, 0.4578275, 0.40821073])) /
-                        torch.tensor([0.26862954, 0.26130258, 0.27577711])))
+    assert torch.equal(
+        normalize_frames(torch.full((1, 3, 2, 2), 255, dtype=torch.uint8))[0, :, 0, 0],
+        ((1 - torch.tensor([0.48145466, 0.4578275, 0.40821073])) / torch.tensor([0.26862954, 0.26130258, 0.27577711])),
+    )
 
 
 def test_augmentation_rejects_bad_input():

@@ -152,13 +152,23 @@ def test_generic_csv_names_indices_and_errors(layouts, tmp_path):
 def test_read_dataset_dispatches_every_format(layouts):
     p = layouts
     got = {
-        "ucf101": read_dataset("ucf101", annotations=p["ucf101"]["annotation_dir"],
-                               video_root=p["ucf101"]["video_root"]),
+        "ucf101": read_dataset(
+            "ucf101", annotations=p["ucf101"]["annotation_dir"], video_root=p["ucf101"]["video_root"]
+        ),
         "hmdb51": read_dataset("hmdb51", annotations=p["hmdb51"]["split_dir"], video_root=p["hmdb51"]["video_root"]),
-        "kinetics": read_dataset("kinetics", train=p["kinetics"]["train_csv"], test=p["kinetics"]["test_csv"],
-                                 video_root=p["kinetics"]["video_root"]),
-        "ssv2": read_dataset("ssv2", labels=p["ssv2"]["labels_json"], train=p["ssv2"]["train_json"],
-                             test=p["ssv2"]["test_json"], video_root=p["ssv2"]["video_root"]),
+        "kinetics": read_dataset(
+            "kinetics",
+            train=p["kinetics"]["train_csv"],
+            test=p["kinetics"]["test_csv"],
+            video_root=p["kinetics"]["video_root"],
+        ),
+        "ssv2": read_dataset(
+            "ssv2",
+            labels=p["ssv2"]["labels_json"],
+            train=p["ssv2"]["train_json"],
+            test=p["ssv2"]["test_json"],
+            video_root=p["ssv2"]["video_root"],
+        ),
         "csv": read_dataset("csv", train=p["csv"]["train_csv"], test=p["csv"]["test_csv"]),
     }
     for name, splits in got.items():
@@ -174,7 +184,8 @@ def test_descriptions_and_class_texts(tmp_path):
     desc = read_class_descriptions(path)
     assert desc == {"moving right": "a shape slides, to the right", "moving left": "goes left"}
     assert class_texts(["moving right", "moving left"], descriptions=desc) == [
-        ["a shape slides, to the right"], ["goes left"]
+        ["a shape slides, to the right"],
+        ["goes left"],
     ]
     with pytest.raises(ValueError, match="no description for 1 classes"):
         class_texts(["moving right", "moving up"], descriptions=desc)

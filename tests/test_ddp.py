@@ -44,15 +44,50 @@ def ucf(tmp_path_factory):
 
 def test_torchrun_two_ranks_end_identical_and_match_one_process(ucf, tmp_path):
     common = [
-        "--format", "ucf101", "--annotations", ucf["annotation_dir"], "--video-root", ucf["video_root"],
-        "--model", "ezclip-test-tiny", "--no-pretrained-backbone", "--epochs", "2", "--workers", "0",
-        "--threads", "1", "--warmup-epochs", "0.5", "--lr", "1e-3", "--max-grad-norm", "1.0",
+        "--format",
+        "ucf101",
+        "--annotations",
+        ucf["annotation_dir"],
+        "--video-root",
+        ucf["video_root"],
+        "--model",
+        "ezclip-test-tiny",
+        "--no-pretrained-backbone",
+        "--epochs",
+        "2",
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+        "--warmup-epochs",
+        "0.5",
+        "--lr",
+        "1e-3",
+        "--max-grad-norm",
+        "1.0",
         # no dropout, so that both runs draw nothing at random beyond the (rank-independent) clip sampling
-        "--drop-path", "0", "--prompt-dropout", "0",
+        "--drop-path",
+        "0",
+        "--prompt-dropout",
+        "0",
     ]
     ddp_out, single_out = tmp_path / "ddp", tmp_path / "single"
-    _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={_free_port()}",
-          *FINETUNE, *common, "--batch-size", "2", "--output", str(ddp_out)], tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            f"--master_port={_free_port()}",
+            *FINETUNE,
+            *common,
+            "--batch-size",
+            "2",
+            "--output",
+            str(ddp_out),
+        ],
+        tmp_path,
+    )
     summary = json.loads((ddp_out / "train_summary.json").read_text())
     # 16 videos, 4 held out for validation (scored in shards by both ranks): 12 = 3 steps of 2 ranks x 2, 2 epochs
     assert summary["world_size"] == 2 and summary["state"]["global_step"] == 6

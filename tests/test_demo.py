@@ -80,8 +80,14 @@ def server(model, tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADIO_TEMP_DIR", str(tmp_path_factory.mktemp("gradio")))  # the uploads land here
-        demo, url = launch_demo(model, model_name="ezclip-test-tiny", note=random_weights_note("ezclip-test-tiny", 0),
-                                port=_free_port(), max_file_size=MAX_FILE_SIZE, block=False)
+        demo, url = launch_demo(
+            model,
+            model_name="ezclip-test-tiny",
+            note=random_weights_note("ezclip-test-tiny", 0),
+            port=_free_port(),
+            max_file_size=MAX_FILE_SIZE,
+            block=False,
+        )
         assert urlparse(url).hostname == "127.0.0.1"
         yield url
         demo.close()
@@ -143,14 +149,17 @@ class Visit:
     def chart(self) -> list[tuple[str, str]]:
         """(label, percent) pairs of the bar chart (gr.Label), top first."""
         rows = self.page.locator("#ranked dl")
-        return [(rows.nth(i).locator("dt").inner_text().strip(), rows.nth(i).locator("dd").inner_text().strip())
-                for i in range(rows.count())]
+        return [
+            (rows.nth(i).locator("dt").inner_text().strip(), rows.nth(i).locator("dd").inner_text().strip())
+            for i in range(rows.count())
+        ]
 
     def table(self) -> list[tuple[str, str]]:
         """(class, probability) cells of the ranking table, top first."""
         rows = self.page.locator("#ranking tbody tr")
-        return [tuple(rows.nth(i).locator("td").nth(k).inner_text().strip() for k in (1, 2))
-                for i in range(rows.count())]
+        return [
+            tuple(rows.nth(i).locator("td").nth(k).inner_text().strip() for k in (1, 2)) for i in range(rows.count())
+        ]
 
     def toast(self, containing: str) -> str:
         """The text of the first message box (toast) containing ``containing``, once it shows."""
@@ -307,8 +316,13 @@ def test_without_gradio_the_command_names_the_extra(monkeypatch, capsys):
 
 def test_importing_the_package_and_the_command_imports_no_gradio():
     code = "import sys, ezclip_zoo, ezclip_zoo.demo, ezclip_zoo.cli.demo; assert 'gradio' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT, timeout=120,
-                   env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
 
 
 def test_typed_classes_are_read_one_per_line_or_comma():

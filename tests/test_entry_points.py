@@ -12,14 +12,32 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_answers_help(example):
-    proc = subprocess.run([sys.executable, str(example), "--help"], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(example), "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "usage:" in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["classify", "localize", "explain", "index", "search", "embed", "finetune",
-                                     "evaluate", "list", "download", "cache", "convert-official", "export", "demo"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "classify",
+        "localize",
+        "explain",
+        "index",
+        "search",
+        "embed",
+        "finetune",
+        "evaluate",
+        "list",
+        "download",
+        "cache",
+        "convert-official",
+        "export",
+        "demo",
+    ],
+)
 def test_every_command_answers_help(command, capsys):
     from ezclip_zoo.cli import main
 

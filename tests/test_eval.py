@@ -32,7 +32,6 @@ from ezclip_zoo.video import read_video_frames
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
 @pytest.fixture(scope="module")
 def model():
     from conftest import randomize_trainable
@@ -50,12 +49,14 @@ def csv_data(tmp_path_factory):
 
 
 def test_topk_against_hand_computed_values():
-    scores = torch.tensor([
-        [0.10, 0.50, 0.20, 0.15, 0.05],  # label 1: top-1 hit
-        [0.30, 0.20, 0.10, 0.25, 0.15],  # label 3: 2nd
-        [0.04, 0.10, 0.60, 0.20, 0.06],  # label 0: 5th
-        [0.40, 0.30, 0.12, 0.10, 0.08],  # label 2: 3rd
-    ])
+    scores = torch.tensor(
+        [
+            [0.10, 0.50, 0.20, 0.15, 0.05],  # label 1: top-1 hit
+            [0.30, 0.20, 0.10, 0.25, 0.15],  # label 3: 2nd
+            [0.04, 0.10, 0.60, 0.20, 0.06],  # label 0: 5th
+            [0.40, 0.30, 0.12, 0.10, 0.08],  # label 2: 3rd
+        ]
+    )
     labels = torch.tensor([1, 3, 0, 2])
     expected = {1: 25.0, 2: 50.0, 3: 75.0, 4: 75.0, 5: 100.0, 10: 100.0}
     assert topk_accuracy(scores, labels, (1, 2, 3, 4, 5, 10)) == expected
@@ -144,30 +145,54 @@ def test_report_records_results_and_provenance(tmp_path):
 
 def test_evaluate_command_writes_a_report(csv_data, tmp_path):
     test_csv = tmp_path / "test.csv"
-    test_csv.write_text("path,label\n" + "".join(f"{r.path},{csv_data['test'].classes[r.label]}\n"
-                                                 for r in csv_data["test"].records))
+    test_csv.write_text(
+        "path,label\n" + "".join(f"{r.path},{csv_data['test'].classes[r.label]}\n" for r in csv_data["test"].records)
+    )
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     report = tmp_path / "report.json"
-    cmd = [sys.executable, "-m", "ezclip_zoo.cli", "evaluate", "--model", "ezclip-test-tiny",
-           "--no-pretrained-backbone", "--format", "csv", "--test", str(test_csv), str(test_csv), "--workers", "0",
-           "--threads", "1", "--templates", "none", "--report", str(report)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ezclip_zoo.cli",
+        "evaluate",
+        "--model",
+        "ezclip-test-tiny",
+        "--no-pretrained-backbone",
+        "--format",
+        "csv",
+        "--test",
+        str(test_csv),
+        str(test_csv),
+        "--workers",
+        "0",
+        "--threads",
+        "1",
+        "--templates",
+        "none",
+        "--report",
+        str(report),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
     data = json.loads(report.read_text())
     results = data["results"]
     assert results["num_splits"] == 2 and results["top1"]["std"] == 0.0  # the same file twice
     assert results["splits"][0]["num_videos"] == 12 and data["meta"]["protocol"] == "zero-shot"
-    proc = subprocess.run(cmd[:-2] + ["--protocol", "base-to-novel"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        cmd[:-2] + ["--protocol", "base-to-novel"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "HM" in proc.stdout
 
 
-@pytest.mark.parametrize("protocol, templates, clips, crops", [
-    ("reference", "actionclip", 1, 1),
-    ("clip", None, 2, 3),
-])
+@pytest.mark.parametrize(
+    "protocol, templates, clips, crops",
+    [
+        ("reference", "actionclip", 1, 1),
+        ("clip", None, 2, 3),
+    ],
+)
 def test_evaluate_and_classify_give_the_same_probabilities(model, csv_data, protocol, templates, clips, crops):
     """One zero-shot layer: the same protocol, texts and views give the same scores through both entry points."""
     from ezclip_zoo.text import build_label_set
@@ -176,12 +201,25 @@ def test_evaluate_and_classify_give_the_same_probabilities(model, csv_data, prot
     test = csv_data["test"]
     classes = test.classes
     texts = build_label_set(classes, templates=templates).per_class()
-    dataset = VideoClipDataset(test, model.num_frames, model.image_size, num_clips=clips,
-                               transform=VideoTransform.from_model(model, protocol=protocol, num_crops=crops))
+    dataset = VideoClipDataset(
+        test,
+        model.num_frames,
+        model.image_size,
+        num_clips=clips,
+        transform=VideoTransform.from_model(model, protocol=protocol, num_crops=crops),
+    )
     result = evaluate(model, dataset, texts, keep_scores=True)
     videos = [r.path for r in test.records]
-    classified = ezclip_zoo.inference.classify(model, videos, classes, templates=templates, protocol=protocol,
-                                               num_clips=clips, num_crops=crops, topk=len(classes))
+    classified = ezclip_zoo.inference.classify(
+        model,
+        videos,
+        classes,
+        templates=templates,
+        protocol=protocol,
+        num_clips=clips,
+        num_crops=crops,
+        topk=len(classes),
+    )
     probs = torch.stack([r.all_probabilities for r in classified])
     torch.testing.assert_close(result.scores, probs, atol=1e-5, rtol=1e-5)
     assert result.scores.shape == (len(videos), len(classes))

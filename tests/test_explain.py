@@ -88,8 +88,7 @@ def test_maps_align_with_the_sampled_frames(model, tmp_path):
 def test_maps_are_finite_and_in_the_unit_interval(model, base_model, method, prompts):
     m = model if prompts else base_model
     for normalize in ("clip", "frame"):
-        result = ezclip_zoo.explain(m, _grey_frames(12), "dancing", method=method, classes=CLASSES,
-                                    normalize=normalize)
+        result = ezclip_zoo.explain(m, _grey_frames(12), "dancing", method=method, classes=CLASSES, normalize=normalize)
         for maps in (result.maps, result.patch_maps):
             assert torch.isfinite(maps).all() and maps.min() >= 0 and maps.max() <= 1
         peaks = result.patch_maps.flatten(1).amax(dim=1)
@@ -112,8 +111,9 @@ def test_the_class_specific_map_changes_with_the_class(model):
     by_index = ezclip_zoo.explain(model, frames, 2, method="gradient", classes=CLASSES)
     assert by_index.class_name == "riding a bike" and torch.equal(by_index.patch_maps, maps["riding a bike"])
     for method in ("attention", "rollout"):  # gradient-free: the same map whichever class is named
-        one, other = (ezclip_zoo.explain(model, frames, c, method=method, classes=CLASSES).patch_maps
-                      for c in CLASSES[:2])
+        one, other = (
+            ezclip_zoo.explain(model, frames, c, method=method, classes=CLASSES).patch_maps for c in CLASSES[:2]
+        )
         assert torch.equal(one, other)
 
 
@@ -190,18 +190,36 @@ def test_the_explain_command_writes_a_png(tmp_path, capsys):
     video = tmp_path / "grey.mp4"
     write_video(video, _grey_frames(24), fps=8)
     out, npz = tmp_path / "maps.png", tmp_path / "maps.npz"
-    argv = ["explain", str(video), "-m", "ezclip-test-tiny", "--class", "juggling", "-l", "juggling", "-l",
-            "dancing", "-o", str(out), "--npz", str(npz), "--json"]
+    argv = [
+        "explain",
+        str(video),
+        "-m",
+        "ezclip-test-tiny",
+        "--class",
+        "juggling",
+        "-l",
+        "juggling",
+        "-l",
+        "dancing",
+        "-o",
+        str(out),
+        "--npz",
+        str(npz),
+        "--json",
+    ]
     assert main(argv) == 0
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert record["method"] == "gradient" and record["class"] == "juggling"
     assert record["frame_indices"] == sample_clip_indices(24, 8, 1)[0]
     assert Image.open(out).format == "PNG"
     saved = np.load(npz)
-    assert saved["maps"].shape == (8, 64, 64) and saved["timestamps"].tolist() == [i / 8 for i in
-                                                                                    record["frame_indices"]]
-    assert main(["explain", str(video), "-m", "ezclip-test-tiny", "--class", "jugling", "-l", "juggling",
-                 "-o", str(out)]) == 1
+    assert saved["maps"].shape == (8, 64, 64) and saved["timestamps"].tolist() == [
+        i / 8 for i in record["frame_indices"]
+    ]
+    assert (
+        main(["explain", str(video), "-m", "ezclip-test-tiny", "--class", "jugling", "-l", "juggling", "-o", str(out)])
+        == 1
+    )
     assert "unknown class 'jugling'" in capsys.readouterr().err
 
 

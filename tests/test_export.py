@@ -38,8 +38,9 @@ sys.meta_path.insert(0, _NoTorch())
 
 def run_without_torch(code: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run([sys.executable, "-c", NO_TORCH + code], capture_output=True, text=True, timeout=300,
-                          env=env, cwd=REPO_ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", NO_TORCH + code], capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT
+    )
 
 
 def tiny(seed=0):
@@ -81,9 +82,25 @@ def test_the_torch_free_tokenizer_gives_ezclip_tokenize_ids():
     from ezclip_zoo.text.class_sets import class_names, list_class_sets
     from ezclip_zoo.text.templates import ACTIONCLIP_TEMPLATES
 
-    texts = ["a", "Dancing  in the RAIN!!", "café naïve résumé", "&amp;lt;b&amp;gt; &lt;i&gt; &#39;", "don't we'll",
-             "1234567 3.14", "😀 emoji 🎉", "日本語のテキスト", "mojibake Ã©", "<start_of_text>hi<end_of_text>",
-             "tab\tnew\nline", "x" * 300, " ".join(["word"] * 100), "", "   ", "UPPER lower MiXeD", "a-b_c/d\\e"]
+    texts = [
+        "a",
+        "Dancing  in the RAIN!!",
+        "café naïve résumé",
+        "&amp;lt;b&amp;gt; &lt;i&gt; &#39;",
+        "don't we'll",
+        "1234567 3.14",
+        "😀 emoji 🎉",
+        "日本語のテキスト",
+        "mojibake Ã©",
+        "<start_of_text>hi<end_of_text>",
+        "tab\tnew\nline",
+        "x" * 300,
+        " ".join(["word"] * 100),
+        "",
+        "   ",
+        "UPPER lower MiXeD",
+        "a-b_c/d\\e",
+    ]
     texts += [
         "A person is playing the guitar, strumming chords with the right hand while the left hand frets notes.",
         "Someone pushes [something] from left to right; it falls off the table (5 times).",
@@ -104,9 +121,17 @@ def test_the_torch_free_tokenizer_gives_ezclip_tokenize_ids():
     assert len(truncated) == 2 and all(m.startswith("text 12 ") for m in truncated)  # 100 words, warned by both
 
 
-@pytest.mark.parametrize("protocol, mode, h, w", [("clip", "shortest", 96, 128), ("clip", "shortest", 301, 77),
-                                                  ("reference", "shortest", 240, 320), ("clip", "squash", 90, 160),
-                                                  ("clip", "longest", 90, 160), ("clip", "longest", 161, 70)])
+@pytest.mark.parametrize(
+    "protocol, mode, h, w",
+    [
+        ("clip", "shortest", 96, 128),
+        ("clip", "shortest", 301, 77),
+        ("reference", "shortest", 240, 320),
+        ("clip", "squash", 90, 160),
+        ("clip", "longest", 90, 160),
+        ("clip", "longest", 161, 70),
+    ],
+)
 def test_numpy_preprocessing_equals_the_eager_transform(tiny_model, protocol, mode, h, w):
     from dataclasses import asdict, replace
 
@@ -204,8 +229,12 @@ def test_the_manifest_says_how_to_use_the_encoders(exported, eager):
     assert (manifest["num_frames"], manifest["image_size"], manifest["logit_scale"]) == (8, 64, eager.logit_scale)
     assert manifest["encoders"]["video"]["input_shape"] == ["batch", 8, 3, 64, 64]
     assert manifest["preprocess"]["interpolation"] == VideoTransform.from_model(eager).interpolation
-    assert set(manifest["files"]) == {"video_encoder.onnx", "text_encoder.onnx", "bpe_simple_vocab_16e6.txt.gz",
-                                      "class_embeddings.npy"}
+    assert set(manifest["files"]) == {
+        "video_encoder.onnx",
+        "text_encoder.onnx",
+        "bpe_simple_vocab_16e6.txt.gz",
+        "class_embeddings.npy",
+    }
     assert all(sha256_file(out / name) == digest for name, digest in manifest["files"].items())
     assert manifest["source"]["files"]["model.safetensors"] == sha256_file(model_dir / "model.safetensors")
     assert manifest["classes"]["names"] == LABELS
@@ -221,10 +250,12 @@ def test_torch_export_programs_equal_eager(tmp_path):
     frames = torch.randn(3, 8, 3, 64, 64)
     tokens = ezclip_zoo.tokenize(["a", "juggling balls", "riding a bike on a hill"])
     with torch.no_grad():
-        torch.testing.assert_close(video(frames), torch.nn.functional.normalize(model.encode_video(frames), dim=-1),
-                                   rtol=0, atol=1e-5)
-        torch.testing.assert_close(text(tokens), torch.nn.functional.normalize(model.encode_text(tokens), dim=-1),
-                                   rtol=0, atol=1e-5)
+        torch.testing.assert_close(
+            video(frames), torch.nn.functional.normalize(model.encode_video(frames), dim=-1), rtol=0, atol=1e-5
+        )
+        torch.testing.assert_close(
+            text(tokens), torch.nn.functional.normalize(model.encode_text(tokens), dim=-1), rtol=0, atol=1e-5
+        )
     with pytest.raises(ExportedModelError, match="torch-export"):
         OnnxModel(tmp_path)
 
@@ -284,8 +315,9 @@ def test_unsupported_options_are_clear_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["export", "ezclip-test-tiny", str(tmp_path / "b"), "--format", "tflite"])
     assert info.value.code == 2 and "invalid choice: 'tflite'" in capsys.readouterr().err
-    assert main(["export", "ezclip-test-tiny", str(tmp_path / "b"), "--format", "torch-export", "--quantize",
-                 "int8"]) == 1
+    assert (
+        main(["export", "ezclip-test-tiny", str(tmp_path / "b"), "--format", "torch-export", "--quantize", "int8"]) == 1
+    )
     assert "float32 ONNX export" in capsys.readouterr().err and not (tmp_path / "b").exists()
 
 

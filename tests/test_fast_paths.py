@@ -17,8 +17,12 @@ from ezclip_zoo.modeling.layers import residual_linear
 from ezclip_zoo.modeling.towers import attention as attention_module
 from ezclip_zoo.modeling.towers._common import layer_norm
 from ezclip_zoo.modeling.towers.patch_embed import patch_tokens
-from ezclip_zoo.modeling.towers.attention import _attention, _reduced_precision_cpu_inference, qkv_projection, \
-    with_extra_key_value
+from ezclip_zoo.modeling.towers.attention import (
+    _attention,
+    _reduced_precision_cpu_inference,
+    qkv_projection,
+    with_extra_key_value,
+)
 
 from open_clip.transformer import LayerNorm, LayerNormFp32
 
@@ -146,8 +150,9 @@ def test_patch_tokens_keep_the_convolution_elsewhere():
     conv = torch.nn.Conv2d(3, 16, kernel_size=8, stride=8)
     assert torch.equal(patch_tokens(conv, pixels), _conv_tokens(conv, pixels))  # float32 keeps the convolution
     low = pixels.bfloat16()
-    torch.testing.assert_close(patch_tokens(conv.bfloat16(), low).float(), _conv_tokens(conv.bfloat16(), low).float(),
-                               atol=3e-2, rtol=2e-2)  # with a bias
+    torch.testing.assert_close(
+        patch_tokens(conv.bfloat16(), low).float(), _conv_tokens(conv.bfloat16(), low).float(), atol=3e-2, rtol=2e-2
+    )  # with a bias
     overlapping = torch.nn.Conv2d(3, 16, kernel_size=8, stride=4).bfloat16()
     assert torch.equal(patch_tokens(overlapping, low), _conv_tokens(overlapping, low))
 

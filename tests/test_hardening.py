@@ -30,7 +30,7 @@ def _set_tkhd_matrix(path, abcd):
     at = data.find(b"tkhd")
     offset = at + 4 + 4 + (32 if data[at + 4] == 1 else 20) + 8 + 8
     a, b, c, d = abcd
-    data[offset:offset + 36] = struct.pack(">9i", a << 16, b << 16, 0, c << 16, d << 16, 0, 0, 0, 1 << 30)
+    data[offset : offset + 36] = struct.pack(">9i", a << 16, b << 16, 0, c << 16, d << 16, 0, 0, 0, 1 << 30)
     open(path, "wb").write(bytes(data))
 
 
@@ -47,8 +47,14 @@ def _displayed(image, abcd):
 
 
 EIGHT = {  # (a, b, c, d): the four rotations, and each mirrored
-    "identity": (1, 0, 0, 1), "rot90": (0, -1, 1, 0), "rot180": (-1, 0, 0, -1), "rot270": (0, 1, -1, 0),
-    "hflip": (-1, 0, 0, 1), "vflip": (1, 0, 0, -1), "transpose": (0, 1, 1, 0), "antitranspose": (0, -1, -1, 0),
+    "identity": (1, 0, 0, 1),
+    "rot90": (0, -1, 1, 0),
+    "rot180": (-1, 0, 0, -1),
+    "rot270": (0, 1, -1, 0),
+    "hflip": (-1, 0, 0, 1),
+    "vflip": (1, 0, 0, -1),
+    "transpose": (0, 1, 1, 0),
+    "antitranspose": (0, -1, -1, 0),
 }
 
 
@@ -183,15 +189,18 @@ def test_a_transform_error_is_not_translated(tmp_path):
 
 
 # ------------------------------------------------------------------ arguments
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(backend="decord"), ValueError, r"backend must be one of \('pyav', 'torchcodec'\)"),
-    (dict(backend=3), TypeError, "backend"),
-    (dict(num_frames="8"), TypeError, "num_frames must be an int"),
-    (dict(num_frames=0), ValueError, "num_frames"),
-    (dict(threads=-1), ValueError, "threads"),
-    (dict(mode="val"), ValueError, r"mode must be one of \('test', 'train'\)"),
-    (dict(strategy="fast"), ValueError, "strategy"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(backend="decord"), ValueError, r"backend must be one of \('pyav', 'torchcodec'\)"),
+        (dict(backend=3), TypeError, "backend"),
+        (dict(num_frames="8"), TypeError, "num_frames must be an int"),
+        (dict(num_frames=0), ValueError, "num_frames"),
+        (dict(threads=-1), ValueError, "threads"),
+        (dict(mode="val"), ValueError, r"mode must be one of \('test', 'train'\)"),
+        (dict(strategy="fast"), ValueError, "strategy"),
+    ],
+)
 def test_bad_arguments_are_refused_for_in_memory_frames_too(kwargs, error, match):
     args = {"num_frames": 2, **kwargs}
     with pytest.raises(error, match=match):
@@ -207,21 +216,28 @@ def test_other_frame_dtypes_in_range_are_converted(dtype):
         assert frames_to_uint8(torch.from_numpy(x)).dtype == torch.uint8
 
 
-@pytest.mark.parametrize("bad, error, match", [
-    (np.full((2, 4, 4, 3), 1000, np.uint16), ValueError, r"uint16 must hold values in 0..255, got \[1000, 1000\]"),
-    (torch.full((2, 4, 4, 3), 70000, dtype=torch.uint32), ValueError, "uint32"),
-    (np.zeros((2, 4, 4, 3), complex), TypeError, "accepted dtypes"),
-    (np.zeros((2, 4, 4, 3), "U1"), TypeError, "accepted dtypes"),
-])
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (np.full((2, 4, 4, 3), 1000, np.uint16), ValueError, r"uint16 must hold values in 0..255, got \[1000, 1000\]"),
+        (torch.full((2, 4, 4, 3), 70000, dtype=torch.uint32), ValueError, "uint32"),
+        (np.zeros((2, 4, 4, 3), complex), TypeError, "accepted dtypes"),
+        (np.zeros((2, 4, 4, 3), "U1"), TypeError, "accepted dtypes"),
+    ],
+)
 def test_bad_frame_dtypes_say_what_is_accepted(bad, error, match):
     with pytest.raises(error, match=match):
         frames_to_uint8(bad)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(hnp.arrays(dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_]),
-                  shape=hnp.array_shapes(min_dims=1, max_dims=5, min_side=0, max_side=5),
-                  elements={"allow_nan": True, "allow_infinity": True}))
+@given(
+    hnp.arrays(
+        dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_]),
+        shape=hnp.array_shapes(min_dims=1, max_dims=5, min_side=0, max_side=5),
+        elements={"allow_nan": True, "allow_infinity": True},
+    )
+)
 def test_any_array_is_frames_or_a_clear_type_or_value_error(array):
     try:
         out = frames_to_uint8(array)
@@ -285,8 +301,12 @@ def test_weights_files_get_the_permissions_of_config_json(tmp_path):
     finally:
         os.umask(old)
     modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
-    assert modes == {"config.json": 0o640, "model.safetensors": 0o640, "backbone.safetensors": 0o640,
-                     "README.md": 0o640}
+    assert modes == {
+        "config.json": 0o640,
+        "model.safetensors": 0o640,
+        "backbone.safetensors": 0o640,
+        "README.md": 0o640,
+    }
 
 
 def _edit_config(folder, *keys, value):
@@ -311,8 +331,11 @@ def _retensor(path, grow):
 def test_config_disagreeing_with_the_weights_names_both_files_and_shapes(tiny_folder, tmp_path):
     folder = _copy(tiny_folder, tmp_path)
     _edit_config(folder, "num_frames", value=16)
-    with pytest.raises(ValueError, match=r"model.safetensors.*video_tower.prompts.embeddings: checkpoint "
-                                         r"\(2, 8, 128\) vs model \(2, 16, 128\).*config.json.*re-download"):
+    with pytest.raises(
+        ValueError,
+        match=r"model.safetensors.*video_tower.prompts.embeddings: checkpoint "
+        r"\(2, 8, 128\) vs model \(2, 16, 128\).*config.json.*re-download",
+    ):
         ezclip_zoo.load(folder)
     _edit_config(folder, "num_frames", value=8)
     _edit_config(folder, "backbone", "model_cfg", "text_cfg", "heads", value=3)

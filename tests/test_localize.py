@@ -135,19 +135,24 @@ def test_a_stride_longer_than_the_video_scores_its_first_and_last_window(tiny):
     frames = np.stack([index_frame(i) for i in range(50)])
     with pytest.warns(LocalizationWarning, match="longer than the video"):
         result = localize(tiny, frames, ["a", "b"], fps=10, window_s=2.0, stride_s=30.0)
-    assert len(result.windows) == 2 and result.windows[-1].end == pytest.approx(4.9)  # its last centre (4.875 s) shows frame 48
+    assert len(result.windows) == 2 and result.windows[-1].end == pytest.approx(
+        4.9
+    )  # its last centre (4.875 s) shows frame 48
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"stride_s": 0}, ValueError, "stride_s"),
-    ({"stride_s": -1.0}, ValueError, "stride_s"),
-    ({"window_s": float("nan")}, ValueError, "window_s"),
-    ({"window_s": "2"}, TypeError, "window_s"),
-    ({"min_score": 1.5}, ValueError, "min_score"),
-    ({"min_score": 0.4, "keep_score": 0.6}, ValueError, "keep_score"),
-    ({"background": ["a"]}, ValueError, "also listed"),
-    ({"num_clips": 2}, ValueError, "num_clips"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"stride_s": 0}, ValueError, "stride_s"),
+        ({"stride_s": -1.0}, ValueError, "stride_s"),
+        ({"window_s": float("nan")}, ValueError, "window_s"),
+        ({"window_s": "2"}, TypeError, "window_s"),
+        ({"min_score": 1.5}, ValueError, "min_score"),
+        ({"min_score": 0.4, "keep_score": 0.6}, ValueError, "keep_score"),
+        ({"background": ["a"]}, ValueError, "also listed"),
+        ({"num_clips": 2}, ValueError, "num_clips"),
+    ],
+)
 def test_bad_arguments_are_named(tiny, kwargs, error, match):
     frames = np.zeros((30, 48, 160, 3), np.uint8)
     with pytest.raises(error, match=match):
@@ -164,18 +169,27 @@ def test_zero_classes_and_missing_fps_are_clear_errors(tiny):
 
 def test_segment_rule_hysteresis_background_and_durations():
     names = ["run", "jump", "nothing"]
-    p = torch.tensor([
-        [0.1, 0.1, 0.8], [0.7, 0.2, 0.1], [0.45, 0.1, 0.45], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8],
-        [0.1, 0.6, 0.3], [0.1, 0.1, 0.8],
-    ])
+    p = torch.tensor(
+        [
+            [0.1, 0.1, 0.8],
+            [0.7, 0.2, 0.1],
+            [0.45, 0.1, 0.45],
+            [0.8, 0.1, 0.1],
+            [0.1, 0.1, 0.8],
+            [0.1, 0.1, 0.8],
+            [0.1, 0.6, 0.3],
+            [0.1, 0.1, 0.8],
+        ]
+    )
     starts = [float(i) for i in range(8)]
     cells = window_cells(starts, [s + 1.0 for s in starts], 8.0)
     assert cells[0] == (0.0, 1.0) and cells[-1] == (7.0, 8.0)
     spans = [(s, s + 2.0) for s in starts]
     wide = find_segments(spans, p, names, SegmentRule(background=("nothing",), keep_score=0.4))
     assert [(s.label, s.start, s.end) for s in wide] == [("run", 1.0, 5.0), ("jump", 6.0, 8.0)]
-    by_cells = find_segments(spans, p, names, SegmentRule(background=("nothing",), keep_score=0.4, extent="cells"),
-                             duration=9.0)
+    by_cells = find_segments(
+        spans, p, names, SegmentRule(background=("nothing",), keep_score=0.4, extent="cells"), duration=9.0
+    )
     assert [(s.label, s.start, s.end) for s in by_cells] == [("run", 1.5, 4.5), ("jump", 6.5, 7.5)]
     plain = find_segments(cells, p, names, SegmentRule(background=("nothing",)))
     assert [(s.label, s.start, s.end) for s in plain] == [("run", 1.0, 2.0), ("run", 3.0, 4.0), ("jump", 6.0, 7.0)]
@@ -184,8 +198,7 @@ def test_segment_rule_hysteresis_background_and_durations():
     assert held[0].score == pytest.approx((0.7 + 0.45 + 0.8) / 3)
     merged = find_segments(cells, p, names, SegmentRule(background=("nothing",), merge_gap_s=1.0))
     assert [(s.label, s.start, s.end) for s in merged][0] == ("run", 1.0, 4.0)
-    long_only = find_segments(cells, p, names, SegmentRule(background=("nothing",), keep_score=0.4,
-                                                           min_duration_s=2.0))
+    long_only = find_segments(cells, p, names, SegmentRule(background=("nothing",), keep_score=0.4, min_duration_s=2.0))
     assert [s.label for s in long_only] == ["run"]
     assert find_segments(cells, p, names, SegmentRule(background=("nothing",), min_score=0.9)) == []
     margin = find_segments(cells, p, names, SegmentRule(background=("nothing",), min_margin=0.55))
@@ -268,16 +281,24 @@ def test_the_trained_model_finds_every_true_segment_and_nothing_on_background(mo
     config = _long_config()
     for seed in (0, 2, 6):
         video = render_long_video(config, seed)
-        result = motion_model.localize(video.frames, config.actions, fps=video.fps, window_s=2.0, stride_s=0.5,
-                                       background=[STILL_CLASS], min_windows=2)
+        result = motion_model.localize(
+            video.frames,
+            config.actions,
+            fps=video.fps,
+            window_s=2.0,
+            stride_s=0.5,
+            background=[STILL_CLASS],
+            min_windows=2,
+        )
         for truth in video.segments:
             best = max((temporal_iou(s, truth) for s in result.segments if s.label == truth.label), default=0.0)
             assert best >= 0.5, (seed, truth, result.segments)
         assert len(result.segments) == len(video.segments), (seed, result.segments)
     empty = render_long_video(config, 99, num_segments=0)
     assert empty.segments == () and empty.duration >= 2.0
-    result = motion_model.localize(empty.frames, config.actions, fps=empty.fps, window_s=2.0, stride_s=0.5,
-                                   background=[STILL_CLASS], min_windows=2)
+    result = motion_model.localize(
+        empty.frames, config.actions, fps=empty.fps, window_s=2.0, stride_s=0.5, background=[STILL_CLASS], min_windows=2
+    )
     assert result.segments == [] and len(result.windows) >= 1
 
 

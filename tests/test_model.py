@@ -67,7 +67,9 @@ def test_gradients_reach_every_trainable_tensor_and_no_frozen_one(tiny_model):
     tiny_model.train()
     frames = _frames(tiny_model)
     loss = ezclip_zoo.ezclip_loss(
-        tiny_model.encode_frames(frames), tiny_model.encode_text(["x y", "z"]), torch.tensor([0, 1]),
+        tiny_model.encode_frames(frames),
+        tiny_model.encode_text(["x y", "z"]),
+        torch.tensor([0, 1]),
         tiny_model.train_logit_scale,
     )
     loss.backward()
@@ -122,9 +124,7 @@ def test_eval_is_deterministic_and_train_mode_is_stochastic(tiny_model):
 
 def test_train_mode_without_dropout_equals_eval():
     torch.manual_seed(0)
-    model = ezclip_zoo.create_model(
-        "ezclip-test-tiny", pretrained_backbone=False, drop_path=0.0, prompt_dropout=0.0
-    )
+    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, drop_path=0.0, prompt_dropout=0.0)
     randomize_trainable(model)
     frames = _frames(model)
     with torch.no_grad():
@@ -192,8 +192,9 @@ def test_grad_checkpointing_gives_the_same_loss_and_gradients(prompts):
         for p in model.trainable_parameters():
             p.grad = None
         torch.manual_seed(1)  # same dropout masks in both runs (checkpointing replays the RNG state)
-        loss = ezclip_zoo.ezclip_loss(model.encode_frames(frames), model.encode_text(["a b", "c"]),
-                                      torch.tensor([0, 1]), model.train_logit_scale)
+        loss = ezclip_zoo.ezclip_loss(
+            model.encode_frames(frames), model.encode_text(["a b", "c"]), torch.tensor([0, 1]), model.train_logit_scale
+        )
         loss.backward()
         return loss.detach(), {n: p.grad.clone() for n, p in model.trainable_named_parameters()}
 

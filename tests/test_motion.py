@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ALL_PAIRS = MotionVideoConfig(size=32, pairs=("horizontal", "vertical", "scale", "rotation"))
 
 
-
 def test_reversed_member_is_the_forward_clip_played_backwards():
     for label in range(0, 8, 2):
         forward = render_motion_clip(ALL_PAIRS, label, np.random.default_rng(3))
@@ -86,9 +85,27 @@ def test_benchmark_script_runs_and_reports(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "motion_benchmark.py"), "--steps", "3", "--batch-size", "8",
-         "--seeds", "0", "--variants", "ezclip", "base", "--test-clips", "12", "--json", str(out)],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "examples" / "motion_benchmark.py"),
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+            "--seeds",
+            "0",
+            "--variants",
+            "ezclip",
+            "base",
+            "--test-clips",
+            "12",
+            "--json",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "1 thread(s)" in proc.stdout and "| ezclip | 0 |" in proc.stdout

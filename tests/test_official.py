@@ -18,9 +18,16 @@ def test_architecture_is_inferred_from_shapes(official_sd, parity_meta):
     cfg = official_config(official_sd)
     v, t = cfg.backbone.model_cfg["vision_cfg"], cfg.backbone.model_cfg["text_cfg"]
     assert (v["width"], v["layers"], v["patch_size"], v["image_size"]) == (
-        parity_meta["vision_width"], parity_meta["vision_layers"], parity_meta["patch_size"], parity_meta["image_size"])
+        parity_meta["vision_width"],
+        parity_meta["vision_layers"],
+        parity_meta["patch_size"],
+        parity_meta["image_size"],
+    )
     assert (t["width"], t["layers"], t["heads"]) == (
-        parity_meta["text_width"], parity_meta["text_layers"], parity_meta["text_heads"])
+        parity_meta["text_width"],
+        parity_meta["text_layers"],
+        parity_meta["text_heads"],
+    )
     assert v["width"] // v["head_width"] == parity_meta["vision_heads"]
     assert cfg.backbone.model_cfg["embed_dim"] == parity_meta["embed_dim"]
     assert cfg.num_frames == parity_meta["T"] and cfg.adapter_ratio == 0.25 and cfg.temporal_prompts
@@ -39,7 +46,9 @@ def test_unknown_and_missing_keys_are_listed(official_sd):
     sd = dict(official_sd)
     sd.pop("ln_final.bias")
     sd["visual.some_new_thing"] = torch.zeros(3)
-    with pytest.raises(ValueError, match=r"missing keys \['ln_final\.bias'\].*unexpected keys \['visual\.some_new_thing'\]"):
+    with pytest.raises(
+        ValueError, match=r"missing keys \['ln_final\.bias'\].*unexpected keys \['visual\.some_new_thing'\]"
+    ):
         ezclip_zoo.load_official_checkpoint(sd)
 
 
@@ -82,8 +91,10 @@ def test_missing_file_and_non_state_dict(tmp_path):
 
 def _as_official_checkpoint(model) -> dict:
     """An `EZCLIP` written in the authors' format: OpenAI CLIP keys, their prompt/adapter names, fp16 linears."""
-    sd = {k: (v.half() if v.ndim == 2 and "embedding" not in k and k != "visual.proj" else v.clone())
-          for k, v in model.clip.state_dict().items()}
+    sd = {
+        k: (v.half() if v.ndim == 2 and "embedding" not in k and k != "visual.proj" else v.clone())
+        for k, v in model.clip.state_dict().items()
+    }
     for name, value in model.trainable_state_dict().items():
         if name == "video_tower.prompts.embeddings":
             sd["visual.transformer.T_prompt_embeddings"] = value.clone()
@@ -108,17 +119,25 @@ def test_other_shapes_and_frame_counts_are_inferred_and_reproduced(frames, visio
     from ezclip_zoo.modeling.config import BackboneConfig, EZCLIPConfig
     from ezclip_zoo.zoo.factory import build_model
 
-    model_cfg = {"embed_dim": 48, "vision_cfg": {**vision, "head_width": 64},
-                 "text_cfg": {"context_length": 77, "vocab_size": 49408, **text}}
+    model_cfg = {
+        "embed_dim": 48,
+        "vision_cfg": {**vision, "head_width": 64},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, **text},
+    }
     torch.manual_seed(0)
-    model = build_model(EZCLIPConfig(BackboneConfig(model_cfg=model_cfg, quick_gelu=True), num_frames=frames),
-                        pretrained_backbone=False)
+    model = build_model(
+        EZCLIPConfig(BackboneConfig(model_cfg=model_cfg, quick_gelu=True), num_frames=frames), pretrained_backbone=False
+    )
     for p in model.trainable_parameters():
         torch.nn.init.normal_(p, std=0.05)
     torch.save(_as_official_checkpoint(model), tmp_path / "ckpt.pt")
     # what the authors' file holds: fp16 linear weights, upcast on load
-    model.load_state_dict({k: v.half().float() if v.ndim == 2 and "embedding" not in k and k != "clip.visual.proj"
-                           else v for k, v in model.state_dict().items()})
+    model.load_state_dict(
+        {
+            k: v.half().float() if v.ndim == 2 and "embedding" not in k and k != "clip.visual.proj" else v
+            for k, v in model.state_dict().items()
+        }
+    )
 
     loaded = ezclip_zoo.load_official_checkpoint(tmp_path / "ckpt.pt")
     assert (loaded.num_frames, loaded.image_size) == (frames, vision["image_size"])
@@ -126,5 +145,9 @@ def test_other_shapes_and_frame_counts_are_inferred_and_reproduced(frames, visio
     assert loaded.clip.transformer.resblocks[0].attn.num_heads == text["heads"]
     frames_in = torch.randn(2, frames, 3, vision["image_size"], vision["image_size"])
     with torch.no_grad():
-        torch.testing.assert_close(loaded(frames_in, ["a b", "juggling balls"]),
-                                   model(frames_in, ["a b", "juggling balls"]), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(
+            loaded(frames_in, ["a b", "juggling balls"]),
+            model(frames_in, ["a b", "juggling balls"]),
+            atol=1e-4,
+            rtol=1e-4,
+        )

@@ -6,8 +6,13 @@ import pytest
 
 import ezclip_zoo
 
-CASES = [("ezclip-vit-b16", "ViT-B/16", 8), ("ezclip-vit-b16", "ViT-B/16", 16), ("ezclip-vit-b32", "ViT-B/32", 8),
-         ("ezclip-vit-b32", "ViT-B/32", 16), ("ezclip-vit-l14", "ViT-L/14", 8)]
+CASES = [
+    ("ezclip-vit-b16", "ViT-B/16", 8),
+    ("ezclip-vit-b16", "ViT-B/16", 16),
+    ("ezclip-vit-b32", "ViT-B/32", 8),
+    ("ezclip-vit-b32", "ViT-B/32", 16),
+    ("ezclip-vit-l14", "ViT-L/14", 8),
+]
 
 
 @pytest.fixture(scope="module")

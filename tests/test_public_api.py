@@ -101,8 +101,9 @@ def test_a_module_lists_in_all_only_what_it_defines():
     for path in sorted(Path(ezclip_zoo.__file__).parent.rglob("*.py")):
         if path.name in ("__init__.py", "__main__.py"):
             continue
-        module = importlib.import_module(".".join(path.relative_to(Path(ezclip_zoo.__file__).parent.parent)
-                                                  .with_suffix("").parts))
+        module = importlib.import_module(
+            ".".join(path.relative_to(Path(ezclip_zoo.__file__).parent.parent).with_suffix("").parts)
+        )
         for name in getattr(module, "__all__", ()):
             home = getattr(getattr(module, name), "__module__", module.__name__)
             if (inspect.isclass(getattr(module, name)) or inspect.isfunction(getattr(module, name))) and (

@@ -51,8 +51,9 @@ def _by_path(records):
 
 def test_ray_records_equal_classify_folder_and_a_bad_file_does_not_stop_the_run(ray_session, folder, model, tmp_path):
     local = classify_folder(model, folder, CLASSES, output=tmp_path / "local.jsonl", progress=False)
-    remote = classify_dataset(folder, model, CLASSES, output=tmp_path / "ray.jsonl", num_actors=2, batch_size=4,
-                              progress=False)
+    remote = classify_dataset(
+        folder, model, CLASSES, output=tmp_path / "ray.jsonl", num_actors=2, batch_size=4, progress=False
+    )
     assert (remote.total, remote.processed, remote.failed) == (7, 7, 1) == (local.total, local.processed, local.failed)
     a, b = _by_path(read_jsonl(tmp_path / "local.jsonl")), _by_path(read_jsonl(tmp_path / "ray.jsonl"))
     assert a.keys() == b.keys() and len(a) == 7
@@ -95,8 +96,13 @@ classify_dataset(sys.argv[1], model, ["dancing", "juggling", "surfing", "riding 
 def test_a_killed_driver_loses_nothing_it_wrote(ray_session, folder, model, tmp_path):
     out = tmp_path / "killed.jsonl"
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    proc = subprocess.Popen([sys.executable, "-c", _DRIVER, str(folder), str(out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _DRIVER, str(folder), str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 180
     while time.time() < deadline and proc.poll() is None:
         if out.exists() and out.read_text().count("\n") >= 2:
@@ -106,8 +112,9 @@ def test_a_killed_driver_loses_nothing_it_wrote(ray_session, folder, model, tmp_
     proc.wait()
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert 2 <= len(written) < 7, "the driver should have been killed mid-run"
-    local = _by_path(read_jsonl(classify_folder(model, folder, CLASSES, output=tmp_path / "l.jsonl",
-                                                progress=False).output))
+    local = _by_path(
+        read_jsonl(classify_folder(model, folder, CLASSES, output=tmp_path / "l.jsonl", progress=False).output)
+    )
     for rec in written:  # every complete line is a finished video's final record
         assert ("error" in rec and "error" in local[rec["path"]]) or rec["labels"] == local[rec["path"]]["labels"]
     resumed = classify_dataset(folder, model, CLASSES, output=out, progress=False)

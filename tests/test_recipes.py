@@ -39,8 +39,16 @@ def test_finetune_saves_the_model_it_returns_and_trains_from_the_seeded_architec
     config = TrainConfig(epochs=1, batch_size=4, lr=1e-3, warmup_steps=1, seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UntrainedModelWarning)  # training a fresh architecture is the point
-        result = finetune(TINY, format="csv", train=csv_data["train_csv"], validate=False, templates=None,
-                          pretrained_backbone=False, config=config, output_dir=tmp_path / "run")
+        result = finetune(
+            TINY,
+            format="csv",
+            train=csv_data["train_csv"],
+            validate=False,
+            templates=None,
+            pretrained_backbone=False,
+            config=config,
+            output_dir=tmp_path / "run",
+        )
     assert result.selected == "last" and result.state.global_step == 3  # 12 videos, batches of 4
     assert result.model_dir == tmp_path / "run" / "model"
     saved = load(result.model_dir)
@@ -48,8 +56,9 @@ def test_finetune_saves_the_model_it_returns_and_trains_from_the_seeded_architec
     assert trainable_digest(result.model) != trainable_digest(_fresh(seed=3))  # it trained
     # the same recipe from an EZCLIP built by the same door with the same seed: the same weights (every rank
     # of a torchrun job builds its model this way)
-    again = finetune(_fresh(seed=3), format="csv", train=csv_data["train_csv"], validate=False, templates=None,
-                     config=config)
+    again = finetune(
+        _fresh(seed=3), format="csv", train=csv_data["train_csv"], validate=False, templates=None, config=config
+    )
     assert again.model_dir is None and trainable_digest(again.model) == trainable_digest(result.model)
     assert "training: dataset csv, videos 12, classes 4, text none" in (result.model_dir / "README.md").read_text()
 
@@ -61,8 +70,9 @@ def test_training_splits_restrict_classes_hold_out_and_draw_k_shot(csv_data, tmp
     train, val = training_splits("csv", train=csv_data["train_csv"], classes=listed, val_fraction=0.3)
     assert train.classes == names and val.classes == names  # the file's order, validation restricted too
     assert len(train) == 4 and len(val) == 2  # 1 of each class's 3 videos held out
-    shots, none = training_splits("csv", train=csv_data["train_csv"], classes=names, k_shot=2, k_shot_seed=2,
-                                  validate=False)
+    shots, none = training_splits(
+        "csv", train=csv_data["train_csv"], classes=names, k_shot=2, k_shot_seed=2, validate=False
+    )
     assert none is None and shots.classes == names and len(shots) == 4
     assert [r.label for r in shots.records] == [0, 0, 1, 1]
     with pytest.raises(ValueError, match="fewer than k=4"):
@@ -74,20 +84,65 @@ def test_the_finetune_command_is_the_library_call(csv_data, tmp_path, capsys):
     classes = tmp_path / "classes.txt"
     classes.write_text("moving down\nmoving right\n")
     cli_out = tmp_path / "cli"
-    argv = ["finetune", "--format", "csv", "--train", csv_data["train_csv"], "--model", TINY,
-            "--no-pretrained-backbone", "--classes", str(classes), "--k-shot", "2", "--k-shot-seed", "3",
-            "--no-val", "--templates", "none", "--no-flip", "--num-frames", "4", "--prompt-dropout", "0",
-            "--epochs", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup-steps", "1", "--seed", "5",
-            "--workers", "0", "--output", str(cli_out), "--quiet"]
+    argv = [
+        "finetune",
+        "--format",
+        "csv",
+        "--train",
+        csv_data["train_csv"],
+        "--model",
+        TINY,
+        "--no-pretrained-backbone",
+        "--classes",
+        str(classes),
+        "--k-shot",
+        "2",
+        "--k-shot-seed",
+        "3",
+        "--no-val",
+        "--templates",
+        "none",
+        "--no-flip",
+        "--num-frames",
+        "4",
+        "--prompt-dropout",
+        "0",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "2",
+        "--lr",
+        "1e-3",
+        "--warmup-steps",
+        "1",
+        "--seed",
+        "5",
+        "--workers",
+        "0",
+        "--output",
+        str(cli_out),
+        "--quiet",
+    ]
     assert main(argv) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["steps"] == 4 and printed["selected"] == "last"  # 2 classes x 2 shots, batches of 2, 2 epochs
 
     config = TrainConfig(epochs=2, batch_size=2, lr=1e-3, warmup_steps=1, seed=5)
-    result = finetune(TINY, format="csv", train=csv_data["train_csv"], classes=["moving down", "moving right"],
-                      k_shot=2, k_shot_seed=3, validate=False, templates=None, flip=False,
-                      pretrained_backbone=False, overrides={"num_frames": 4, "prompt_dropout": 0.0}, config=config,
-                      output_dir=tmp_path / "lib")
+    result = finetune(
+        TINY,
+        format="csv",
+        train=csv_data["train_csv"],
+        classes=["moving down", "moving right"],
+        k_shot=2,
+        k_shot_seed=3,
+        validate=False,
+        templates=None,
+        flip=False,
+        pretrained_backbone=False,
+        overrides={"num_frames": 4, "prompt_dropout": 0.0},
+        config=config,
+        output_dir=tmp_path / "lib",
+    )
     assert result.model.num_frames == 4
     assert "videos 4, classes 2, text none" in (result.model_dir / "README.md").read_text()  # the k-shot draw
     cli_weights = load_file(str(cli_out / "model" / "model.safetensors"))
@@ -120,23 +175,55 @@ def _without_times(value):
     return value
 
 
-@pytest.mark.parametrize("protocol, extra_argv, overrides", [
-    ("zero-shot", [], None),
-    ("base-to-novel", [], None),
-    ("zero-shot", ["--vanilla-clip"], {"temporal_prompts": False}),
-])
-def test_the_evaluate_command_reports_what_the_library_returns(csv_data, tmp_path, capsys, protocol, extra_argv,
-                                                                overrides):
+@pytest.mark.parametrize(
+    "protocol, extra_argv, overrides",
+    [
+        ("zero-shot", [], None),
+        ("base-to-novel", [], None),
+        ("zero-shot", ["--vanilla-clip"], {"temporal_prompts": False}),
+    ],
+)
+def test_the_evaluate_command_reports_what_the_library_returns(
+    csv_data, tmp_path, capsys, protocol, extra_argv, overrides
+):
     report = tmp_path / "report.json"
-    argv = ["evaluate", "--model", TINY, "--no-pretrained-backbone", "--seed", "4", "--format", "csv", "--test",
-            csv_data["test_csv"], csv_data["test_csv"], "--protocol", protocol, "--templates", "none",
-            "--workers", "0", "--report", str(report), "--quiet", *extra_argv]
+    argv = [
+        "evaluate",
+        "--model",
+        TINY,
+        "--no-pretrained-backbone",
+        "--seed",
+        "4",
+        "--format",
+        "csv",
+        "--test",
+        csv_data["test_csv"],
+        csv_data["test_csv"],
+        "--protocol",
+        protocol,
+        "--templates",
+        "none",
+        "--workers",
+        "0",
+        "--report",
+        str(report),
+        "--quiet",
+        *extra_argv,
+    ]
     assert main(argv) == 0
     line = capsys.readouterr().out.splitlines()[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedModelWarning)
-        results = evaluate_dataset(TINY, format="csv", test=[csv_data["test_csv"]] * 2, protocol=protocol,
-                                   templates=None, seed=4, pretrained_backbone=False, overrides=overrides)
+        results = evaluate_dataset(
+            TINY,
+            format="csv",
+            test=[csv_data["test_csv"]] * 2,
+            protocol=protocol,
+            templates=None,
+            seed=4,
+            pretrained_backbone=False,
+            overrides=overrides,
+        )
     assert _without_times(json.loads(report.read_text())["results"]) == _without_times(results)
     assert line == summary_line(results)
     assert len(results["splits"]) == 2
@@ -153,8 +240,15 @@ def test_evaluate_dataset_composes_the_protocols(csv_data, tmp_path):
     base, novel = ["moving left", "moving up"], ["moving right", "moving down"]
     novel_file = tmp_path / "novel.txt"
     novel_file.write_text("\n".join(novel))
-    b2n = evaluate_dataset(model, format="csv", test=csv_data["test_csv"], protocol="base-to-novel",
-                           base_classes=base, novel_classes=novel_file, templates=None)
+    b2n = evaluate_dataset(
+        model,
+        format="csv",
+        test=csv_data["test_csv"],
+        protocol="base-to-novel",
+        base_classes=base,
+        novel_classes=novel_file,
+        templates=None,
+    )
     direct = evaluate_base_to_novel(model, splits[0], base, novel, templates=None)
     assert _without_times(b2n["splits"]) == [_without_times(direct)]
     assert b2n["hm"] == {"mean": direct["hm"], "std": 0.0} and b2n["splits"][0]["details"]["base"]["num_videos"] == 6

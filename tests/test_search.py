@@ -150,8 +150,24 @@ def test_a_killed_index_run_resumes_to_the_same_rows_and_bits(tmp_path):
     folder = tmp_path / "videos"
     folder.mkdir()
     _long_videos(folder, 10)
-    cmd = [sys.executable, "-m", "ezclip_zoo.cli", "index", str(folder), "-m", "ezclip-test-tiny", "--segments",
-           "--window", "2", "--stride", "0.5", "--flush-every", "1", "--no-progress", "-o"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ezclip_zoo.cli",
+        "index",
+        str(folder),
+        "-m",
+        "ezclip-test-tiny",
+        "--segments",
+        "--window",
+        "2",
+        "--stride",
+        "0.5",
+        "--flush-every",
+        "1",
+        "--no-progress",
+        "-o",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(cmd + [str(tmp_path / "whole")], check=True, capture_output=True, env=env)
     killed = tmp_path / "killed"
@@ -196,8 +212,9 @@ def test_search_cli_prints_hits_with_times(tmp_path, capsys):
 def test_approximate_search_agrees_with_exact_on_clustered_vectors():
     g = torch.Generator().manual_seed(0)
     centres = torch.nn.functional.normalize(torch.randn(50, 64, generator=g), dim=-1)
-    rows = torch.nn.functional.normalize(centres.repeat_interleave(40, 0) + 0.05 * torch.randn(2000, 64, generator=g),
-                                         dim=-1)
+    rows = torch.nn.functional.normalize(
+        centres.repeat_interleave(40, 0) + 0.05 * torch.randn(2000, 64, generator=g), dim=-1
+    )
     queries = torch.nn.functional.normalize(centres + 0.05 * torch.randn(50, 64, generator=g), dim=-1)
     exact = torch.topk(queries @ rows.T, 10, dim=1).indices
     _, approx = build_ann(rows).search(queries.numpy(), 10)

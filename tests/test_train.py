@@ -16,7 +16,6 @@ from ezclip_zoo.text import class_texts
 from ezclip_zoo.train import TrainConfig, WarmupCosine, build_optimizer, build_scheduler, fit, trainable_digest
 
 
-
 def tiny(seed=0, **overrides):
     torch.manual_seed(seed)
     return ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, **overrides)
@@ -27,8 +26,9 @@ def read_layout(layout, paths):
         key = "annotation_dir" if layout == "ucf101" else "split_dir"
         return read_dataset(layout, annotations=paths[key], video_root=paths["video_root"])
     if layout == "ssv2":
-        return read_dataset("ssv2", labels=paths["labels_json"], train=paths["train_json"],
-                            video_root=paths["video_root"])
+        return read_dataset(
+            "ssv2", labels=paths["labels_json"], train=paths["train_json"], video_root=paths["video_root"]
+        )
     root = paths["video_root"] if layout == "kinetics" else None
     return read_dataset(layout, train=paths["train_csv"], video_root=root)
 
@@ -51,8 +51,9 @@ def test_training_end_to_end_in_every_format(layout, tmp_path):
     frozen = {k: v.clone() for k, v in model.clip.state_dict().items()}
     before = {k: v.clone() for k, v in model.trainable_state_dict().items()}
     config = TrainConfig(epochs=1, batch_size=4, lr=1e-3, warmup_steps=1)
-    result = fit(model, video_set(train, model), config, class_texts=class_texts(train.classes),
-                 output_dir=tmp_path / "run")
+    result = fit(
+        model, video_set(train, model), config, class_texts=class_texts(train.classes), output_dir=tmp_path / "run"
+    )
     assert result.state.global_step == 2 and result.selected == "last" and result.state.skipped_videos == 0
     after = model.trainable_state_dict()
     assert all(not torch.equal(before[k], after[k]) for k in before), "every trainable tensor must train"
@@ -65,8 +66,16 @@ def test_training_end_to_end_in_every_format(layout, tmp_path):
 
 
 def _resume_config(**overrides):
-    base = dict(epochs=2, batch_size=2, grad_accum_steps=2, lr=2e-3, warmup_steps=2, checkpoint_every_steps=2,
-                max_grad_norm=1.0, seed=7)
+    base = dict(
+        epochs=2,
+        batch_size=2,
+        grad_accum_steps=2,
+        lr=2e-3,
+        warmup_steps=2,
+        checkpoint_every_steps=2,
+        max_grad_norm=1.0,
+        seed=7,
+    )
     return TrainConfig(**{**base, **overrides})
 
 
@@ -87,22 +96,35 @@ def test_interrupted_run_resumes_to_bit_identical_weights(csv_paths, tmp_path):
 
     model = tiny(1)
     with pytest.raises(Crash):
-        fit(model, video_set(train, model, 7), _resume_config(), class_texts=texts, output_dir=tmp_path / "cut",
-            callbacks=[crash_at_5])
+        fit(
+            model,
+            video_set(train, model, 7),
+            _resume_config(),
+            class_texts=texts,
+            output_dir=tmp_path / "cut",
+            callbacks=[crash_at_5],
+        )
     saved = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
     assert saved["state"]["global_step"] == 4 and saved["state"]["epoch"] == 1 and saved["state"]["step_in_epoch"] == 1
 
     model = tiny(1)  # a fresh process would rebuild the model the same way
-    resumed = fit(model, video_set(train, model, 7), _resume_config(), class_texts=texts, output_dir=tmp_path / "cut",
-                  resume=True)
+    resumed = fit(
+        model, video_set(train, model, 7), _resume_config(), class_texts=texts, output_dir=tmp_path / "cut", resume=True
+    )
     assert resumed.state.global_step == 6
     assert trainable_digest(model) == full.rank_digests[0]
     summary = json.loads((tmp_path / "cut" / "train_summary.json").read_text())
     assert summary["rank_digests"] == full.rank_digests
 
     with pytest.raises(ResumeError, match="lr: 0.002 -> 0.001"):
-        fit(tiny(1), video_set(train, model, 7), _resume_config(lr=1e-3), class_texts=texts,
-            output_dir=tmp_path / "cut", resume=True)
+        fit(
+            tiny(1),
+            video_set(train, model, 7),
+            _resume_config(lr=1e-3),
+            class_texts=texts,
+            output_dir=tmp_path / "cut",
+            resume=True,
+        )
 
 
 def test_undecodable_videos_are_skipped_and_counted(csv_paths, tmp_path):
@@ -116,8 +138,13 @@ def test_undecodable_videos_are_skipped_and_counted(csv_paths, tmp_path):
     records[3] = VideoRecord(str(data), records[3].label)
     split = VideoSplit(train.classes, records, "with-broken")
     model = tiny()
-    result = fit(model, video_set(split, model), TrainConfig(epochs=2, batch_size=4, warmup_steps=0),
-                 class_texts=class_texts(split.classes), output_dir=tmp_path / "run")
+    result = fit(
+        model,
+        video_set(split, model),
+        TrainConfig(epochs=2, batch_size=4, warmup_steps=0),
+        class_texts=class_texts(split.classes),
+        output_dir=tmp_path / "run",
+    )
     assert result.state.global_step == 6
     assert result.state.skipped_videos == 2  # once per epoch
     assert result.state.failed_videos == [str(data)]
@@ -129,8 +156,14 @@ def test_model_selection_uses_the_validation_split(csv_paths, tmp_path):
     model = tiny(3)
     val_set = VideoClipDataset(val, model.num_frames, model.image_size)
     texts = class_texts(train.classes, templates=None)
-    result = fit(model, video_set(train, model), TrainConfig(epochs=3, batch_size=4, lr=5e-3, warmup_steps=0),
-                 class_texts=texts, output_dir=tmp_path / "run", val_data=val_set)
+    result = fit(
+        model,
+        video_set(train, model),
+        TrainConfig(epochs=3, batch_size=4, lr=5e-3, warmup_steps=0),
+        class_texts=texts,
+        output_dir=tmp_path / "run",
+        val_data=val_set,
+    )
     history = result.state.history
     assert [h["epoch"] for h in history] == [0, 1, 2] and all("val_top1" in h for h in history)
     best = max(h["val_top1"] for h in history)
@@ -145,8 +178,13 @@ def test_model_selection_uses_the_validation_split(csv_paths, tmp_path):
     assert trainable_digest(ezclip_zoo.load(tmp_path / "run" / "best")) == trainable_digest(model)
     assert evaluate(model, val_set, texts).top1 == best
     in_memory = tiny(3)  # without output_dir the best weights are kept in memory
-    fit(in_memory, video_set(train, in_memory), TrainConfig(epochs=3, batch_size=4, lr=5e-3, warmup_steps=0),
-        class_texts=texts, val_data=val_set)
+    fit(
+        in_memory,
+        video_set(train, in_memory),
+        TrainConfig(epochs=3, batch_size=4, lr=5e-3, warmup_steps=0),
+        class_texts=texts,
+        val_data=val_set,
+    )
     assert trainable_digest(in_memory) == trainable_digest(model)
 
 
@@ -184,8 +222,12 @@ def test_warmup_then_cosine_schedule():
 
 def _one_step(motion, **config):
     model = tiny(0, drop_path=0.0, prompt_dropout=0.0)
-    fit(model, motion, TrainConfig(**{"epochs": 1, "batch_size": 16, "lr": 1e-2, "warmup_steps": 0, **config}),
-        class_texts=[[c] for c in motion.classes])
+    fit(
+        model,
+        motion,
+        TrainConfig(**{"epochs": 1, "batch_size": 16, "lr": 1e-2, "warmup_steps": 0, **config}),
+        class_texts=[[c] for c in motion.classes],
+    )
     return model
 
 
@@ -204,10 +246,15 @@ def test_gradient_clipping_seed_and_motion_weight_are_applied(motion):
 def test_grad_checkpointing_option_trains_the_same_weights(motion):
     """TrainConfig(grad_checkpointing=True) switches it on in fit and changes memory, not results (dropout on:
     its masks are replayed when blocks are recomputed)."""
+
     def step(checkpointing):
         model = tiny(0)
-        fit(model, motion, TrainConfig(epochs=1, batch_size=16, lr=1e-2, warmup_steps=0,
-                                       grad_checkpointing=checkpointing), class_texts=[[c] for c in motion.classes])
+        fit(
+            model,
+            motion,
+            TrainConfig(epochs=1, batch_size=16, lr=1e-2, warmup_steps=0, grad_checkpointing=checkpointing),
+            class_texts=[[c] for c in motion.classes],
+        )
         return model
 
     plain, checkpointed = step(False), step(True)

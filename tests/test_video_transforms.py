@@ -30,8 +30,14 @@ def test_clip_protocol_equals_open_clip_eval_transform(size, h, w):
 
 def test_reference_protocol_is_short_side_256_centre_crop_224_bilinear():
     frames = random_frames(2, 240, 427, seed=1)
-    reference = T.Compose([T.Resize(256, interpolation=T.InterpolationMode.BILINEAR), T.CenterCrop(224),
-                           T.ToTensor(), T.Normalize(MEAN, STD)])
+    reference = T.Compose(
+        [
+            T.Resize(256, interpolation=T.InterpolationMode.BILINEAR),
+            T.CenterCrop(224),
+            T.ToTensor(),
+            T.Normalize(MEAN, STD),
+        ]
+    )
     out = preprocess_frames(frames, 224, resize_size=256, interpolation="bilinear")
     for got, frame in zip(out, frames):
         assert torch.equal(got, reference(Image.fromarray(frame)))
@@ -44,8 +50,11 @@ def test_from_model_reads_the_backbone_config(tiny_model):
     ref_t = VideoTransform.from_model(tiny_model, protocol="reference")
     assert (ref_t.resize_size, ref_t.interpolation) == (64 * 256 // 224, "bilinear")  # 256 -> 224 scaled to 64 px
     # a backbone whose open_clip preprocess config says otherwise (as open_clip.create_model sets it)
-    tiny_model.clip.visual.preprocess_cfg = {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25),
-                                             "interpolation": "bilinear"}
+    tiny_model.clip.visual.preprocess_cfg = {
+        "mean": (0.5, 0.5, 0.5),
+        "std": (0.25, 0.25, 0.25),
+        "interpolation": "bilinear",
+    }
     cfg = preprocess_config(tiny_model)
     assert cfg.size == 64 and cfg.mean == (0.5, 0.5, 0.5)
     custom = VideoTransform.from_model(tiny_model)

@@ -27,16 +27,26 @@ _counter = itertools.count()
 
 def _entry(url: str, **release) -> dict:
     entry = get_pretrained_entry("ezclip-b16-k400")
-    entry.update(architecture="ezclip-test-tiny", hf_hub_id="ezclip-zoo-tests/none", status="unpublished",
-                 text={"mode": "names"},
-                 official_release={"url": url, **release})
+    entry.update(
+        architecture="ezclip-test-tiny",
+        hf_hub_id="ezclip-zoo-tests/none",
+        status="unpublished",
+        text={"mode": "names"},
+        official_release={"url": url, **release},
+    )
     return entry
 
 
 def _env(cache: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-    env.update(HF_HUB_OFFLINE="0", EZCLIP_ZOO_CACHE=str(cache), HF_HOME=str(cache.parent / "hf"),
-               NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost", HF_HUB_DISABLE_TELEMETRY="1")
+    env.update(
+        HF_HUB_OFFLINE="0",
+        EZCLIP_ZOO_CACHE=str(cache),
+        HF_HOME=str(cache.parent / "hf"),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        HF_HUB_DISABLE_TELEMETRY="1",
+    )
     env.update(extra)
     return env
 
@@ -56,8 +66,13 @@ def _result(stdout: str, stderr: str) -> dict:
 
 
 def drive(tmp_path: Path, cache: Path, env: dict | None = None, **spec) -> dict:
-    p = subprocess.run([sys.executable, str(DRIVER), str(_spec_file(tmp_path, spec))], env=env or _env(cache),
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, str(DRIVER), str(_spec_file(tmp_path, spec))],
+        env=env or _env(cache),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return _result(p.stdout, p.stderr)
 
 
@@ -84,8 +99,13 @@ def _reference_logits(parity_dir, parity_ref) -> torch.Tensor:
 
 
 def _load_spec(parity_dir, entry, out):
-    return dict(entries={NAME: entry}, action="load", name=NAME, parity=str(parity_dir / "inputs_outputs.safetensors"),
-                out=str(out))
+    return dict(
+        entries={NAME: entry},
+        action="load",
+        name=NAME,
+        parity=str(parity_dir / "inputs_outputs.safetensors"),
+        out=str(out),
+    )
 
 
 def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, official, parity_dir, parity_ref):
@@ -111,16 +131,24 @@ def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, 
     assert {p.name for p in folder.iterdir()} >= {"config.json", "model.safetensors", "backbone.safetensors"}
 
     server.stop()  # gone: the cache is all there is
-    result = drive(tmp_path, cache, env=_env(cache, HF_HUB_OFFLINE="1"),
-                   **_load_spec(parity_dir, entry, tmp_path / "b.safetensors"))
+    result = drive(
+        tmp_path,
+        cache,
+        env=_env(cache, HF_HUB_OFFLINE="1"),
+        **_load_spec(parity_dir, entry, tmp_path / "b.safetensors"),
+    )
     assert result.get("ok"), result
     torch.testing.assert_close(_logits(tmp_path / "b.safetensors"), _logits(tmp_path / "a.safetensors"), atol=0, rtol=0)
 
     # a damaged folder is not used: offline, that is a clear error instead of a wrong model
     weights = folder / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-8] + b"\0" * 8)
-    result = drive(tmp_path, cache, env=_env(cache, HF_HUB_OFFLINE="1"),
-                   **_load_spec(parity_dir, entry, tmp_path / "c.safetensors"))
+    result = drive(
+        tmp_path,
+        cache,
+        env=_env(cache, HF_HUB_OFFLINE="1"),
+        **_load_spec(parity_dir, entry, tmp_path / "c.safetensors"),
+    )
     assert result["error"] == "WeightsUnavailableError" and f"ezclip-zoo download {NAME} --to DIR" in result["message"]
 
 
@@ -139,8 +167,9 @@ def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_di
     cache = tmp_path / "zoo"
     result = drive(tmp_path, cache, **_load_spec(parity_dir, _entry(server.url + "/ckpt.pt"), tmp_path / "a.st"))
     assert result.get("ok"), result
-    torch.testing.assert_close(_logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5,
-                               rtol=1e-5)
+    torch.testing.assert_close(
+        _logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5
+    )
     _assert_resumed_once(server, len(official), cut=len(official) // 2)
 
 
@@ -169,8 +198,9 @@ def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, offic
     cache = tmp_path / "zoo"
     result = drive(tmp_path, cache, **_load_spec(parity_dir, _entry(server.url + "/ckpt.pt"), tmp_path / "a.st"))
     assert result.get("ok"), result
-    torch.testing.assert_close(_logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5,
-                               rtol=1e-5)
+    torch.testing.assert_close(
+        _logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5
+    )
     assert server.complete_gets("/ckpt.pt") == 1  # the whole file once more, from the start
     assert not any(p.name.endswith(".part") for p in (cache / "downloads").iterdir())
 
@@ -206,8 +236,9 @@ def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, 
     assert not [p for p in (cache / "downloads").iterdir()]  # the new file is gone
     after = json.loads((cache / "checkpoints" / f"{NAME}.source.json").read_text())
     assert after == before  # the record survives the re-fetch
-    result = drive(tmp_path, cache, env=_env(cache, HF_HUB_OFFLINE="1"),
-                   **_load_spec(parity_dir, entry, tmp_path / "a.st"))
+    result = drive(
+        tmp_path, cache, env=_env(cache, HF_HUB_OFFLINE="1"), **_load_spec(parity_dir, entry, tmp_path / "a.st")
+    )
     assert result.get("ok"), result  # the verified folder is still there
 
 
@@ -226,9 +257,17 @@ def test_two_processes_loading_at_once_download_once(tmp_path, server, official,
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt")
     procs = [
-        subprocess.Popen([sys.executable, str(DRIVER), str(_spec_file(
-            tmp_path, _load_spec(parity_dir, entry, tmp_path / f"{i}.st")))], env=_env(cache),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(DRIVER),
+                str(_spec_file(tmp_path, _load_spec(parity_dir, entry, tmp_path / f"{i}.st"))),
+            ],
+            env=_env(cache),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(2)
     ]
     results = [_result(*p.communicate(timeout=300)) for p in procs]
@@ -246,8 +285,7 @@ def test_no_network_is_one_line_with_the_fix(tmp_path):
     url = f"http://127.0.0.1:{port}/ckpt.pt"
     cache = tmp_path / "zoo"
     start = time.monotonic()
-    result = drive(tmp_path, cache, entries={NAME: _entry(url)}, action="cli",
-                   argv=["download", NAME, "--no-progress"])
+    result = drive(tmp_path, cache, entries={NAME: _entry(url)}, action="cli", argv=["download", NAME, "--no-progress"])
     elapsed = time.monotonic() - start
     assert result["rc"] == 1
     lines = result["stderr"].strip().splitlines()
@@ -262,8 +300,9 @@ def test_download_source_file_by_hand_needs_no_network(tmp_path, monkeypatch, pa
 
     monkeypatch.setenv("EZCLIP_ZOO_CACHE", str(tmp_path / "zoo"))
     # the smallest entry: an architecture and where the release is; everything else has defaults
-    ezclip_zoo.register_pretrained(NAME, {"architecture": "ezclip-test-tiny",
-                                          "official_release": {"url": "http://127.0.0.1:9/never-used.pt"}})
+    ezclip_zoo.register_pretrained(
+        NAME, {"architecture": "ezclip-test-tiny", "official_release": {"url": "http://127.0.0.1:9/never-used.pt"}}
+    )
     try:
         assert main(["download", NAME, "--source", str(parity_dir / "official_checkpoint.pt"), "--no-progress"]) == 0
         assert (parity_dir / "official_checkpoint.pt").is_file()  # the user's own file is never deleted
@@ -295,17 +334,21 @@ def test_drive_failures_name_the_cause_and_the_fix():
     finish = "ezclip-zoo download x --source FILE"
     quota = FileURLRetrievalError(
         "Failed to retrieve file url:\n\n\tToo many users have viewed or downloaded this file recently. Please try "
-        "accessing the file again later.\n\nYou may still be able to access the file from the browser:")
+        "accessing the file again later.\n\nYou may still be able to access the file from the browser:"
+    )
     err = explain_failure(quota, what="the file", url=None, drive_id="ABC123", finish=finish)
     assert "quota" in str(err) and "https://drive.google.com/uc?id=ABC123" in str(err) and finish in str(err)
-    private = FileURLRetrievalError("Cannot retrieve the public link of the file. You may need to change the "
-                                    "permission to 'Anyone with the link', or have had many accesses.")
+    private = FileURLRetrievalError(
+        "Cannot retrieve the public link of the file. You may need to change the "
+        "permission to 'Anyone with the link', or have had many accesses."
+    )
     err = explain_failure(private, what="the file", url=None, drive_id="ABC123", finish=finish)
     assert "not shared" in str(err) and "removed" in str(err)
     response = requests.Response()
     response.status_code = 404
-    err = explain_failure(requests.HTTPError(response=response), what="the file", url="http://h/x", drive_id=None,
-                          finish=finish)
+    err = explain_failure(
+        requests.HTTPError(response=response), what="the file", url="http://h/x", drive_id=None, finish=finish
+    )
     assert "HTTP 404" in str(err) and "http://h/x" in str(err)
     assert isinstance(err, FileNotFoundError)  # a WeightsUnavailableError: callers catch one type
 

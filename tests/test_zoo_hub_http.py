@@ -32,10 +32,14 @@ def published(parity_dir, tmp_path_factory):
     clip_sd, _ = split_official_state_dict(read_official_state_dict(parity_dir / "official_checkpoint.pt"))
     save_file({k: v.contiguous() for k, v in clip_sd.items()}, str(root / "clip.safetensors"))
     return {
-        REPO: {"config.json": json.dumps(document).encode(),
-               "model.safetensors": (report.folder / "model.safetensors").read_bytes()},
-        CLIP_REPO: {"open_clip_config.json": json.dumps({"model_cfg": model_cfg}).encode(),
-                    "open_clip_model.safetensors": (root / "clip.safetensors").read_bytes()},
+        REPO: {
+            "config.json": json.dumps(document).encode(),
+            "model.safetensors": (report.folder / "model.safetensors").read_bytes(),
+        },
+        CLIP_REPO: {
+            "open_clip_config.json": json.dumps({"model_cfg": model_cfg}).encode(),
+            "open_clip_model.safetensors": (root / "clip.safetensors").read_bytes(),
+        },
     }, report.sha256
 
 
@@ -49,13 +53,26 @@ def hub(published):
 
 
 def _entry(sha256: str) -> dict:
-    return dict(get_pretrained_entry("ezclip-b16-k400"), architecture="ezclip-test-tiny", hf_hub_id=REPO,
-                revision=COMMIT, sha256=sha256, status="published", text={"mode": "names"})
+    return dict(
+        get_pretrained_entry("ezclip-b16-k400"),
+        architecture="ezclip-test-tiny",
+        hf_hub_id=REPO,
+        revision=COMMIT,
+        sha256=sha256,
+        status="published",
+        text={"mode": "names"},
+    )
 
 
 def _spec(parity_dir, sha, out, **extra):
-    return dict(entries={NAME: _entry(sha)}, action="load", name=NAME, out=str(out),
-                parity=str(parity_dir / "inputs_outputs.safetensors"), **extra)
+    return dict(
+        entries={NAME: _entry(sha)},
+        action="load",
+        name=NAME,
+        out=str(out),
+        parity=str(parity_dir / "inputs_outputs.safetensors"),
+        **extra,
+    )
 
 
 def test_published_entry_downloads_verifies_and_loads_offline(tmp_path, hub, published, parity_dir, parity_ref):
@@ -91,8 +108,15 @@ def test_download_to_a_folder_then_load_it_with_no_server(tmp_path, hub, publish
     _, sha = published
     cache = tmp_path / "zoo"
     out = tmp_path / "carry"
-    result = drive(tmp_path, cache, env=_env(cache, HF_ENDPOINT=hub.url), entries={NAME: _entry(sha)},
-                   action="download", name=NAME, to=str(out))
+    result = drive(
+        tmp_path,
+        cache,
+        env=_env(cache, HF_ENDPOINT=hub.url),
+        entries={NAME: _entry(sha)},
+        action="download",
+        name=NAME,
+        to=str(out),
+    )
     assert result.get("ok"), result
     assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "backbone.safetensors"}
     hub.stop()
@@ -108,20 +132,29 @@ def test_download_to_a_folder_fetches_an_embedded_backbone_too(tmp_path, parity_
     """A published repo whose config.json names its own backbone.safetensors: the folder gets that file as well."""
     report = convert_official(parity_dir / "official_checkpoint.pt", tmp_path / "zoo-folder", name=NAME)
     server = HubServer(COMMIT)
-    server.repos[REPO] = {f: (report.folder / f).read_bytes()
-                          for f in ("config.json", "model.safetensors", "backbone.safetensors")}
+    server.repos[REPO] = {
+        f: (report.folder / f).read_bytes() for f in ("config.json", "model.safetensors", "backbone.safetensors")
+    }
     try:
         cache, out = tmp_path / "zoo", tmp_path / "carry"
-        result = drive(tmp_path, cache, env=_env(cache, HF_ENDPOINT=server.url), entries={NAME: _entry(report.sha256)},
-                       action="download", name=NAME, to=str(out))
+        result = drive(
+            tmp_path,
+            cache,
+            env=_env(cache, HF_ENDPOINT=server.url),
+            entries={NAME: _entry(report.sha256)},
+            action="download",
+            name=NAME,
+            to=str(out),
+        )
         assert result.get("ok"), result
     finally:
         server.stop()
     assert (out / "backbone.safetensors").read_bytes() == (report.folder / "backbone.safetensors").read_bytes()
     model = ezclip_zoo.load(out)  # offline, no server
     with torch.no_grad():
-        torch.testing.assert_close(model(parity_ref["frames"], parity_ref["text_tokens"]), parity_ref["logits"],
-                                   atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(
+            model(parity_ref["frames"], parity_ref["text_tokens"]), parity_ref["logits"], atol=1e-4, rtol=1e-4
+        )
 
 
 @pytest.mark.parametrize("outside", ["../../../etc/passwd", "/etc/passwd", "sub/../../backbone.safetensors"])
@@ -149,9 +182,11 @@ def test_an_unreachable_hub_fails_in_seconds_with_the_fix(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = _env(tmp_path / "zoo", HF_ENDPOINT=f"http://127.0.0.1:{port}")
-    code = ("import ezclip_zoo\n"
-            "try:\n    ezclip_zoo.create_model('ezclip-vit-b32')\n"
-            "except Exception as e:\n    print(type(e).__name__ + ': ' + str(e))\n")
+    code = (
+        "import ezclip_zoo\n"
+        "try:\n    ezclip_zoo.create_model('ezclip-vit-b32')\n"
+        "except Exception as e:\n    print(type(e).__name__ + ': ' + str(e))\n"
+    )
     start = time.monotonic()
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - start
@@ -175,5 +210,6 @@ def test_the_cli_prints_one_line_for_a_refused_pickle(tmp_path, capsys):
     assert main(["convert-official", str(path), str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith(f"ezclip-zoo convert-official: error: {path}: not a plain tensor file: refused, it could "
-                             "run code")
+    assert err[0].startswith(
+        f"ezclip-zoo convert-official: error: {path}: not a plain tensor file: refused, it could run code"
+    )

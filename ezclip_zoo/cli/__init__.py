@@ -13,8 +13,21 @@ from ..errors import EZCLIPError
 __all__ = ["main", "build_parser"]
 
 # Subcommand modules, in the order `ezclip-zoo --help` lists them.
-_SUBCOMMANDS = ("classify", "localize", "explain", "index", "search", "embed", "finetune", "evaluate", "listing",
-               "download", "convert", "export", "demo")
+_SUBCOMMANDS = (
+    "classify",
+    "localize",
+    "explain",
+    "index",
+    "search",
+    "embed",
+    "finetune",
+    "evaluate",
+    "listing",
+    "download",
+    "convert",
+    "export",
+    "demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

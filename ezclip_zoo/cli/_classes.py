@@ -12,21 +12,40 @@ __all__ = ["add_class_arguments", "class_names", "templates", "text_cache"]
 def add_class_arguments(p: argparse.ArgumentParser, *, scoring: bool = True) -> None:
     """The class options; ``scoring=False`` leaves out those only scoring reads (templates, the text cache)."""
     p.add_argument("--label", "-l", action="append", default=[], metavar="L", help="a class name (repeatable)")
-    p.add_argument("--labels", metavar="FILE",
-                   help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
-                        "name[,description] rows")
-    p.add_argument("--class-set", metavar="NAME",
-                   help="a dataset's classes instead of --label/--labels: kinetics400, kinetics600, "
-                        "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)")
-    p.add_argument("--text", choices=("names", "descriptions"), default=None,
-                   help="what the text tower reads for a class set (default: what the checkpoint was trained with)")
+    p.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="class names: one per line, a .json list or name->description object, or a .csv/.tsv with "
+        "name[,description] rows",
+    )
+    p.add_argument(
+        "--class-set",
+        metavar="NAME",
+        help="a dataset's classes instead of --label/--labels: kinetics400, kinetics600, "
+        "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)",
+    )
+    p.add_argument(
+        "--text",
+        choices=("names", "descriptions"),
+        default=None,
+        help="what the text tower reads for a class set (default: what the checkpoint was trained with)",
+    )
     if not scoring:
         return
-    p.add_argument("--template", action="append", default=None, metavar="T",
-                   help="prompt template with {} (repeatable; softmax averaged over templates), or 'actionclip' for "
-                        "the reference's 16")
-    p.add_argument("--text-cache", default=None, metavar="DIR",
-                   help="folder of cached text embeddings (default: ~/.cache/ezclip_zoo/text_embeddings)")
+    p.add_argument(
+        "--template",
+        action="append",
+        default=None,
+        metavar="T",
+        help="prompt template with {} (repeatable; softmax averaged over templates), or 'actionclip' for "
+        "the reference's 16",
+    )
+    p.add_argument(
+        "--text-cache",
+        default=None,
+        metavar="DIR",
+        help="folder of cached text embeddings (default: ~/.cache/ezclip_zoo/text_embeddings)",
+    )
     p.add_argument("--no-text-cache", action="store_true", help="do not read or write cached text embeddings")
 
 
@@ -35,8 +54,11 @@ def class_names(args: argparse.Namespace, *, required: bool = True) -> Any:
     when none is given and ``required`` is False."""
     from ..text.files import read_labels_file
 
-    given = [flag for flag, value in (("--label", args.label), ("--labels", args.labels),
-                                       ("--class-set", args.class_set)) if value]
+    given = [
+        flag
+        for flag, value in (("--label", args.label), ("--labels", args.labels), ("--class-set", args.class_set))
+        if value
+    ]
     if len(given) > 1:
         raise ValueError(f"give the classes one way: {' and '.join(given)} were both given")
     if args.class_set:

@@ -9,19 +9,40 @@ from typing import Any, Optional
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
 
-__all__ = ["add_model_arguments", "add_video_arguments", "load_model",
-           "check_device", "inference_options", "expand_videos", "show_progress", "summary", "available_cpus",
-           "default_workers", "add_progress_arguments"]
+__all__ = [
+    "add_model_arguments",
+    "add_video_arguments",
+    "load_model",
+    "check_device",
+    "inference_options",
+    "expand_videos",
+    "show_progress",
+    "summary",
+    "available_cpus",
+    "default_workers",
+    "add_progress_arguments",
+]
+
 
 def add_model_arguments(p: argparse.ArgumentParser, *, default: Optional[str] = None) -> None:
     """``--model`` (required unless a ``default`` is given), ``--device``, ``--dtype`` and ``--seed``."""
-    p.add_argument("--model", "-m", required=default is None, default=default, metavar="NAME|PATH",
-                   help="checkpoint name (ezclip-zoo list), hf-hub:ORG/REPO, a folder from save_pretrained, or an "
-                        "architecture name for a fresh random-weight model (e.g. ezclip-test-tiny)"
-                        + (f" (default: {default})" if default else ""))
+    p.add_argument(
+        "--model",
+        "-m",
+        required=default is None,
+        default=default,
+        metavar="NAME|PATH",
+        help="checkpoint name (ezclip-zoo list), hf-hub:ORG/REPO, a folder from save_pretrained, or an "
+        "architecture name for a fresh random-weight model (e.g. ezclip-test-tiny)"
+        + (f" (default: {default})" if default else ""),
+    )
     p.add_argument("--device", default=None, help="torch device, e.g. cuda or cpu (default: cpu)")
-    p.add_argument("--dtype", choices=sorted(_DTYPES), default="float32",
-                   help="model dtype; bfloat16 is several times faster on recent CPUs and GPUs (default float32)")
+    p.add_argument(
+        "--dtype",
+        choices=sorted(_DTYPES),
+        default="float32",
+        help="model dtype; bfloat16 is several times faster on recent CPUs and GPUs (default float32)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random init for architecture names (default 0)")
 
 
@@ -29,15 +50,24 @@ def add_video_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("videos", nargs="*", metavar="VIDEO", help="video files, or folders (searched recursively)")
     p.add_argument("--clips", type=int, default=1, help="temporal views per video (default 1)")
     p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
-    p.add_argument("--protocol", choices=("clip", "reference"), default="clip",
-                   help="preprocessing: the backbone's open_clip transform (clip) or short side 256 + centre crop "
-                        "224 as the paper evaluates (reference)")
+    p.add_argument(
+        "--protocol",
+        choices=("clip", "reference"),
+        default="clip",
+        help="preprocessing: the backbone's open_clip transform (clip) or short side 256 + centre crop "
+        "224 as the paper evaluates (reference)",
+    )
     p.add_argument("--strategy", choices=("auto", "sequential", "seek"), default="auto", help="frame decoding")
     p.add_argument("--backend", choices=("pyav", "torchcodec"), default="pyav", help="video decoder")
     p.add_argument("--batch-size", type=int, default=8, help="clips per forward pass (default 8)")
     p.add_argument("--workers", type=int, default=0, help="decoding processes (default 0: decode in-process)")
-    p.add_argument("--output", "-o", default=None, metavar="FILE.jsonl",
-                   help="write JSON Lines here, resuming a previous run into the same file")
+    p.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        metavar="FILE.jsonl",
+        help="write JSON Lines here, resuming a previous run into the same file",
+    )
     p.add_argument("--overwrite", action="store_true", help="with --output: start the file afresh instead of resuming")
     p.add_argument("--retry-errors", action="store_true", help="with --output: try videos recorded as errors again")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -54,8 +84,9 @@ def check_device(device: Optional[str]) -> None:
     except (RuntimeError, ValueError):
         raise ValueError(f"--device {device!r} is not a torch device (e.g. cpu, cuda, cuda:1, mps)") from None
     if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: no CUDA GPU is available on this machine (torch "
-                         f"{torch.__version__}); use --device cpu")
+        raise ValueError(
+            f"--device {device}: no CUDA GPU is available on this machine (torch {torch.__version__}); use --device cpu"
+        )
     if kind == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
 
@@ -75,8 +106,14 @@ def inference_options(args: argparse.Namespace):
     """The `InferenceOptions` the video arguments describe (built once, validated there)."""
     from ..inference import InferenceOptions
 
-    return InferenceOptions(batch_size=args.batch_size, num_clips=args.clips, num_crops=args.crops,
-                            protocol=args.protocol, strategy=args.strategy, backend=args.backend)
+    return InferenceOptions(
+        batch_size=args.batch_size,
+        num_clips=args.clips,
+        num_crops=args.crops,
+        protocol=args.protocol,
+        strategy=args.strategy,
+        backend=args.backend,
+    )
 
 
 def expand_videos(paths: list[str]) -> list[str]:
@@ -124,5 +161,3 @@ def summary(report, what: str) -> str:
     if report.skipped:
         parts.append(f"{report.skipped} skipped (already in the output)")
     return ", ".join(parts) + (f" -> {report.output}" if report.output else "")
-
-

@@ -21,25 +21,28 @@ from ._common import (
 )
 
 
-
 # ---------------------------------------------------------------------------- classify
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "classify", help="rank action labels for videos (zero-shot)",
+        "classify",
+        help="rank action labels for videos (zero-shot)",
         description="Rank action labels for video files with an EZ-CLIP model.",
         epilog="examples:\n"
-               "  ezclip-zoo classify clip.mp4 -m ezclip-b16-k400 -l dancing -l juggling -l 'riding a bike'\n"
-               "  ezclip-zoo classify videos/ -m ./my-model --labels classes.txt --topk 3 --json\n"
-               "  ezclip-zoo classify clip.mp4 -m ezclip-b16-k400 --class-set kinetics400\n"
-               "  ezclip-zoo classify videos/ -m ezclip-b16-k400 --labels k400.csv -o results.jsonl --workers 4",
+        "  ezclip-zoo classify clip.mp4 -m ezclip-b16-k400 -l dancing -l juggling -l 'riding a bike'\n"
+        "  ezclip-zoo classify videos/ -m ./my-model --labels classes.txt --topk 3 --json\n"
+        "  ezclip-zoo classify clip.mp4 -m ezclip-b16-k400 --class-set kinetics400\n"
+        "  ezclip-zoo classify videos/ -m ezclip-b16-k400 --labels k400.csv -o results.jsonl --workers 4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_video_arguments(p)
     add_model_arguments(p)
     add_class_arguments(p)
-    p.add_argument("--engine", choices=("local", "ray"), default="local",
-                   help="who decodes and runs the model: this process (default) or a Ray cluster "
-                        "(pip install 'ezclip-zoo[ray]')")
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="who decodes and runs the model: this process (default) or a Ray cluster (pip install 'ezclip-zoo[ray]')",
+    )
     p.add_argument("--address", default=None, help="with --engine ray: the cluster (e.g. auto, ray://head:10001)")
     p.add_argument("--actors", type=int, default=1, help="with --engine ray: model replicas (default 1)")
     p.add_argument("--gpus-per-actor", type=float, default=0.0, help="with --engine ray: GPUs per actor")
@@ -63,10 +66,22 @@ def run(args: argparse.Namespace) -> int:
 
         engine = ray_engine(num_actors=args.actors, num_gpus=args.gpus_per_actor, address=args.address)
     report = classify_videos(
-        model, videos, classes, output=args.output, topk=args.topk, templates=templates(args), text=args.text,
-        num_workers=args.workers, options=inference_options(args), text_cache=text_cache(args),
-        resume=not args.overwrite, retry_errors=args.retry_errors, progress=show_progress(args),
-        keep_results=args.output is None, all_classes=args.all_classes, engine=engine,
+        model,
+        videos,
+        classes,
+        output=args.output,
+        topk=args.topk,
+        templates=templates(args),
+        text=args.text,
+        num_workers=args.workers,
+        options=inference_options(args),
+        text_cache=text_cache(args),
+        resume=not args.overwrite,
+        retry_errors=args.retry_errors,
+        progress=show_progress(args),
+        keep_results=args.output is None,
+        all_classes=args.all_classes,
+        engine=engine,
     )
     if args.output is None:
         for result in report.results:

@@ -19,12 +19,13 @@ from ._common import (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "embed", help="video or text embeddings as JSON Lines",
+        "embed",
+        help="video or text embeddings as JSON Lines",
         description="Write L2-normalised EZ-CLIP embeddings of videos (one JSON line per video: source, embedding, "
-                    "frames) or, with --text/--texts, of texts.",
+        "frames) or, with --text/--texts, of texts.",
         epilog="examples:\n"
-               "  ezclip-zoo embed videos/ -m ezclip-b16-k400 -o embeddings.jsonl --workers 4\n"
-               "  ezclip-zoo embed -m ezclip-b16-k400 --text 'juggling balls' --text 'playing guitar'",
+        "  ezclip-zoo embed videos/ -m ezclip-b16-k400 -o embeddings.jsonl --workers 4\n"
+        "  ezclip-zoo embed -m ezclip-b16-k400 --text 'juggling balls' --text 'playing guitar'",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_video_arguments(p)
@@ -68,9 +69,15 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("nothing to embed: pass video files or folders, or --text")
     model = load_model(args)
     report = embed_videos(
-        model, videos, output=args.output, num_workers=args.workers, options=inference_options(args),
-        resume=not args.overwrite, retry_errors=args.retry_errors,
-        progress=show_progress(args), keep_results=args.output is None,
+        model,
+        videos,
+        output=args.output,
+        num_workers=args.workers,
+        options=inference_options(args),
+        resume=not args.overwrite,
+        retry_errors=args.retry_errors,
+        progress=show_progress(args),
+        keep_results=args.output is None,
     )
     if args.output is None:
         for result in report.results:

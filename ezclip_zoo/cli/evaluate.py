@@ -35,10 +35,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ..data.formats import FORMATS
     from ..evaluation.recipe import PROTOCOLS
 
-    p = subparsers.add_parser("evaluate", help="evaluate with the paper's protocols (zero-shot, base-to-novel)",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "evaluate",
+        help="evaluate with the paper's protocols (zero-shot, base-to-novel)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_model_arguments(p)  # --model/-m, --device (default cpu), --dtype, --seed
-    p.add_argument("--vanilla-clip", action="store_true", help="with an architecture name: no temporal prompts, the plain frame-averaged CLIP baseline")
+    p.add_argument(
+        "--vanilla-clip",
+        action="store_true",
+        help="with an architecture name: no temporal prompts, the plain frame-averaged CLIP baseline",
+    )
     p.add_argument("--no-pretrained-backbone", action="store_true", help="random CLIP (tests only)")
     p.add_argument("--protocol", choices=PROTOCOLS, default="zero-shot")
     p.add_argument("--format", required=True, choices=FORMATS)
@@ -54,8 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=int, default=1, help="temporal views per video")
     p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame")
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--workers", type=int, default=default_workers(),
-                   help=f"data-loader processes (default {default_workers()}: at most the CPUs)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help=f"data-loader processes (default {default_workers()}: at most the CPUs)",
+    )
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="autocast (default fp32)")
     p.add_argument("--threads", type=int)
     p.add_argument("--report", help="write the JSON report here")
@@ -72,19 +84,41 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = load_model(args, pretrained_backbone=not args.no_pretrained_backbone,
-                       overrides={"temporal_prompts": False} if args.vanilla_clip else None)
+    model = load_model(
+        args,
+        pretrained_backbone=not args.no_pretrained_backbone,
+        overrides={"temporal_prompts": False} if args.vanilla_clip else None,
+    )
     results = evaluate_dataset(
-        model, format=args.format, protocol=args.protocol, video_root=args.video_root, annotations=args.annotations,
-        splits=args.splits, test=args.test, labels=args.labels, base_classes=args.base_classes,
-        novel_classes=args.novel_classes, descriptions=args.descriptions,
-        templates=None if args.templates == "none" else args.templates, num_clips=args.clips, num_crops=args.crops,
-        batch_size=args.batch_size, num_workers=args.workers, precision=args.precision, progress=show_progress(args),
+        model,
+        format=args.format,
+        protocol=args.protocol,
+        video_root=args.video_root,
+        annotations=args.annotations,
+        splits=args.splits,
+        test=args.test,
+        labels=args.labels,
+        base_classes=args.base_classes,
+        novel_classes=args.novel_classes,
+        descriptions=args.descriptions,
+        templates=None if args.templates == "none" else args.templates,
+        num_clips=args.clips,
+        num_crops=args.crops,
+        batch_size=args.batch_size,
+        num_workers=args.workers,
+        precision=args.precision,
+        progress=show_progress(args),
     )
     print(summary_line(results))
     if args.report:
-        write_report(args.report, results, model=args.model, protocol=args.protocol, format=args.format,
-                     command=" ".join(sys.argv))
+        write_report(
+            args.report,
+            results,
+            model=args.model,
+            protocol=args.protocol,
+            format=args.format,
+            command=" ".join(sys.argv),
+        )
         print(f"report: {args.report}")
     else:
         print(json.dumps(results, indent=2))

@@ -30,8 +30,12 @@ from ._common import add_progress_arguments, default_workers, show_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("finetune", help="fine-tune the prompts and adapters on a video dataset",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "finetune",
+        help="fine-tune the prompts and adapters on a video dataset",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _data_arguments(p.add_argument_group("data"))
     _model_arguments(p.add_argument_group("model"))
     _optimisation_arguments(p.add_argument_group("optimisation (defaults: the reference recipe)"))
@@ -56,16 +60,28 @@ def _data_arguments(data) -> None:
     data.add_argument("--k-shot", type=int, help="train on K videos per class (few-shot / base-to-novel)")
     data.add_argument("--k-shot-seed", type=int, default=1, help="which K-shot draw (the protocols use 1, 2, 3)")
     data.add_argument("--descriptions", help="class,description CSV (one text per class, as the released models)")
-    data.add_argument("--templates", choices=("actionclip", "none"), default="actionclip",
-                      help="without descriptions: ActionCLIP's 16 templates (one drawn per clip), or bare names")
+    data.add_argument(
+        "--templates",
+        choices=("actionclip", "none"),
+        default="actionclip",
+        help="without descriptions: ActionCLIP's 16 templates (one drawn per clip), or bare names",
+    )
     data.add_argument("--no-flip", action="store_true", help="no horizontal flip (direction-sensitive classes, SSv2)")
-    data.add_argument("--workers", type=int, default=default_workers(),
-                      help=f"data-loader processes per GPU/process (default {default_workers()}: at most the CPUs)")
+    data.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help=f"data-loader processes per GPU/process (default {default_workers()}: at most the CPUs)",
+    )
 
 
 def _model_arguments(model) -> None:
-    model.add_argument("--model", default="ezclip-vit-b16", help="an architecture (ezclip_zoo.list_models()) or a "
-                       "checkpoint name / zoo folder to continue from (ezclip_zoo.load)")
+    model.add_argument(
+        "--model",
+        default="ezclip-vit-b16",
+        help="an architecture (ezclip_zoo.list_models()) or a "
+        "checkpoint name / zoo folder to continue from (ezclip_zoo.load)",
+    )
     model.add_argument("--no-pretrained-backbone", action="store_true", help="random CLIP (tests and demos only)")
     model.add_argument("--num-frames", type=int, help="frames per clip (architectures only; default 8)")
     model.add_argument("--drop-path", type=float, help="stochastic depth (architectures only; default 0.1)")
@@ -87,8 +103,11 @@ def _optimisation_arguments(opt) -> None:
     opt.add_argument("--max-grad-norm", type=float, help="clip the gradient norm (off by default, as the reference)")
     opt.add_argument("--motion-weight", type=float, default=d.motion_weight, help="0 turns the motion loss off")
     opt.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=d.precision)
-    opt.add_argument("--grad-checkpointing", action="store_true",
-                     help="recompute blocks in backward: much less memory, more time (small GPUs)")
+    opt.add_argument(
+        "--grad-checkpointing",
+        action="store_true",
+        help="recompute blocks in backward: much less memory, more time (small GPUs)",
+    )
     opt.add_argument("--seed", type=int, default=d.seed)
 
 
@@ -106,12 +125,24 @@ def _config(args):
     from ..train.config import TrainConfig
 
     return TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, grad_accum_steps=args.grad_accum, lr=args.lr,
-        min_lr=args.min_lr, warmup_epochs=args.warmup_epochs, warmup_steps=args.warmup_steps,
-        weight_decay=args.weight_decay, max_grad_norm=args.max_grad_norm, motion_weight=args.motion_weight,
-        precision=args.precision, grad_checkpointing=args.grad_checkpointing, seed=args.seed,
-        num_workers=args.workers, eval_every_epochs=args.eval_every,
-        checkpoint_every_steps=args.checkpoint_every, log_every_steps=args.log_every, device=args.device,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        grad_accum_steps=args.grad_accum,
+        lr=args.lr,
+        min_lr=args.min_lr,
+        warmup_epochs=args.warmup_epochs,
+        warmup_steps=args.warmup_steps,
+        weight_decay=args.weight_decay,
+        max_grad_norm=args.max_grad_norm,
+        motion_weight=args.motion_weight,
+        precision=args.precision,
+        grad_checkpointing=args.grad_checkpointing,
+        seed=args.seed,
+        num_workers=args.workers,
+        eval_every_epochs=args.eval_every,
+        checkpoint_every_steps=args.checkpoint_every,
+        log_every_steps=args.log_every,
+        device=args.device,
     )
 
 
@@ -121,24 +152,57 @@ def run(args: argparse.Namespace) -> int:
     from ..train.recipe import finetune
 
     rank = int(os.environ.get("RANK", "0"))
-    logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING,
-                        format=f"%(asctime)s [rank {rank}] %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO if rank == 0 else logging.WARNING,
+        format=f"%(asctime)s [rank {rank}] %(message)s",
+        datefmt="%H:%M:%S",
+    )
     if args.threads:
         torch.set_num_threads(args.threads)
-    overrides = {k: v for k, v in (("num_frames", args.num_frames), ("drop_path", args.drop_path),
-                                   ("prompt_dropout", args.prompt_dropout)) if v is not None}
+    overrides = {
+        k: v
+        for k, v in (
+            ("num_frames", args.num_frames),
+            ("drop_path", args.drop_path),
+            ("prompt_dropout", args.prompt_dropout),
+        )
+        if v is not None
+    }
     result = finetune(
-        args.model, format=args.format, video_root=args.video_root, annotations=args.annotations, split=args.split,
-        train=args.train, val=args.val, labels=args.labels, val_fraction=args.val_fraction, validate=not args.no_val,
-        classes=args.classes, k_shot=args.k_shot, k_shot_seed=args.k_shot_seed, descriptions=args.descriptions,
-        templates=None if args.templates == "none" else args.templates, flip=not args.no_flip,
-        pretrained_backbone=not args.no_pretrained_backbone, overrides=overrides or None, config=_config(args),
-        output_dir=args.output, resume=args.resume, progress=show_progress(args),
+        args.model,
+        format=args.format,
+        video_root=args.video_root,
+        annotations=args.annotations,
+        split=args.split,
+        train=args.train,
+        val=args.val,
+        labels=args.labels,
+        val_fraction=args.val_fraction,
+        validate=not args.no_val,
+        classes=args.classes,
+        k_shot=args.k_shot,
+        k_shot_seed=args.k_shot_seed,
+        descriptions=args.descriptions,
+        templates=None if args.templates == "none" else args.templates,
+        flip=not args.no_flip,
+        pretrained_backbone=not args.no_pretrained_backbone,
+        overrides=overrides or None,
+        config=_config(args),
+        output_dir=args.output,
+        resume=args.resume,
+        progress=show_progress(args),
     )
     if rank == 0:
-        print(json.dumps({
-            "model_dir": str(result.model_dir), "selected": result.selected, "steps": result.state.global_step,
-            "best_val_top1": result.state.best_metric, "skipped_videos": result.state.skipped_videos,
-            "seconds": round(result.seconds, 1),
-        }))
+        print(
+            json.dumps(
+                {
+                    "model_dir": str(result.model_dir),
+                    "selected": result.selected,
+                    "steps": result.state.global_step,
+                    "best_val_top1": result.state.best_metric,
+                    "skipped_videos": result.state.skipped_videos,
+                    "seconds": round(result.seconds, 1),
+                }
+            )
+        )
     return 0

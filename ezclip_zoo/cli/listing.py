@@ -7,8 +7,11 @@ import json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("list", help="list checkpoints (and architectures)",
-                              description="List the checkpoints of checkpoints.json and the registered architectures.")
+    p = subparsers.add_parser(
+        "list",
+        help="list checkpoints (and architectures)",
+        description="List the checkpoints of checkpoints.json and the registered architectures.",
+    )
     p.add_argument("pattern", nargs="?", default="*", help="glob pattern on names (default: all)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON")
@@ -17,7 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..zoo.pretrained import expected_weights_bytes, get_pretrained_entry, list_pretrained, markdown_table, metrics_summary
+    from ..zoo.pretrained import (
+        expected_weights_bytes,
+        get_pretrained_entry,
+        list_pretrained,
+        markdown_table,
+        metrics_summary,
+    )
     from ..zoo.registry import get_model_config, list_models
     from ..zoo.pretrained import load_source
 
@@ -44,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
     archs = list_models(args.pattern)
     if archs:
-        print("\narchitectures (fresh, untrained prompts/adapters: ezclip_zoo.load(NAME, seed=...)): "
-              + ", ".join(archs))
+        print(
+            "\narchitectures (fresh, untrained prompts/adapters: ezclip_zoo.load(NAME, seed=...)): " + ", ".join(archs)
+        )
     return 0

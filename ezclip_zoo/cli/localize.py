@@ -17,33 +17,53 @@ from ._common import add_model_arguments, load_model, show_progress
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "localize", help="find when actions happen in a long video (sliding windows)",
+        "localize",
+        help="find when actions happen in a long video (sliding windows)",
         description="Score sliding windows over a whole video and merge them into action segments.",
         epilog="examples:\n"
-               "  ezclip-zoo localize match.mp4 -m ezclip-b16-k400 -l 'kicking soccer ball' -l 'dribbling' "
-               "--background 'people standing'\n"
-               "  ezclip-zoo localize talk.mp4 -m ./my-model --labels classes.txt --window 4 --stride 1 --json\n"
-               "  ezclip-zoo localize clip.mp4 -m ezclip-b16-k400 --class-set kinetics400 --plot timeline.png",
+        "  ezclip-zoo localize match.mp4 -m ezclip-b16-k400 -l 'kicking soccer ball' -l 'dribbling' "
+        "--background 'people standing'\n"
+        "  ezclip-zoo localize talk.mp4 -m ./my-model --labels classes.txt --window 4 --stride 1 --json\n"
+        "  ezclip-zoo localize clip.mp4 -m ezclip-b16-k400 --class-set kinetics400 --plot timeline.png",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("video", metavar="VIDEO", help="a video file")
     add_model_arguments(p)
     add_class_arguments(p)
     p.add_argument("--window", type=float, default=2.0, metavar="S", help="window length in seconds (default 2)")
-    p.add_argument("--stride", type=float, default=None, metavar="S",
-                   help="seconds between window starts (default: half a window)")
-    p.add_argument("--background", action="append", default=[], metavar="TEXT",
-                   help="a text meaning 'no action' (repeatable): scored with the classes, never a segment")
+    p.add_argument(
+        "--stride", type=float, default=None, metavar="S", help="seconds between window starts (default: half a window)"
+    )
+    p.add_argument(
+        "--background",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a text meaning 'no action' (repeatable): scored with the classes, never a segment",
+    )
     p.add_argument("--min-score", type=float, default=0.5, help="probability that opens a segment (default 0.5)")
-    p.add_argument("--keep-score", type=float, default=None,
-                   help="probability an open segment needs to continue (hysteresis; default: --min-score)")
+    p.add_argument(
+        "--keep-score",
+        type=float,
+        default=None,
+        help="probability an open segment needs to continue (hysteresis; default: --min-score)",
+    )
     p.add_argument("--min-margin", type=float, default=0.0, help="lead over the next class to open a segment")
     p.add_argument("--min-duration", type=float, default=0.0, metavar="S", help="drop shorter segments (seconds)")
-    p.add_argument("--merge-gap", type=float, default=0.0, metavar="S",
-                   help="merge segments of one class at most this far apart (seconds)")
+    p.add_argument(
+        "--merge-gap",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="merge segments of one class at most this far apart (seconds)",
+    )
     p.add_argument("--min-windows", type=int, default=1, help="drop segments found in fewer windows (default 1)")
-    p.add_argument("--extent", choices=("windows", "cells"), default="windows",
-                   help="segment ends: span their windows (default) or each window's stretch nearest its centre")
+    p.add_argument(
+        "--extent",
+        choices=("windows", "cells"),
+        default="windows",
+        help="segment ends: span their windows (default) or each window's stretch nearest its centre",
+    )
     p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
     p.add_argument("--protocol", choices=("clip", "reference"), default="clip", help="preprocessing")
     p.add_argument("--strategy", choices=("auto", "sequential", "seek"), default="auto", help="frame decoding")
@@ -51,10 +71,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object: windows and segments")
     out.add_argument("--csv", action="store_true", help="print the segments as CSV (label,start,end,score)")
-    p.add_argument("--plot", metavar="PNG", help="also draw the timeline into this PNG (needs matplotlib: "
-                                                  "pip install 'ezclip-zoo[plot]')")
-    p.add_argument("--truth", metavar="JSON", help="with --plot: true segments to draw under the rows (a JSON list of "
-                                                   "{label, start, end} in seconds)")
+    p.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="also draw the timeline into this PNG (needs matplotlib: pip install 'ezclip-zoo[plot]')",
+    )
+    p.add_argument(
+        "--truth",
+        metavar="JSON",
+        help="with --plot: true segments to draw under the rows (a JSON list of {label, start, end} in seconds)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -69,14 +95,28 @@ def run(args: argparse.Namespace) -> int:
 
         require_matplotlib()  # fail before the model runs, not after
     model = load_model(args)
-    options = InferenceOptions(batch_size=args.batch_size, num_crops=args.crops, protocol=args.protocol,
-                               strategy=args.strategy)
+    options = InferenceOptions(
+        batch_size=args.batch_size, num_crops=args.crops, protocol=args.protocol, strategy=args.strategy
+    )
     result = localize(
-        model, args.video, classes, window_s=args.window, stride_s=args.stride, background=args.background,
-        min_score=args.min_score, keep_score=args.keep_score, min_margin=args.min_margin,
-        min_duration_s=args.min_duration, merge_gap_s=args.merge_gap, min_windows=args.min_windows,
-        extent=args.extent, templates=templates(args), text=args.text,
-        text_cache=text_cache(args), progress=show_progress(args), options=options,
+        model,
+        args.video,
+        classes,
+        window_s=args.window,
+        stride_s=args.stride,
+        background=args.background,
+        min_score=args.min_score,
+        keep_score=args.keep_score,
+        min_margin=args.min_margin,
+        min_duration_s=args.min_duration,
+        merge_gap_s=args.merge_gap,
+        min_windows=args.min_windows,
+        extent=args.extent,
+        templates=templates(args),
+        text=args.text,
+        text_cache=text_cache(args),
+        progress=show_progress(args),
+        options=options,
     )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))

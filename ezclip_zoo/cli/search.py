@@ -9,21 +9,23 @@ import json
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "search", help="find videos in a library by text or by a video",
+        "search",
+        help="find videos in a library by text or by a video",
         description="Rank a library's videos (or windows, for a --segments library) against a text query, or "
-                    "against a video with --video (more like this).",
+        "against a video with --video (more like this).",
         epilog="examples:\n"
-               "  ezclip-zoo search videos.lib 'someone juggling' --topk 5\n"
-               "  ezclip-zoo search rec.lib 'a dog catching a frisbee' --json\n"
-               "  ezclip-zoo search videos.lib --video clip.mp4",
+        "  ezclip-zoo search videos.lib 'someone juggling' --topk 5\n"
+        "  ezclip-zoo search rec.lib 'a dog catching a frisbee' --json\n"
+        "  ezclip-zoo search videos.lib --video clip.mp4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("library", metavar="LIBRARY", help="a folder made by ezclip-zoo index")
     p.add_argument("query", nargs="?", default=None, metavar="TEXT", help="what to look for")
     p.add_argument("--video", metavar="FILE", help="search by a video instead of a text")
     p.add_argument("--topk", "-k", type=int, default=10, help="hits to show (default 10)")
-    p.add_argument("--approximate", action="store_true", help="use the faiss IVF index (pip install "
-                                                             "'ezclip-zoo[search]')")
+    p.add_argument(
+        "--approximate", action="store_true", help="use the faiss IVF index (pip install 'ezclip-zoo[search]')"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON list of hits (path, score, start, end)")
     p.set_defaults(func=run)
 
@@ -35,8 +37,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give a text query or --video FILE (one of them)")
     index = VideoIndex.open(args.library)
     approximate = True if args.approximate else None
-    hits = index.search_video(args.video, args.topk, approximate=approximate) if args.video else \
-        index.search(args.query, args.topk, approximate=approximate)
+    hits = (
+        index.search_video(args.video, args.topk, approximate=approximate)
+        if args.video
+        else index.search(args.query, args.topk, approximate=approximate)
+    )
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
         return 0

@@ -104,9 +104,15 @@ def read_class_descriptions(csv_path: PathLike) -> dict[str, str]:
     """
     csv_path = require_file(csv_path, "class description CSV")
     rows = _rows(csv_path)
-    if rows and rows[0][1][0].lower() in _CLASS_HEADERS and len(rows[0][1]) == 2 and rows[0][1][1].lower() in (
-        "description",
-        "text",
+    if (
+        rows
+        and rows[0][1][0].lower() in _CLASS_HEADERS
+        and len(rows[0][1]) == 2
+        and rows[0][1][1].lower()
+        in (
+            "description",
+            "text",
+        )
     ):
         rows = rows[1:]
     out: dict[str, str] = {}

@@ -87,8 +87,14 @@ class VideoClipDataset(Dataset):
         self.epoch = 0
         if transform is not None and transform.image_size != self.image_size:
             raise ValueError(f"transform makes {transform.image_size} px frames, the dataset {self.image_size} px")
-        self.transform = None if train else (
-            transform if transform is not None else VideoTransform.for_protocol(self.image_size, protocol, num_crops)
+        self.transform = (
+            None
+            if train
+            else (
+                transform
+                if transform is not None
+                else VideoTransform.for_protocol(self.image_size, protocol, num_crops)
+            )
         )
         if self.transform is not None:
             self.num_crops = self.transform.num_crops
@@ -118,7 +124,11 @@ class VideoClipDataset(Dataset):
             else:
                 transform = self.transform
                 clips = read_video_clips(
-                    record.path, self.num_frames, num_clips=self.num_clips, mode="test", transform=transform,
+                    record.path,
+                    self.num_frames,
+                    num_clips=self.num_clips,
+                    mode="test",
+                    transform=transform,
                     threads=self.decode_threads,
                 )
                 views = torch.cat([transform.stack(c) for c in clips.frames])  # [clips * crops, T, 3, S, S]

@@ -34,7 +34,7 @@ def read_ssv2_labels(labels_json: PathLike) -> list[str]:
     try:
         pairs = sorted((int(index), remove_brackets(name)) for name, index in data.items())
     except (TypeError, ValueError):
-        raise AnnotationError(f"{path}: every value must be a class index such as \"0\"") from None
+        raise AnnotationError(f'{path}: every value must be a class index such as "0"') from None
     if [i for i, _ in pairs] != list(range(len(pairs))):
         raise AnnotationError(f"{path}: class indices must be 0..{len(pairs) - 1} without gaps")
     return [name for _, name in pairs]

@@ -10,11 +10,21 @@ from .._lazy import lazy_attributes
 
 _NAMES = {
     **{name: ".analysis" for name in ("Analysis", "analyse", "demo_classes", "parse_class_text")},
-    **{name: ".app" for name in ("build_demo", "launch_demo", "require_gradio", "DEFAULT_MAX_FILE_SIZE",
-                                 "LOCAL_HOSTS")},
+    **{
+        name: ".app" for name in ("build_demo", "launch_demo", "require_gradio", "DEFAULT_MAX_FILE_SIZE", "LOCAL_HOSTS")
+    },
 }
 
 __getattr__, __dir__ = lazy_attributes(__name__, _NAMES)
 
-__all__ = ["Analysis", "analyse", "demo_classes", "parse_class_text", "build_demo", "launch_demo", "require_gradio",
-           "DEFAULT_MAX_FILE_SIZE", "LOCAL_HOSTS"]
+__all__ = [
+    "Analysis",
+    "analyse",
+    "demo_classes",
+    "parse_class_text",
+    "build_demo",
+    "launch_demo",
+    "require_gradio",
+    "DEFAULT_MAX_FILE_SIZE",
+    "LOCAL_HOSTS",
+]

@@ -72,8 +72,9 @@ def demo_classes(typed: Optional[str], class_set: Optional[str]) -> Any:
         return resolve_class_set(class_set)  # a string: the scoring functions read it as a class-set name
     names = parse_class_text(typed)
     if not names:
-        raise ValueError("no classes: type at least one class name (one per line, or separated by commas), or pick "
-                         "a class set")
+        raise ValueError(
+            "no classes: type at least one class name (one per line, or separated by commas), or pick a class set"
+        )
     return names
 
 
@@ -101,8 +102,9 @@ def _timeline_image(localization: LocalizationResult, rows: list[str], title: st
             return image.convert("RGB")
 
 
-def analyse(model, video: Any, classes: Any, *, topk: int = 5, window_s: float = 2.0,
-            method: str = "gradient") -> Analysis:
+def analyse(
+    model, video: Any, classes: Any, *, topk: int = 5, window_s: float = 2.0, method: str = "gradient"
+) -> Analysis:
     """Rank the classes for one video and explain and localise the best of them.
 
     Args:
@@ -130,7 +132,18 @@ def analyse(model, video: Any, classes: Any, *, topk: int = 5, window_s: float =
         overlay = overlay_image(explanation, columns=OVERLAY_COLUMNS, show_frames=False, title=False)
         localization = localize(model, video, classes, window_s=window_s)
         timeline = _timeline_image(localization, ranking.labels, title=f"top {len(ranking.labels)} classes over time")
-    notes = list(dict.fromkeys(str(w.message) for w in caught
-                               if issubclass(w.category, (VideoDecodeWarning, LocalizationWarning))))
-    return Analysis(ranking=ranking, frames=frames, overlay=overlay, method=method, localization=localization,
-                    timeline=timeline, notes=notes, seconds=time.perf_counter() - start)
+    notes = list(
+        dict.fromkeys(
+            str(w.message) for w in caught if issubclass(w.category, (VideoDecodeWarning, LocalizationWarning))
+        )
+    )
+    return Analysis(
+        ranking=ranking,
+        frames=frames,
+        overlay=overlay,
+        method=method,
+        localization=localization,
+        timeline=timeline,
+        notes=notes,
+        seconds=time.perf_counter() - start,
+    )

@@ -20,8 +20,18 @@ __all__ = ["require_gradio", "build_demo", "launch_demo", "DEFAULT_MAX_FILE_SIZE
 
 DEFAULT_MAX_FILE_SIZE = "200mb"  # uploads above this are refused by the page, before they are sent
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-_SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
-         "Noto Sans", "Liberation Sans", "sans-serif"]
+_SANS = [
+    "ui-sans-serif",
+    "system-ui",
+    "-apple-system",
+    "Segoe UI",
+    "Roboto",
+    "Helvetica Neue",
+    "Arial",
+    "Noto Sans",
+    "Liberation Sans",
+    "sans-serif",
+]
 _MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "DejaVu Sans Mono", "monospace"]
 _NO_SET = ""  # the class-set menu's first choice: use the typed classes
 _CSS = """
@@ -49,8 +59,9 @@ def require_gradio():
 
 def _theme(gr):
     """Gradio's default look on the system's fonts: its own default would load web fonts."""
-    return gr.themes.Default(primary_hue="indigo", secondary_hue="blue", neutral_hue="slate", font=_SANS,
-                             font_mono=_MONO)
+    return gr.themes.Default(
+        primary_hue="indigo", secondary_hue="blue", neutral_hue="slate", font=_SANS, font_mono=_MONO
+    )
 
 
 def _ranking_table(result) -> str:
@@ -60,20 +71,26 @@ def _ranking_table(result) -> str:
         f"<td class='num'>{logit:.2f}</td></tr>"
         for rank, (label, prob, logit) in enumerate(zip(result.labels, result.probabilities, result.logits), 1)
     )
-    return ("<table><thead><tr><th class='num'>#</th><th>class</th><th class='num'>probability</th>"
-            f"<th class='num'>logit</th></tr></thead><tbody>{rows}</tbody></table>")
+    return (
+        "<table><thead><tr><th class='num'>#</th><th>class</th><th class='num'>probability</th>"
+        f"<th class='num'>logit</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def _summary(result, located, seconds: float, notes: Sequence[str]) -> str:
     """A few lines under the table: what was scored, which frames, the segments found, how long it took."""
     frames = ", ".join(str(i) for i in result.frame_indices[0])
-    lines = [f"**{html.escape(result.label)}**: {result.probability:.2%} among {len(result.class_names)} classes "
-             f"({html.escape(result.text)}), in {seconds:.2f} s",
-             f"Frames {frames} of {result.total_frames}."]
+    lines = [
+        f"**{html.escape(result.label)}**: {result.probability:.2%} among {len(result.class_names)} classes "
+        f"({html.escape(result.text)}), in {seconds:.2f} s",
+        f"Frames {frames} of {result.total_frames}.",
+    ]
     segments = [s for s in located.segments if s.label in result.labels]
     if segments:
-        lines.append("Segments: " + "; ".join(f"{html.escape(s.label)} {s.start:.1f}-{s.end:.1f} s ({s.score:.2f})"
-                                              for s in segments))
+        lines.append(
+            "Segments: "
+            + "; ".join(f"{html.escape(s.label)} {s.start:.1f}-{s.end:.1f} s ({s.score:.2f})" for s in segments)
+        )
     else:
         lines.append(f"No segment reaches probability {located.rule.min_score:g} in {len(located.windows)} windows.")
     lines += [f"Note: {html.escape(n)}" for n in notes]
@@ -102,16 +119,17 @@ def _handler(model, gr):
             raise gr.Error(_message(exc, video), print_exception=False) from None
         except Exception as exc:  # a bug: the page says so in one line, the server's log has the traceback
             _LOG.exception("the demo failed on %s", video)
-            raise gr.Error(f"The demo failed unexpectedly ({type(exc).__name__}); the server's log has the "
-                           "details.", print_exception=False) from None
+            raise gr.Error(
+                f"The demo failed unexpectedly ({type(exc).__name__}); the server's log has the details.",
+                print_exception=False,
+            ) from None
         ranking = result.ranking
         return (
             dict(zip(ranking.labels, ranking.probabilities)),
             _ranking_table(ranking),
             _summary(ranking, result.localization, result.seconds, result.notes),
             result.frames,
-            gr.Image(value=result.overlay, label=f"Where the model looks: {result.method} maps for "
-                                                 f"'{ranking.label}'"),
+            gr.Image(value=result.overlay, label=f"Where the model looks: {result.method} maps for '{ranking.label}'"),
             result.timeline,
         )
 
@@ -123,25 +141,43 @@ def _inputs(gr, class_sets: Sequence[str]) -> dict[str, Any]:
     from ..saliency.maps import METHODS
 
     video = gr.Video(label="Video", sources=["upload"], elem_id="video", height=280)
-    typed = gr.Textbox(label="Classes", lines=4, elem_id="classes", placeholder="one per line, or separated by commas",
-                       value="dancing\njuggling\nriding a bike\nplaying guitar\nsurfing")
-    class_set = gr.Dropdown([("none: the classes typed above", _NO_SET)] + list(class_sets), value=_NO_SET,
-                            label="...or a class set", elem_id="class_set")
+    typed = gr.Textbox(
+        label="Classes",
+        lines=4,
+        elem_id="classes",
+        placeholder="one per line, or separated by commas",
+        value="dancing\njuggling\nriding a bike\nplaying guitar\nsurfing",
+    )
+    class_set = gr.Dropdown(
+        [("none: the classes typed above", _NO_SET)] + list(class_sets),
+        value=_NO_SET,
+        label="...or a class set",
+        elem_id="class_set",
+    )
     with gr.Accordion("Options", open=False):
         topk = gr.Slider(1, 10, value=5, step=1, label="classes ranked", elem_id="topk")
         window = gr.Slider(0.5, 10.0, value=2.0, step=0.5, label="localisation window (s)", elem_id="window")
         method = gr.Radio(list(METHODS), value="gradient", label="attention map", elem_id="method")
     button = gr.Button("Classify", variant="primary", elem_id="run")
     class_set.change(lambda name: gr.Textbox(interactive=not name), class_set, typed, queue=False)
-    return {"video": video, "typed": typed, "class_set": class_set, "topk": topk, "window": window,
-            "method": method, "button": button}
+    return {
+        "video": video,
+        "typed": typed,
+        "class_set": class_set,
+        "topk": topk,
+        "window": window,
+        "method": method,
+        "button": button,
+    }
 
 
 def _header(model, name: str) -> str:
-    return (f"# EZ-CLIP: zero-shot action recognition\n"
-            f"Upload a video, type the actions to look for (or pick a dataset's class set) and press **Classify**: "
-            f"the model ranks them, shows the {model.num_frames} frames it sampled, where it looked and when each "
-            f"action happens. Model: `{html.escape(name)}` ({model.num_frames} frames, {model.image_size} px).")
+    return (
+        f"# EZ-CLIP: zero-shot action recognition\n"
+        f"Upload a video, type the actions to look for (or pick a dataset's class set) and press **Classify**: "
+        f"the model ranks them, shows the {model.num_frames} frames it sampled, where it looked and when each "
+        f"action happens. Model: `{html.escape(name)}` ({model.num_frames} frames, {model.image_size} px)."
+    )
 
 
 def build_demo(model, *, model_name: str = "model", note: str = "", class_sets: Optional[Sequence[str]] = None):
@@ -165,25 +201,43 @@ def build_demo(model, *, model_name: str = "model", note: str = "", class_sets: 
                 chart = gr.Label(label="Ranked actions", elem_id="ranked", show_heading=False)
                 table = gr.HTML(elem_id="ranking", js_on_load=None)
                 summary = gr.Markdown(elem_id="summary")
-        gallery = gr.Gallery(label="Sampled frames", columns=model.num_frames, height=180, object_fit="contain",
-                             elem_id="frames", allow_preview=True, interactive=False)
+        gallery = gr.Gallery(
+            label="Sampled frames",
+            columns=model.num_frames,
+            height=180,
+            object_fit="contain",
+            elem_id="frames",
+            allow_preview=True,
+            interactive=False,
+        )
         with gr.Row(equal_height=False):
-            overlay = gr.Image(label="Where the model looks", elem_id="overlay", interactive=False, type="pil",
-                               height=340)
-            timeline = gr.Image(label="When: localisation timeline", elem_id="timeline", interactive=False,
-                                type="pil", height=340)
+            overlay = gr.Image(
+                label="Where the model looks", elem_id="overlay", interactive=False, type="pil", height=340
+            )
+            timeline = gr.Image(
+                label="When: localisation timeline", elem_id="timeline", interactive=False, type="pil", height=340
+            )
         inputs["button"].click(
             _handler(model, gr),
             [inputs[k] for k in ("video", "typed", "class_set", "topk", "window", "method")],
             [chart, table, summary, gallery, overlay, timeline],
-            concurrency_limit=1, show_progress="full",
+            concurrency_limit=1,
+            show_progress="full",
         )
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo
 
 
-def launch_demo(model, *, model_name: str = "model", note: str = "", host: str = "127.0.0.1", port: int = 7860,
-                max_file_size: str | int = DEFAULT_MAX_FILE_SIZE, block: bool = True):
+def launch_demo(
+    model,
+    *,
+    model_name: str = "model",
+    note: str = "",
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    max_file_size: str | int = DEFAULT_MAX_FILE_SIZE,
+    block: bool = True,
+):
     """Build the page and serve it on ``host:port`` (localhost by default; never a public share link).
 
     Args:
@@ -199,9 +253,20 @@ def launch_demo(model, *, model_name: str = "model", note: str = "", host: str =
     gr = require_gradio()
     demo = build_demo(model, model_name=model_name, note=note)
     _, url, _ = demo.launch(
-        server_name=host, server_port=port, share=False, inbrowser=False, show_error=True, quiet=True,
-        max_file_size=max_file_size, ssr_mode=False, mcp_server=False, pwa=False, prevent_thread_lock=True,
-        theme=_theme(gr), css=_CSS, footer_links=["gradio"],
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        show_error=True,
+        quiet=True,
+        max_file_size=max_file_size,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        prevent_thread_lock=True,
+        theme=_theme(gr),
+        css=_CSS,
+        footer_links=["gradio"],
     )
     if block:
         demo.block_thread()

@@ -10,8 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-__all__ = ["temporal_iou", "average_precision", "segment_map", "frame_accuracy", "background_false_positives",
-           "DetectionReport", "detection_report"]
+__all__ = [
+    "temporal_iou",
+    "average_precision",
+    "segment_map",
+    "frame_accuracy",
+    "background_false_positives",
+    "DetectionReport",
+    "detection_report",
+]
 
 
 def temporal_iou(a: Any, b: Any) -> float:
@@ -120,8 +127,10 @@ class DetectionReport:
 
 
 def detection_report(
-    predictions: Sequence[Sequence[Any]], truths: Sequence[Sequence[Any]],
-    frame_predictions: Sequence[Sequence[Optional[str]]], frame_truths: Sequence[Sequence[Optional[str]]],
+    predictions: Sequence[Sequence[Any]],
+    truths: Sequence[Sequence[Any]],
+    frame_predictions: Sequence[Sequence[Optional[str]]],
+    frame_truths: Sequence[Sequence[Optional[str]]],
     thresholds: Sequence[float] = (0.3, 0.5, 0.7),
 ) -> DetectionReport:
     """`DetectionReport` of per-video predicted segments against the truth, and per-frame labels."""

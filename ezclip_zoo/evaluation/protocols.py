@@ -29,8 +29,9 @@ def summarize_splits(results: Sequence[EvalResult]) -> dict[str, Any]:
 
 def _dataset(model, split: VideoSplit, num_clips: int, num_crops: int) -> VideoClipDataset:
     transform = VideoTransform.from_model(model, protocol="reference", num_crops=num_crops)  # the paper's protocol
-    return VideoClipDataset(split, model.num_frames, model.image_size, train=False, num_clips=num_clips,
-                            transform=transform)
+    return VideoClipDataset(
+        split, model.num_frames, model.image_size, train=False, num_clips=num_clips, transform=transform
+    )
 
 
 def evaluate_splits(
@@ -57,8 +58,14 @@ def evaluate_splits(
         dataset = _dataset(model, split, num_clips, num_crops)
         results.append(
             evaluate(
-                model, dataset, texts, batch_size=batch_size, num_workers=num_workers, precision=precision,
-                name=split.name, progress=progress,
+                model,
+                dataset,
+                texts,
+                batch_size=batch_size,
+                num_workers=num_workers,
+                precision=precision,
+                name=split.name,
+                progress=progress,
             )
         )
     summary = summarize_splits(results)
@@ -101,8 +108,14 @@ def evaluate_base_to_novel(
         split = test_split.restrict_classes(list(names), name=f"{test_split.name}/{kind}")
         texts = class_texts(split.classes, descriptions=descriptions, templates=templates)
         results[kind] = evaluate(
-            model, _dataset(model, split, num_clips, num_crops), texts, batch_size=batch_size,
-            num_workers=num_workers, precision=precision, name=split.name, progress=progress,
+            model,
+            _dataset(model, split, num_clips, num_crops),
+            texts,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            precision=precision,
+            name=split.name,
+            progress=progress,
         )
     summary = base_to_novel_summary(results["base"], results["novel"])
     summary["views"] = {"clips": num_clips, "crops": num_crops}

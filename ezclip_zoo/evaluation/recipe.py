@@ -26,8 +26,12 @@ logger = logging.getLogger(__name__)
 
 
 def read_test_splits(
-    format: str, *, video_root: Optional[PathLike] = None, annotations: Optional[PathLike] = None,
-    splits: Sequence[int] = (1,), test: Union[PathLike, Sequence[PathLike], None] = None,
+    format: str,
+    *,
+    video_root: Optional[PathLike] = None,
+    annotations: Optional[PathLike] = None,
+    splits: Sequence[int] = (1,),
+    test: Union[PathLike, Sequence[PathLike], None] = None,
     labels: Optional[PathLike] = None,
 ) -> list[VideoSplit]:
     """The test splits `evaluate_dataset` scores: ucf101/hmdb51 the official ``splits`` (1-3) under
@@ -42,18 +46,33 @@ def read_test_splits(
     return [read_dataset(format, test=t, video_root=video_root, labels=labels)["test"] for t in files]
 
 
-def _model(model: Union[PathLike, EZCLIP], *, device, dtype, seed: int, pretrained_backbone: bool,
-           overrides: Optional[Mapping[str, Any]]) -> EZCLIP:
+def _model(
+    model: Union[PathLike, EZCLIP],
+    *,
+    device,
+    dtype,
+    seed: int,
+    pretrained_backbone: bool,
+    overrides: Optional[Mapping[str, Any]],
+) -> EZCLIP:
     """The model to score: as given (moved to ``device``/``dtype`` when given), or `ezclip_zoo.zoo.loading.load`'s."""
     from ..zoo.loading import load
 
     if isinstance(model, EZCLIP):
         if overrides or not pretrained_backbone:
-            raise ValueError("overrides and pretrained_backbone=False apply to a model given by name; the EZCLIP "
-                             "passed is built already")
+            raise ValueError(
+                "overrides and pretrained_backbone=False apply to a model given by name; the EZCLIP "
+                "passed is built already"
+            )
         return model if device is None and dtype is None else model.to(device=device, dtype=dtype)
-    return load(model, device=device, dtype=dtype, seed=seed, pretrained_backbone=pretrained_backbone,
-                overrides=overrides or None)
+    return load(
+        model,
+        device=device,
+        dtype=dtype,
+        seed=seed,
+        pretrained_backbone=pretrained_backbone,
+        overrides=overrides or None,
+    )
 
 
 def _base_to_novel(model, splits: Sequence[VideoSplit], base_classes, novel_classes, common: dict) -> dict[str, Any]:
@@ -72,16 +91,30 @@ def _base_to_novel(model, splits: Sequence[VideoSplit], base_classes, novel_clas
 
 
 def evaluate_dataset(
-    model: Union[PathLike, EZCLIP], *, format: str, protocol: str = "zero-shot",
-    video_root: Optional[PathLike] = None, annotations: Optional[PathLike] = None, splits: Sequence[int] = (1,),
-    test: Union[PathLike, Sequence[PathLike], None] = None, labels: Optional[PathLike] = None,
+    model: Union[PathLike, EZCLIP],
+    *,
+    format: str,
+    protocol: str = "zero-shot",
+    video_root: Optional[PathLike] = None,
+    annotations: Optional[PathLike] = None,
+    splits: Sequence[int] = (1,),
+    test: Union[PathLike, Sequence[PathLike], None] = None,
+    labels: Optional[PathLike] = None,
     base_classes: Union[PathLike, Sequence[str], None] = None,
     novel_classes: Union[PathLike, Sequence[str], None] = None,
     descriptions: Union[PathLike, Mapping[str, str], None] = None,
-    templates: Union[str, Sequence[str], None] = "actionclip", num_clips: int = 1, num_crops: int = 1,
-    batch_size: int = 8, num_workers: int = 0, precision: str = "fp32",
-    device: Union[str, torch.device, None] = None, dtype: Optional[torch.dtype] = None, seed: int = 0,
-    pretrained_backbone: bool = True, overrides: Optional[Mapping[str, Any]] = None, progress: bool = False,
+    templates: Union[str, Sequence[str], None] = "actionclip",
+    num_clips: int = 1,
+    num_crops: int = 1,
+    batch_size: int = 8,
+    num_workers: int = 0,
+    precision: str = "fp32",
+    device: Union[str, torch.device, None] = None,
+    dtype: Optional[torch.dtype] = None,
+    seed: int = 0,
+    pretrained_backbone: bool = True,
+    overrides: Optional[Mapping[str, Any]] = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a model on a dataset under one of the paper's protocols (``ezclip-zoo evaluate``).
 
@@ -116,16 +149,25 @@ def evaluate_dataset(
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    test_splits = read_test_splits(format, video_root=video_root, annotations=annotations, splits=splits, test=test,
-                                   labels=labels)
+    test_splits = read_test_splits(
+        format, video_root=video_root, annotations=annotations, splits=splits, test=test, labels=labels
+    )
     for split in test_splits:
         if split.missing:
             logger.warning("%s: %d listed videos are not on disk (not scored)", split.name, len(split.missing))
-    net = _model(model, device=device, dtype=dtype, seed=seed, pretrained_backbone=pretrained_backbone,
-                 overrides=overrides)
-    common = dict(descriptions=as_class_descriptions(descriptions) if descriptions is not None else None,
-                  templates=templates, num_clips=num_clips, num_crops=num_crops, batch_size=batch_size,
-                  num_workers=num_workers, precision=precision, progress=progress)
+    net = _model(
+        model, device=device, dtype=dtype, seed=seed, pretrained_backbone=pretrained_backbone, overrides=overrides
+    )
+    common = dict(
+        descriptions=as_class_descriptions(descriptions) if descriptions is not None else None,
+        templates=templates,
+        num_clips=num_clips,
+        num_crops=num_crops,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        precision=precision,
+        progress=progress,
+    )
     if protocol == "zero-shot":
         return evaluate_splits(net, test_splits, **common)
     return _base_to_novel(net, test_splits, base_classes, novel_classes, common)
@@ -134,8 +176,11 @@ def evaluate_dataset(
 def summary_line(results: Mapping[str, Any]) -> str:
     """The one line ``ezclip-zoo evaluate`` prints for `evaluate_dataset`'s results (either protocol)."""
     if "hm" in results:
-        return (f"base {results['base']['mean']:.2f}, novel {results['novel']['mean']:.2f}, "
-                f"HM {results['hm']['mean']:.2f}")
-    return (f"top-1 {results['top1']['mean']:.2f} +- {results['top1']['std']:.2f}, "
-            f"top-5 {results['top5']['mean']:.2f} +- {results['top5']['std']:.2f} over {len(results['splits'])} "
-            "split(s)")
+        return (
+            f"base {results['base']['mean']:.2f}, novel {results['novel']['mean']:.2f}, HM {results['hm']['mean']:.2f}"
+        )
+    return (
+        f"top-1 {results['top1']['mean']:.2f} +- {results['top1']['std']:.2f}, "
+        f"top-5 {results['top5']['mean']:.2f} +- {results['top5']['std']:.2f} over {len(results['splits'])} "
+        "split(s)"
+    )

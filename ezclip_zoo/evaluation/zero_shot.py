@@ -80,8 +80,16 @@ def _shard(dataset: Dataset) -> Dataset:
     return dataset
 
 
-def _score_shard(model, dataset: Dataset, text_features: torch.Tensor, *, batch_size: int, num_workers: int,
-                 precision: str, progress: bool = False) -> tuple:
+def _score_shard(
+    model,
+    dataset: Dataset,
+    text_features: torch.Tensor,
+    *,
+    batch_size: int,
+    num_workers: int,
+    precision: str,
+    progress: bool = False,
+) -> tuple:
     """(scores [N, C], labels [N], dataset indices [N] as numpy, failures) of this rank's clips."""
     from tqdm.auto import tqdm
 
@@ -89,7 +97,11 @@ def _score_shard(model, dataset: Dataset, text_features: torch.Tensor, *, batch_
     shard = _shard(dataset)
     bar = tqdm(total=len(shard), unit="video", desc="evaluating", disable=not progress, dynamic_ncols=True)
     loader = DataLoader(
-        shard, batch_size=batch_size, shuffle=False, num_workers=num_workers, collate_fn=collate_clips,
+        shard,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=collate_clips,
         generator=torch.Generator(),  # never draw from the global RNG (keeps resumed training exact)
     )
     scores, labels, indices, failures = [], [], [], []
@@ -170,8 +182,15 @@ def evaluate(
     try:
         if text_features is None:
             text_features = encode_class_texts(model, class_texts, precision=precision)
-        local = _score_shard(model, dataset, text_features, batch_size=batch_size, num_workers=num_workers,
-                             precision=precision, progress=progress)
+        local = _score_shard(
+            model,
+            dataset,
+            text_features,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            precision=precision,
+            progress=progress,
+        )
         all_scores, all_labels, all_indices, all_failures = _gather_in_order(local)
     finally:
         model.train(was_training)

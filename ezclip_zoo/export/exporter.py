@@ -33,11 +33,15 @@ def check_options(format: str, quantize: Optional[str], dtype: torch.dtype) -> N
     if dtype not in DTYPES:
         raise ValueError(f"the model's dtype must be one of {DTYPES}, got {dtype}")
     if quantize is not None and (format != "onnx" or dtype != torch.float32):
-        raise ValueError(f"quantize={quantize!r} quantizes a float32 ONNX export; got format={format!r}, dtype "
-                         f"{str(dtype).replace('torch.', '')}")
+        raise ValueError(
+            f"quantize={quantize!r} quantizes a float32 ONNX export; got format={format!r}, dtype "
+            f"{str(dtype).replace('torch.', '')}"
+        )
     if format == "onnx" and dtype == torch.bfloat16:
-        raise ValueError("ONNX Runtime's CPU provider has no bfloat16 kernels: export ONNX in float32 or float16, "
-                         "or use format='torch-export' for bfloat16")
+        raise ValueError(
+            "ONNX Runtime's CPU provider has no bfloat16 kernels: export ONNX in float32 or float16, "
+            "or use format='torch-export' for bfloat16"
+        )
 
 
 def _prepare_folder(out_dir: Union[str, os.PathLike]) -> Path:
@@ -51,16 +55,28 @@ def _prepare_folder(out_dir: Union[str, os.PathLike]) -> Path:
     if folder.is_dir():
         others = sorted(p.name for p in folder.iterdir() if p.name not in ours or not p.is_file())
         if others:
-            raise ValueError(f"out_dir {folder} holds files an export does not write ({', '.join(others[:3])}); "
-                             "pass a new or empty folder")
+            raise ValueError(
+                f"out_dir {folder} holds files an export does not write ({', '.join(others[:3])}); "
+                "pass a new or empty folder"
+            )
         for old in folder.iterdir():
             old.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _export_encoder(module: torch.nn.Module, example: torch.Tensor, path: Path, *, format: str, input_name: str,
-                    output_name: str, dim: str, quantize: Optional[str], keep_float) -> None:
+def _export_encoder(
+    module: torch.nn.Module,
+    example: torch.Tensor,
+    path: Path,
+    *,
+    format: str,
+    input_name: str,
+    output_name: str,
+    dim: str,
+    quantize: Optional[str],
+    keep_float,
+) -> None:
     if format == "torch-export":
         from .torch_export import export_program
 
@@ -89,8 +105,12 @@ def _classes(model: Any, folder: Path, class_names: Any, descriptions: Any, text
     with torch.inference_mode():
         features = text_features(model, labels, cache=False).float().cpu().numpy()
     np.save(folder / _CLASSES_FILE, features)
-    return {"names": list(labels.names), "texts": [list(row) for row in labels.texts], "source": source,
-            "file": _CLASSES_FILE}
+    return {
+        "names": list(labels.names),
+        "texts": [list(row) for row in labels.texts],
+        "source": source,
+        "file": _CLASSES_FILE,
+    }
 
 
 def _bpe_file() -> Path:
@@ -134,8 +154,10 @@ def export_model(
     """
     check_options(format, quantize, model.dtype)
     if model.device.type != "cpu":
-        raise ValueError(f"export a CPU model (the graphs are traced where the weights are): the model is on "
-                         f"{model.device}; call model.to('cpu') first")
+        raise ValueError(
+            f"export a CPU model (the graphs are traced where the weights are): the model is on "
+            f"{model.device}; call model.to('cpu') first"
+        )
     was_training = model.training
     model.eval()
     folder = _prepare_folder(out_dir)
@@ -144,30 +166,57 @@ def export_model(
         frames = torch.randn(2, model.num_frames, 3, model.image_size, model.image_size)
         tokens = model.tokenize(["a photo of a person dancing", "juggling"]).cpu()
         adapters = [p for n, p in model.trainable_named_parameters() if ".adapters." in n]
-        _export_encoder(VideoEncoder(model), frames, folder / f"video_encoder{suffix}", format=format,
-                        input_name="frames", output_name="video_embedding", dim="batch", quantize=quantize,
-                        keep_float=adapters)
+        _export_encoder(
+            VideoEncoder(model),
+            frames,
+            folder / f"video_encoder{suffix}",
+            format=format,
+            input_name="frames",
+            output_name="video_embedding",
+            dim="batch",
+            quantize=quantize,
+            keep_float=adapters,
+        )
         # the text encoder stays float: it runs once per class set, and int8 text embeddings cost top-1
         # agreement (README, Export), where int8 video embeddings against float class embeddings mostly do not
-        _export_encoder(TextEncoder(model), tokens, folder / f"text_encoder{suffix}", format=format,
-                        input_name="tokens", output_name="text_embedding", dim="classes", quantize=None,
-                        keep_float=adapters)
+        _export_encoder(
+            TextEncoder(model),
+            tokens,
+            folder / f"text_encoder{suffix}",
+            format=format,
+            input_name="tokens",
+            output_name="text_embedding",
+            dim="classes",
+            quantize=None,
+            keep_float=adapters,
+        )
         shutil.copyfile(_bpe_file(), folder / BPE_FILE_NAME)
         classes = _classes(model, folder, class_names, descriptions, text)
     finally:
         model.train(was_training)
     document = {
-        "format": format, "dtype": str(model.dtype).replace("torch.", ""),
+        "format": format,
+        "dtype": str(model.dtype).replace("torch.", ""),
         "quantization": None if quantize is None else {"method": "int8-dynamic", "encoders": ["video"]},
         "model": model.config.name,
-        "num_frames": model.num_frames, "image_size": model.image_size,
-        "embed_dim": int(model.clip.text_projection.shape[-1]), "context_length": model.context_length,
+        "num_frames": model.num_frames,
+        "image_size": model.image_size,
+        "embed_dim": int(model.clip.text_projection.shape[-1]),
+        "context_length": model.context_length,
         "logit_scale": float(model.logit_scale),
         "encoders": {
-            "video": {"file": f"video_encoder{suffix}", "input": "frames", "output": "video_embedding",
-                      "input_shape": ["batch", model.num_frames, 3, model.image_size, model.image_size]},
-            "text": {"file": f"text_encoder{suffix}", "input": "tokens", "output": "text_embedding",
-                     "input_shape": ["classes", model.context_length]},
+            "video": {
+                "file": f"video_encoder{suffix}",
+                "input": "frames",
+                "output": "video_embedding",
+                "input_shape": ["batch", model.num_frames, 3, model.image_size, model.image_size],
+            },
+            "text": {
+                "file": f"text_encoder{suffix}",
+                "input": "tokens",
+                "output": "text_embedding",
+                "input_shape": ["classes", model.context_length],
+            },
         },
         "preprocess": preprocess_entry(model),
         "tokenizer": {"bpe": BPE_FILE_NAME, "sot": int(tokens[0, 0]), "eot": int(tokens[0].max())},

@@ -37,8 +37,9 @@ def fold_weight_transposes(model: Any) -> int:
         if node.op_type == "Transpose" and node.input[0] in weights:
             array = numpy_helper.to_array(weights[node.input[0]])
             perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
-            graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(array.transpose(perm)),
-                                                             node.output[0]))
+            graph.initializer.append(
+                numpy_helper.from_array(np.ascontiguousarray(array.transpose(perm)), node.output[0])
+            )
             folded += 1
         else:
             kept.append(node)
@@ -75,10 +76,12 @@ def gemm_as_matmul(model: Any) -> int:
         c = numpy_helper.to_array(weights[node.input[2]])
         alpha, beta = _attribute(node, "alpha", 1.0), _attribute(node, "beta", 1.0)
         b_name, c_name, product = f"{node.name}.weight", f"{node.name}.bias", f"{node.name}.product"
-        graph.initializer.extend([
-            numpy_helper.from_array(np.ascontiguousarray(b * np.float32(alpha)).astype(b.dtype), b_name),
-            numpy_helper.from_array((c * np.float32(beta)).astype(c.dtype), c_name),
-        ])
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(np.ascontiguousarray(b * np.float32(alpha)).astype(b.dtype), b_name),
+                numpy_helper.from_array((c * np.float32(beta)).astype(c.dtype), c_name),
+            ]
+        )
         nodes.append(helper.make_node("MatMul", [node.input[0], b_name], [product], name=f"{node.name}_matmul"))
         nodes.append(helper.make_node("Add", [product, c_name], list(node.output), name=f"{node.name}_add"))
         count += 1

@@ -20,9 +20,17 @@ _SOURCE_FILES = ("config.json", "model.safetensors", "backbone.safetensors")  # 
 def preprocess_entry(model: Any) -> dict[str, Any]:
     """The eager default test transform of ``model`` (one centre crop, the ``"clip"`` protocol) as JSON."""
     t = VideoTransform.from_model(model, protocol="clip")
-    return {"image_size": t.image_size, "resize_size": t.resize_size, "interpolation": t.interpolation,
-            "mean": list(t.mean), "std": list(t.std), "resize_mode": t.resize_mode, "fill_color": t.fill_color,
-            "num_crops": 1, "sampling": "tsn-test"}
+    return {
+        "image_size": t.image_size,
+        "resize_size": t.resize_size,
+        "interpolation": t.interpolation,
+        "mean": list(t.mean),
+        "std": list(t.std),
+        "resize_mode": t.resize_mode,
+        "fill_color": t.fill_color,
+        "num_crops": 1,
+        "sampling": "tsn-test",
+    }
 
 
 def source_entry(model: Any, name_or_path: Optional[Union[str, os.PathLike]]) -> dict[str, Any]:
@@ -30,17 +38,27 @@ def source_entry(model: Any, name_or_path: Optional[Union[str, os.PathLike]]) ->
     every tensor of the model (`ezclip_zoo.digest.tensor_digest`: backbone, prompts and adapters, as exported)."""
     files = {}
     if name_or_path is not None and Path(name_or_path).is_dir():
-        files = {name: sha256_file(Path(name_or_path) / name) for name in _SOURCE_FILES
-                 if (Path(name_or_path) / name).is_file()}
-    return {"name_or_path": None if name_or_path is None else str(name_or_path), "files": files,
-            "tensors_sha256": tensor_digest(model.state_dict().items())}
+        files = {
+            name: sha256_file(Path(name_or_path) / name)
+            for name in _SOURCE_FILES
+            if (Path(name_or_path) / name).is_file()
+        }
+    return {
+        "name_or_path": None if name_or_path is None else str(name_or_path),
+        "files": files,
+        "tensors_sha256": tensor_digest(model.state_dict().items()),
+    }
 
 
 def write_manifest(folder: Path, document: dict[str, Any], files: list[str]) -> Path:
     """Write ``document`` plus the format version, the package version and the sha256 of ``files`` (names in
     ``folder``) as the folder's manifest; returns its path."""
-    manifest = {"format_version": FORMAT_VERSION, "ezclip_zoo_version": __version__, **document,
-                "files": {name: sha256_file(folder / name) for name in sorted(files)}}
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "ezclip_zoo_version": __version__,
+        **document,
+        "files": {name: sha256_file(folder / name) for name in sorted(files)},
+    }
     path = folder / MANIFEST_NAME
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

@@ -21,8 +21,15 @@ __all__ = ["export_onnx", "OPSET"]
 OPSET = 18
 
 
-def export_onnx(module: nn.Module, example: torch.Tensor, path: Union[str, os.PathLike], *, input_name: str,
-                output_name: str, dynamic_dim: str) -> Path:
+def export_onnx(
+    module: nn.Module,
+    example: torch.Tensor,
+    path: Union[str, os.PathLike],
+    *,
+    input_name: str,
+    output_name: str,
+    dynamic_dim: str,
+) -> Path:
     """Export ``module(example)`` to ``path`` with dimension 0 of the input dynamic (named ``dynamic_dim``).
 
     Returns:
@@ -33,8 +40,14 @@ def export_onnx(module: nn.Module, example: torch.Tensor, path: Union[str, os.Pa
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on deprecated internals are not the user's business
         program = torch.onnx.export(
-            module, (example,), dynamo=True, input_names=[input_name], output_names=[output_name],
-            dynamic_shapes={next(iter(_forward_arguments(module))): {0: dim}}, opset_version=OPSET, verbose=False,
+            module,
+            (example,),
+            dynamo=True,
+            input_names=[input_name],
+            output_names=[output_name],
+            dynamic_shapes={next(iter(_forward_arguments(module))): {0: dim}},
+            opset_version=OPSET,
+            verbose=False,
             report=False,
         )
     program.save(str(path), external_data=False)

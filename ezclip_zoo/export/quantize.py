@@ -20,8 +20,9 @@ def _digest(array: np.ndarray) -> str:
     return hashlib.sha256(f"{array.dtype}{array.shape}".encode() + np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def quantize_int8(source: Union[str, os.PathLike], target: Union[str, os.PathLike],
-                  keep_float: Iterable[torch.Tensor] = ()) -> Path:
+def quantize_int8(
+    source: Union[str, os.PathLike], target: Union[str, os.PathLike], keep_float: Iterable[torch.Tensor] = ()
+) -> Path:
     """Quantize the constant matrices of ``source``'s linear layers to int8 and write ``target``.
 
     The weights are stored as int8 (per tensor, signed) and each layer's input is quantized at run time
@@ -46,15 +47,22 @@ def quantize_int8(source: Union[str, os.PathLike], target: Union[str, os.PathLik
     gemm_as_matmul(model)
     graph = model.graph
     trained = {init.name for init in graph.initializer if _digest(numpy_helper.to_array(init)) in kept}
-    excluded = [node.name for node in graph.node
-                if node.op_type == "MatMul" and any(name in trained for name in node.input)]
+    excluded = [
+        node.name for node in graph.node if node.op_type == "MatMul" and any(name in trained for name in node.input)
+    ]
     prepared = Path(target).with_suffix(".prepared.onnx")
     onnx.save(model, str(prepared))
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # its advice to run shape inference first concerns static quantization
     try:
-        quantize_dynamic(str(prepared), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                         nodes_to_exclude=excluded, extra_options={"MatMulConstBOnly": True})
+        quantize_dynamic(
+            str(prepared),
+            str(target),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            nodes_to_exclude=excluded,
+            extra_options={"MatMulConstBOnly": True},
+        )
     finally:
         logging.disable(previous)
         prepared.unlink(missing_ok=True)

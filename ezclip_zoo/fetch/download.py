@@ -31,8 +31,11 @@ def partial_files(dest: Path) -> list[Path]:
     if not dest.parent.is_dir():
         return []
     n = len(dest.name) + 8 + len(".part")
-    return [p for p in dest.parent.iterdir()
-            if p.name.startswith(dest.name) and p.name.endswith(".part") and len(p.name) == n]
+    return [
+        p
+        for p in dest.parent.iterdir()
+        if p.name.startswith(dest.name) and p.name.endswith(".part") and len(p.name) == n
+    ]
 
 
 def drop_partials(dest: Path) -> None:
@@ -45,8 +48,9 @@ def _received(dest: Path) -> int:
     return sum(p.stat().st_size for p in partial_files(dest))
 
 
-def explain_failure(exc: BaseException, *, what: str, url: Optional[str], drive_id: Optional[str],
-                    finish: str) -> DownloadError:
+def explain_failure(
+    exc: BaseException, *, what: str, url: Optional[str], drive_id: Optional[str], finish: str
+) -> DownloadError:
     """A `DownloadError` naming the cause of ``exc`` (a gdown, requests or OS error) and the fix.
 
     ``finish`` is the one command that completes the job from a file downloaded by hand.
@@ -58,8 +62,10 @@ def explain_failure(exc: BaseException, *, what: str, url: Optional[str], drive_
     by_hand = f"Download it in a browser from {where}, then run `{finish}`"
     text = str(exc)
     if isinstance(exc, OSError) and getattr(exc, "errno", None) == errno.ENOSPC:
-        return DownloadError(f"disk full while downloading {what}: free some space (or point EZCLIP_ZOO_CACHE at "
-                             "a larger disk) and run the same command again")
+        return DownloadError(
+            f"disk full while downloading {what}: free some space (or point EZCLIP_ZOO_CACHE at "
+            "a larger disk) and run the same command again"
+        )
     if isinstance(exc, FileURLRetrievalError):
         lowered = text.lower()
         if "too many users" in lowered or "quota" in lowered:
@@ -71,8 +77,13 @@ def explain_failure(exc: BaseException, *, what: str, url: Optional[str], drive_
         return DownloadError(f"cannot download {what}: {cause}. {by_hand}")
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         status = exc.response.status_code
-        cause = {401: "permission denied", 403: "permission denied", 404: "the file is not there (removed?)",
-                 410: "the file was removed", 429: "too many requests for now"}.get(status, "the server refused")
+        cause = {
+            401: "permission denied",
+            403: "permission denied",
+            404: "the file is not there (removed?)",
+            410: "the file was removed",
+            429: "too many requests for now",
+        }.get(status, "the server refused")
         return DownloadError(f"cannot download {what}: HTTP {status}, {cause}. {by_hand}")
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
         reason = getattr(exc.__context__, "reason", None) or exc
@@ -111,8 +122,15 @@ def download_file(
     if dest.is_file():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(desc=dest.name, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=not progress,
-               initial=_received(dest))
+    bar = tqdm(
+        desc=dest.name,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        disable=not progress,
+        initial=_received(dest),
+    )
 
     def on_chunk(done: int, total: Optional[int]) -> None:
         if total is not None and bar.total != total:
@@ -124,8 +142,16 @@ def download_file(
     try:
         for _ in range(_ATTEMPTS):
             try:
-                gdown.download(url=url, id=drive_id, output=str(dest), quiet=True, resume=True, progress=on_chunk,
-                               timeout=_TIMEOUT, use_cookies=False)
+                gdown.download(
+                    url=url,
+                    id=drive_id,
+                    output=str(dest),
+                    quiet=True,
+                    resume=True,
+                    progress=on_chunk,
+                    timeout=_TIMEOUT,
+                    use_cookies=False,
+                )
                 return dest
             except Exception as exc:  # noqa: BLE001 - classified below
                 if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -141,9 +167,11 @@ def download_file(
                 if now <= before or not _resumable(exc):
                     raise explain_failure(exc, what=what, url=url, drive_id=drive_id, finish=finish) from exc
                 before = now  # progress was made: resume from the partial file
-        raise DownloadError(f"cannot download {what}: the transfer broke off {_ATTEMPTS} times; run the same "
-                            f"command again to resume, or download by hand from "
-                            f"{browser_url(url=url, drive_id=drive_id)} and run `{finish}`")
+        raise DownloadError(
+            f"cannot download {what}: the transfer broke off {_ATTEMPTS} times; run the same "
+            f"command again to resume, or download by hand from "
+            f"{browser_url(url=url, drive_id=drive_id)} and run `{finish}`"
+        )
     finally:
         bar.close()
 
@@ -154,6 +182,6 @@ def _resumable(exc: BaseException) -> bool:
 
     if isinstance(exc, FileURLRetrievalError):
         return False
-    return isinstance(exc, (GdownDownloadError, requests.ConnectionError, requests.Timeout,
-                            requests.exceptions.ChunkedEncodingError))
-
+    return isinstance(
+        exc, (GdownDownloadError, requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+    )

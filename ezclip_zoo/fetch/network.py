@@ -34,8 +34,11 @@ def hub_endpoint() -> str:
 
 
 def _proxied(scheme: str) -> bool:
-    names = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy") if scheme == "https" else (
-        "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+    names = (
+        ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+        if scheme == "https"
+        else ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+    )
     return any(os.environ.get(n) for n in names)
 
 

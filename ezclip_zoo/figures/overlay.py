@@ -15,11 +15,22 @@ import numpy as np
 __all__ = ["overlay_image", "save_overlay", "colorize"]
 
 # (position, RGB) anchors of Google's turbo colour map
-_TURBO = np.array([
-    [0.00, 48, 18, 59], [0.10, 70, 107, 227], [0.20, 40, 170, 238], [0.30, 26, 228, 182], [0.40, 114, 254, 94],
-    [0.50, 199, 239, 52], [0.60, 250, 186, 57], [0.70, 246, 117, 26], [0.80, 212, 55, 5], [0.90, 162, 18, 1],
-    [1.00, 122, 4, 3],
-], dtype=np.float64)
+_TURBO = np.array(
+    [
+        [0.00, 48, 18, 59],
+        [0.10, 70, 107, 227],
+        [0.20, 40, 170, 238],
+        [0.30, 26, 228, 182],
+        [0.40, 114, 254, 94],
+        [0.50, 199, 239, 52],
+        [0.60, 250, 186, 57],
+        [0.70, 246, 117, 26],
+        [0.80, 212, 55, 5],
+        [0.90, 162, 18, 1],
+        [1.00, 122, 4, 3],
+    ],
+    dtype=np.float64,
+)
 _CAPTION = 14  # pixels under each tile for its caption
 _TITLE = 18
 
@@ -53,8 +64,15 @@ def _title(explanation) -> str:
     return f"{what} | {os.path.basename(str(explanation.source))}"
 
 
-def overlay_image(explanation, *, columns: Optional[int] = None, tile: Optional[int] = None, alpha: float = 0.6,
-                  show_frames: bool = True, title: bool = True):
+def overlay_image(
+    explanation,
+    *,
+    columns: Optional[int] = None,
+    tile: Optional[int] = None,
+    alpha: float = 0.6,
+    show_frames: bool = True,
+    title: bool = True,
+):
     """A PIL image of the grid: per frame its tile (and the frame alone above it with ``show_frames``).
 
     Args:
@@ -94,8 +112,16 @@ def overlay_image(explanation, *, columns: Optional[int] = None, tile: Optional[
     return canvas
 
 
-def save_overlay(explanation, path: Union[str, os.PathLike], *, columns: Optional[int] = None,
-                 tile: Optional[int] = None, alpha: float = 0.6, show_frames: bool = True, title: bool = True) -> Path:
+def save_overlay(
+    explanation,
+    path: Union[str, os.PathLike],
+    *,
+    columns: Optional[int] = None,
+    tile: Optional[int] = None,
+    alpha: float = 0.6,
+    show_frames: bool = True,
+    title: bool = True,
+) -> Path:
     """Write `overlay_image` of ``explanation`` (the same keywords) as a PNG at ``path``, folders created; returns
     the path."""
     path = Path(path)

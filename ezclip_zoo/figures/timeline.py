@@ -70,8 +70,16 @@ def save_timeline(
         ax.plot(xs, ys, color=colour, linewidth=1)
         for s in result.segments:
             if s.label == name:
-                ax.barh(base + 0.4, s.end - s.start, left=s.start, height=0.8, color=colour, alpha=0.55,
-                        edgecolor="black", linewidth=0.8)
+                ax.barh(
+                    base + 0.4,
+                    s.end - s.start,
+                    left=s.start,
+                    height=0.8,
+                    color=colour,
+                    alpha=0.55,
+                    edgecolor="black",
+                    linewidth=0.8,
+                )
         for t in truth or ():
             if t.label == name:
                 ax.barh(base - 0.06, t.end - t.start, left=t.start, height=0.1, color="black")

@@ -60,8 +60,9 @@ def model_digest(model) -> str:
 def _setup_id(model, options: InferenceOptions, **fields: Any) -> str:
     described = {k: v for k, v in asdict(options).items() if k in ("num_clips", "num_crops", "protocol")}
     dtype = str(options.autocast_dtype(model) or model.dtype)
-    blob = json.dumps({"model": model_digest(model), **described, "dtype": dtype, **fields}, sort_keys=True,
-                      default=str)
+    blob = json.dumps(
+        {"model": model_digest(model), **described, "dtype": dtype, **fields}, sort_keys=True, default=str
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -153,29 +154,42 @@ def local_engine(model, dataset: InferenceVideoDataset, options: InferenceOption
     ``dataset``, in its order (`ezclip_zoo.inference.ray.ray_engine` is the other one)."""
     with eval_mode(model):
         prepared = ((item["views"], item) for item in iter_items(dataset, job.num_workers))
-        yield from encode_batches(model, prepared, batch_size=options.batch_size,
-                                  autocast_dtype=options.autocast_dtype(model))
+        yield from encode_batches(
+            model, prepared, batch_size=options.batch_size, autocast_dtype=options.autocast_dtype(model)
+        )
 
 
-def _run(model, videos: Sequence[PathLike], options: InferenceOptions, job: BatchJob, setup: str,
-         make: Maker, engine: Optional[Engine] = None) -> BatchReport:
+def _run(
+    model,
+    videos: Sequence[PathLike],
+    options: InferenceOptions,
+    job: BatchJob,
+    setup: str,
+    make: Maker,
+    engine: Optional[Engine] = None,
+) -> BatchReport:
     """The shared loop: an engine decodes and encodes (`local_engine` by default), features become records."""
     from tqdm.auto import tqdm
 
     paths = unique_paths(videos)
     report = BatchReport(output=os.fspath(job.output) if job.output is not None else None, total=len(paths))
-    results_file = (ResultsFile(job.output, setup, resume=job.resume, retry_errors=job.retry_errors)
-                    if job.output else None)
+    results_file = (
+        ResultsFile(job.output, setup, resume=job.resume, retry_errors=job.retry_errors) if job.output else None
+    )
     bar = None
     try:
         todo = [p for p in paths if results_file is None or not results_file.is_done(p)]
         report.skipped = len(paths) - len(todo)
         dataset = InferenceVideoDataset(
-            todo, model.num_frames, options.transform(model), num_clips=options.num_clips,
-            strategy=options.strategy, backend=options.backend, threads=1 if job.num_workers else 0,
+            todo,
+            model.num_frames,
+            options.transform(model),
+            num_clips=options.num_clips,
+            strategy=options.strategy,
+            backend=options.backend,
+            threads=1 if job.num_workers else 0,
         )
-        bar = tqdm(total=len(paths), initial=report.skipped, unit="video", disable=not job.progress,
-                   dynamic_ncols=True)
+        bar = tqdm(total=len(paths), initial=report.skipped, unit="video", disable=not job.progress, dynamic_ncols=True)
         record = _Recorder(job, report, results_file, make, bar)
         for item, features in (engine or local_engine)(model, dataset, options, job):
             record(item, features)
@@ -188,8 +202,15 @@ def _run(model, videos: Sequence[PathLike], options: InferenceOptions, job: Batc
 
 
 def _job(output, num_workers, resume, retry_errors, progress, keep_results, on_result) -> BatchJob:
-    return BatchJob(output=output, num_workers=num_workers, resume=resume, retry_errors=retry_errors,
-                    progress=progress, keep_results=keep_results, on_result=on_result)
+    return BatchJob(
+        output=output,
+        num_workers=num_workers,
+        resume=resume,
+        retry_errors=retry_errors,
+        progress=progress,
+        keep_results=keep_results,
+        on_result=on_result,
+    )
 
 
 def classify_videos(
@@ -243,7 +264,9 @@ def classify_videos(
         probs, logits = score_views(features, texts, model.logit_scale)
         result = make_result(item["source"], labels, probs, logits, topk, None, source)
         result.frame_indices, result.total_frames, result.strategy = (
-            item["frame_indices"], item["total_frames"], item["strategy"],
+            item["frame_indices"],
+            item["total_frames"],
+            item["strategy"],
         )
         record = result.to_dict(all_classes=all_classes)
         record.pop("source")
@@ -294,7 +317,9 @@ def embed_videos(
     def make(item: dict[str, Any], features: torch.Tensor) -> tuple[EmbeddingResult, dict[str, Any]]:
         embedding = torch.nn.functional.normalize(features.mean(dim=0), dim=-1).cpu()
         result = EmbeddingResult(
-            source=item["source"], embedding=embedding, total_frames=item["total_frames"],
+            source=item["source"],
+            embedding=embedding,
+            total_frames=item["total_frames"],
             frame_indices=item["frame_indices"],
         )
         record = result.to_dict()

@@ -18,8 +18,7 @@ from .result import ClassificationResult
 from .scoring import score_views
 from .views import encode_batches, eval_mode, is_single_video, prepare_views, split_videos
 
-__all__ = ["classify", "embed_video", "make_result", "check_topk", "label_set_for",
-           "model_text_mode"]
+__all__ = ["classify", "embed_video", "make_result", "check_topk", "label_set_for", "model_text_mode"]
 
 
 TEXT_MODES = ("names", "descriptions")
@@ -66,7 +65,12 @@ def label_set_for(
 
 
 def make_result(
-    name: str, labels: LabelSet, probs: torch.Tensor, logits: torch.Tensor, topk: int, clips: Optional[VideoClips],
+    name: str,
+    labels: LabelSet,
+    probs: torch.Tensor,
+    logits: torch.Tensor,
+    topk: int,
+    clips: Optional[VideoClips],
     text: str = "",
 ) -> ClassificationResult:
     k = min(topk, labels.num_classes)
@@ -151,8 +155,9 @@ def classify(
 
 
 def _views(video: Any, model, transform, opts: InferenceOptions) -> tuple[torch.Tensor, VideoClips]:
-    return prepare_views(video, model.num_frames, transform, num_clips=opts.num_clips, strategy=opts.strategy,
-                         backend=opts.backend)
+    return prepare_views(
+        video, model.num_frames, transform, num_clips=opts.num_clips, strategy=opts.strategy, backend=opts.backend
+    )
 
 
 def embed_video(
@@ -170,7 +175,8 @@ def embed_video(
         prepared = (_views(video, model, transform, opts) for video in items)
         out = [
             F.normalize(features.mean(dim=0), dim=-1).cpu()
-            for _, features in encode_batches(model, prepared, batch_size=opts.batch_size,
-                                              autocast_dtype=opts.autocast_dtype(model))
+            for _, features in encode_batches(
+                model, prepared, batch_size=opts.batch_size, autocast_dtype=opts.autocast_dtype(model)
+            )
         ]
     return out[0] if single else torch.stack(out)

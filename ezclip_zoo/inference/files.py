@@ -65,11 +65,17 @@ class InferenceVideoDataset(Dataset):
             warnings.simplefilter("always")
             try:
                 views, clips = prepare_views(
-                    source, self.num_frames, self.transform, num_clips=self.num_clips, strategy=self.strategy,
-                    backend=self.backend, threads=self.threads,
+                    source,
+                    self.num_frames,
+                    self.transform,
+                    num_clips=self.num_clips,
+                    strategy=self.strategy,
+                    backend=self.backend,
+                    threads=self.threads,
                 )
-                item.update(views=views, frame_indices=clips.indices, total_frames=clips.total_frames,
-                            strategy=clips.strategy)
+                item.update(
+                    views=views, frame_indices=clips.indices, total_frames=clips.total_frames, strategy=clips.strategy
+                )
             except Exception as exc:  # every failure is reported in the output, the run goes on
                 item.update(error=str(exc), error_type=type(exc).__name__)
         item["warnings"] = [str(w.message) for w in caught]
@@ -90,16 +96,19 @@ def iter_items(dataset: InferenceVideoDataset, num_workers: int) -> Iterator[dic
             yield dataset[i]
         return
     loader = DataLoader(
-        dataset, batch_size=1, shuffle=False, num_workers=num_workers, collate_fn=_collate,
-        worker_init_fn=_worker_init, prefetch_factor=4,
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=_collate,
+        worker_init_fn=_worker_init,
+        prefetch_factor=4,
     )
     for batch in loader:
         yield from batch
 
 
-def find_videos(
-    folder: PathLike, *, recursive: bool = True, extensions: Sequence[str] = VIDEO_EXTENSIONS
-) -> list[str]:
+def find_videos(folder: PathLike, *, recursive: bool = True, extensions: Sequence[str] = VIDEO_EXTENSIONS) -> list[str]:
     """Video files under ``folder`` (by extension, case-insensitive), sorted."""
     root = Path(folder)
     if not root.is_dir():
@@ -115,8 +124,10 @@ def unique_paths(videos: Sequence[PathLike]) -> list[str]:
     out, seen = [], set()
     for v in videos:
         if not isinstance(v, (str, os.PathLike)):
-            raise TypeError(f"batch inference takes video file paths, got a {type(v).__name__}; use model.classify "
-                            "for in-memory videos")
+            raise TypeError(
+                f"batch inference takes video file paths, got a {type(v).__name__}; use model.classify "
+                "for in-memory videos"
+            )
         key = video_key(v)
         if key in seen:
             warnings.warn(f"video {os.fspath(v)!r} is listed twice; it is processed once", stacklevel=3)

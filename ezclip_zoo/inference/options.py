@@ -83,9 +83,11 @@ def make_options(options: Optional[InferenceOptions], overrides: Mapping[str, An
     unknown = [k for k in overrides if k not in known]
     if unknown:
         hints = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
-        raise TypeError("unknown inference options " + ", ".join(
-            f"{k!r}" + (f" (did you mean {v[0]!r}?)" if v else "") for k, v in hints.items()
-        ) + f"; the options are {known}")
+        raise TypeError(
+            "unknown inference options "
+            + ", ".join(f"{k!r}" + (f" (did you mean {v[0]!r}?)" if v else "") for k, v in hints.items())
+            + f"; the options are {known}"
+        )
     base = options if options is not None else InferenceOptions()
     if not isinstance(base, InferenceOptions):
         raise TypeError(f"options must be an InferenceOptions, got {type(base).__name__}")

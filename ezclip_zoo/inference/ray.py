@@ -57,8 +57,12 @@ class _Encoder:
         if ok.any():
             x = torch.from_numpy(np.ascontiguousarray(np.stack(list(batch["views"][ok])))).flatten(0, 1)
             with eval_mode(self.model):
-                out = encode_views(self.model, x.to(self.model.device), batch_size=self.options.batch_size,
-                                   autocast_dtype=self.options.autocast_dtype(self.model))
+                out = encode_views(
+                    self.model,
+                    x.to(self.model.device),
+                    batch_size=self.options.batch_size,
+                    autocast_dtype=self.options.autocast_dtype(self.model),
+                )
             features[ok] = out.cpu().numpy().reshape(int(ok.sum()), self.views, self.dim)
         return {"meta": batch["meta"], "ok": ok, "features": features}
 
@@ -68,14 +72,19 @@ def _decoder(dataset: InferenceVideoDataset, views_shape: tuple[int, ...]):
         item = dataset[int(row["id"])]
         views = item.pop("views")
         ok = views is not None
-        return {"meta": json.dumps(item), "ok": ok,
-                "views": views.numpy() if ok else np.zeros(views_shape, np.float32)}
+        return {"meta": json.dumps(item), "ok": ok, "views": views.numpy() if ok else np.zeros(views_shape, np.float32)}
 
     return decode
 
 
-def ray_engine(*, num_actors: int = 1, num_gpus: float = 0.0, address: Optional[str] = None,
-               decode_cpus: float = 0.5, actor_cpus: float = 1.0):
+def ray_engine(
+    *,
+    num_actors: int = 1,
+    num_gpus: float = 0.0,
+    address: Optional[str] = None,
+    decode_cpus: float = 0.5,
+    actor_cpus: float = 1.0,
+):
     """An engine for `classify_videos` (``engine=``) that runs on Ray.
 
     Args:
@@ -94,8 +103,9 @@ def ray_engine(*, num_actors: int = 1, num_gpus: float = 0.0, address: Optional[
     if not isinstance(num_gpus, (int, float)) or num_gpus < 0:
         raise ValueError(f"num_gpus must be a number >= 0, got {num_gpus!r}")
 
-    def engine(model, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob
-               ) -> Iterator[tuple[dict[str, Any], Optional[torch.Tensor]]]:
+    def engine(
+        model, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob
+    ) -> Iterator[tuple[dict[str, Any], Optional[torch.Tensor]]]:
         if len(dataset) == 0:
             return
         import ray
@@ -103,21 +113,33 @@ def ray_engine(*, num_actors: int = 1, num_gpus: float = 0.0, address: Optional[
         init_ray(address)
         cpus = float(ray.cluster_resources().get("CPU", 0))
         if num_actors * actor_cpus + decode_cpus > cpus + 1e-9:
-            raise ValueError(f"{num_actors} actors x {actor_cpus} CPU + {decode_cpus} CPU for decoding exceed the "
-                             f"cluster's {cpus:g} CPUs: use fewer actors, smaller actor_cpus, or a bigger cluster")
+            raise ValueError(
+                f"{num_actors} actors x {actor_cpus} CPU + {decode_cpus} CPU for decoding exceed the "
+                f"cluster's {cpus:g} CPUs: use fewer actors, smaller actor_cpus, or a bigger cluster"
+            )
         ray.data.DataContext.get_current().execution_options.preserve_order = True
         size = model.image_size
         views = options.num_clips * options.num_crops
         with eval_mode(model):
             dim = int(encode_texts(model, ["a"]).shape[-1])  # the embedding size E
         model_ref = [ray.put(model.cpu())]
-        pipeline = ray.data.range(len(dataset)).map(_decoder(dataset, (views, model.num_frames, 3, size, size)),
-                                                     num_cpus=decode_cpus)
+        pipeline = ray.data.range(len(dataset)).map(
+            _decoder(dataset, (views, model.num_frames, 3, size, size)), num_cpus=decode_cpus
+        )
         pipeline = pipeline.map_batches(
-            _Encoder, fn_constructor_kwargs={"model_ref": model_ref, "options": options, "views": views,
-                                             "dim": dim, "device": "cuda" if num_gpus else "cpu"},
-            batch_size=max(1, options.batch_size // views), compute=ray.data.ActorPoolStrategy(size=num_actors),
-            num_cpus=actor_cpus, num_gpus=num_gpus, batch_format="numpy",
+            _Encoder,
+            fn_constructor_kwargs={
+                "model_ref": model_ref,
+                "options": options,
+                "views": views,
+                "dim": dim,
+                "device": "cuda" if num_gpus else "cpu",
+            },
+            batch_size=max(1, options.batch_size // views),
+            compute=ray.data.ActorPoolStrategy(size=num_actors),
+            num_cpus=actor_cpus,
+            num_gpus=num_gpus,
+            batch_format="numpy",
         )
         for row in pipeline.iter_rows():
             item = json.loads(row["meta"])

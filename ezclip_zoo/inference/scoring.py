@@ -44,7 +44,11 @@ def class_probabilities(video_features: torch.Tensor, text_features: torch.Tenso
 
 
 def encode_class_texts(
-    model, texts: Sequence[Sequence[str]], *, batch_size: int = 256, precision: str = "fp32",
+    model,
+    texts: Sequence[Sequence[str]],
+    *,
+    batch_size: int = 256,
+    precision: str = "fp32",
     cache: Union[bool, TextEmbeddingCache] = True,
 ) -> torch.Tensor:
     """Normalised text embeddings of every class text, [M, C, E] float32 (through the text-embedding cache).

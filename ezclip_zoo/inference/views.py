@@ -78,7 +78,12 @@ def prepare_views(
         (float32 views [num_clips * num_crops, T, 3, S, S] clip-major, the `VideoClips` with indices).
     """
     clips = read_video_clips(
-        video, model_num_frames, num_clips=num_clips, strategy=strategy, backend=backend, threads=threads,
+        video,
+        model_num_frames,
+        num_clips=num_clips,
+        strategy=strategy,
+        backend=backend,
+        threads=threads,
         transform=transform,
     )
     # each frame is [num_crops, 3, S, S]; a clip becomes [num_crops, T, 3, S, S]
@@ -121,8 +126,11 @@ def encode_batches(
 
     def flush() -> Iterator[tuple[Meta, Optional[torch.Tensor]]]:
         ready = [views for views, _ in pending if views is not None]
-        features = encode_views(model, torch.cat(ready), batch_size=batch_size, autocast_dtype=autocast_dtype) \
-            if ready else None
+        features = (
+            encode_views(model, torch.cat(ready), batch_size=batch_size, autocast_dtype=autocast_dtype)
+            if ready
+            else None
+        )
         start = 0
         for views, meta in pending:
             if views is None:

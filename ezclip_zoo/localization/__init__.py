@@ -12,5 +12,15 @@ from .result import LocalizationResult, Window
 from .segments import Segment, SegmentRule, find_segments, window_cells
 from .windows import WindowLayout, WindowPlan, plan_windows
 
-__all__ = ["LocalizationResult", "Segment", "SegmentRule", "Window", "WindowLayout", "WindowPlan", "find_segments",
-           "localize", "plan_windows", "window_cells"]
+__all__ = [
+    "LocalizationResult",
+    "Segment",
+    "SegmentRule",
+    "Window",
+    "WindowLayout",
+    "WindowPlan",
+    "find_segments",
+    "localize",
+    "plan_windows",
+    "window_cells",
+]

@@ -63,8 +63,10 @@ def open_frames(video: Any, *, fps: Optional[float], backend: str) -> tuple[Any,
             raise ValueError("frames in memory have no timestamps: pass fps= (frames per second)")
         frames = frames_to_uint8(video, "video frames")
         return _MemoryFrames(frames, check_seconds("fps", fps), describe(video)), describe(video)
-    raise TypeError("localize takes one video: a path, bytes, a binary file object, or frames in memory (a list of "
-                    f"PIL images, an array or tensor [N, H, W, 3]) with fps=; got {type(video).__name__}")
+    raise TypeError(
+        "localize takes one video: a path, bytes, a binary file object, or frames in memory (a list of "
+        f"PIL images, an array or tensor [N, H, W, 3]) with fps=; got {type(video).__name__}"
+    )
 
 
 def window_views(reader, layout: WindowLayout, transform, strategy: str = "auto") -> Iterator[tuple[torch.Tensor, int]]:
@@ -153,9 +155,16 @@ def localize(
     opts = make_options(options, kwargs)
     if opts.num_clips != 1:
         raise ValueError("num_clips does not apply to localize: every window is one clip (use stride_s for density)")
-    rule = SegmentRule(background=tuple(background) if not isinstance(background, str) else (background,),
-                       min_score=min_score, keep_score=keep_score, min_margin=min_margin,
-                       min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, min_windows=min_windows, extent=extent)
+    rule = SegmentRule(
+        background=tuple(background) if not isinstance(background, str) else (background,),
+        min_score=min_score,
+        keep_score=keep_score,
+        min_margin=min_margin,
+        min_duration_s=min_duration_s,
+        merge_gap_s=merge_gap_s,
+        min_windows=min_windows,
+        extent=extent,
+    )
     labels, source = label_set_for(model, class_names, descriptions, templates, text)
     labels = _with_background(labels, rule.background, templates)
     reader, name = open_frames(video, fps=fps, backend=opts.backend)
@@ -164,14 +173,24 @@ def localize(
         warnings.warn(f"{name}: {note}", LocalizationWarning, stacklevel=2)
     probs = _score_windows(model, reader, layout, labels, opts, text_cache, progress)
     windows = [Window(p.start, p.end, p.indices) for p in layout.windows]
-    result = LocalizationResult(source=name, class_names=list(labels.names), windows=windows, probabilities=probs,
-                                segments=[], rule=rule, duration=layout.duration, text=source, notes=list(layout.notes))
+    result = LocalizationResult(
+        source=name,
+        class_names=list(labels.names),
+        windows=windows,
+        probabilities=probs,
+        segments=[],
+        rule=rule,
+        duration=layout.duration,
+        text=source,
+        notes=list(layout.notes),
+    )
     result.segments = find_segments(result.spans, probs, result.class_names, rule, layout.duration)
     return result
 
 
-def _score_windows(model, reader, layout: WindowLayout, labels: LabelSet, opts: InferenceOptions,
-                   text_cache, progress: bool) -> torch.Tensor:
+def _score_windows(
+    model, reader, layout: WindowLayout, labels: LabelSet, opts: InferenceOptions, text_cache, progress: bool
+) -> torch.Tensor:
     """[W, C] float32 probabilities of every window."""
     from tqdm.auto import tqdm
 
@@ -180,8 +199,9 @@ def _score_windows(model, reader, layout: WindowLayout, labels: LabelSet, opts: 
     with eval_mode(model), tqdm(total=len(layout.windows), desc="windows", unit="win", disable=not progress) as bar:
         texts = text_features(model, labels, cache=text_cache, autocast_dtype=dtype)
         views = window_views(reader, layout, opts.transform(model), opts.strategy)
-        for w, features in encode_batches(model, ((v, w) for v, w in views), batch_size=opts.batch_size,
-                                          autocast_dtype=dtype):
+        for w, features in encode_batches(
+            model, ((v, w) for v, w in views), batch_size=opts.batch_size, autocast_dtype=dtype
+        ):
             out[w] = score_views(features, texts, model.logit_scale)[0]
             bar.update(1)
     return out

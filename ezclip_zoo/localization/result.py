@@ -81,8 +81,12 @@ class LocalizationResult:
             "classes": list(self.class_names),
             "background": list(self.rule.background),
             "windows": [
-                {"start": w.start, "end": w.end, "frame_indices": list(w.frame_indices),
-                 "probabilities": dict(zip(self.class_names, row))}
+                {
+                    "start": w.start,
+                    "end": w.end,
+                    "frame_indices": list(w.frame_indices),
+                    "probabilities": dict(zip(self.class_names, row)),
+                }
                 for w, row in zip(self.windows, probs)
             ],
             "segments": [s.to_dict() for s in self.segments],
@@ -117,4 +121,4 @@ class LocalizationResult:
 def _clock(seconds: float) -> str:
     minutes, sec = divmod(seconds, 60.0)
     hours, minutes = divmod(int(minutes), 60)
-    return (f"{hours}:{minutes:02d}:{sec:04.1f}" if hours else f"{minutes:02d}:{sec:04.1f}")
+    return f"{hours}:{minutes:02d}:{sec:04.1f}" if hours else f"{minutes:02d}:{sec:04.1f}"

@@ -92,8 +92,9 @@ class SegmentRule:
         high = _fraction("min_score", self.min_score)
         keep = high if self.keep_score is None else _fraction("keep_score", self.keep_score)
         if keep > high:
-            raise ValueError(f"keep_score ({keep}) must not exceed min_score ({high}): it is the level an open "
-                             "segment may dip to")
+            raise ValueError(
+                f"keep_score ({keep}) must not exceed min_score ({high}): it is the level an open segment may dip to"
+            )
         object.__setattr__(self, "_keep", keep)
         _fraction("min_margin", self.min_margin)
         _seconds("min_duration_s", self.min_duration_s)
@@ -112,8 +113,9 @@ def window_cells(starts: Sequence[float], ends: Sequence[float], duration: float
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _runs(probs: torch.Tensor, top2: tuple[torch.Tensor, torch.Tensor] | None, c: int,
-          rule: SegmentRule) -> list[tuple[int, int]]:
+def _runs(
+    probs: torch.Tensor, top2: tuple[torch.Tensor, torch.Tensor] | None, c: int, rule: SegmentRule
+) -> list[tuple[int, int]]:
     """Window index ranges [i, j] where class ``c``'s segments are open (hysteresis); ``top2``: every window's two
     best (values, indices), computed once for all classes (None with a single class)."""
     p = probs[:, c].tolist()
@@ -137,7 +139,10 @@ def _runs(probs: torch.Tensor, top2: tuple[torch.Tensor, torch.Tensor] | None, c
 
 
 def find_segments(
-    spans: Sequence[tuple[float, float]], probs: torch.Tensor, class_names: Sequence[str], rule: SegmentRule,
+    spans: Sequence[tuple[float, float]],
+    probs: torch.Tensor,
+    class_names: Sequence[str],
+    rule: SegmentRule,
     duration: float | None = None,
 ) -> list[Segment]:
     """Segments of every non-background class, sorted by start time.
@@ -155,8 +160,11 @@ def find_segments(
     if unknown:
         raise ValueError(f"background classes {unknown} are not among the classes scored {list(class_names)}")
     if rule.extent == "cells":
-        spans = window_cells([a for a, _ in spans], [b for _, b in spans],
-                             duration if duration is not None else (spans[-1][1] if spans else 0.0))
+        spans = window_cells(
+            [a for a, _ in spans],
+            [b for _, b in spans],
+            duration if duration is not None else (spans[-1][1] if spans else 0.0),
+        )
     segments = []
     top2 = tuple(probs.topk(2, dim=1)) if probs.shape[1] > 1 else None
     for c, name in enumerate(class_names):

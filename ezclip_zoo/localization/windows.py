@@ -84,8 +84,10 @@ def plan_windows(times: FrameTimes, num_frames: int, window_s: float, stride_s: 
         raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
     duration = times.duration
     if duration <= window_s + _EPS:
-        note = (f"the video ({duration:.3f} s) is not longer than one window (window_s={window_s:g} s): "
-                "it is scored as one window")
+        note = (
+            f"the video ({duration:.3f} s) is not longer than one window (window_s={window_s:g} s): "
+            "it is scored as one window"
+        )
         return WindowLayout((_window(times, 0.0, duration, num_frames),), window_s, stride_s, duration, (note,))
     count = int(math.floor((duration - window_s) / stride_s + _EPS)) + 1
     begins = [w * stride_s for w in range(count)]
@@ -93,7 +95,9 @@ def plan_windows(times: FrameTimes, num_frames: int, window_s: float, stride_s: 
         begins.append(duration - window_s)  # cover the tail
     notes = ()
     if stride_s > duration:
-        notes = (f"stride_s={stride_s:g} s is longer than the video ({duration:.3f} s): only its first and last "
-                 "window are scored",)
+        notes = (
+            f"stride_s={stride_s:g} s is longer than the video ({duration:.3f} s): only its first and last "
+            "window are scored",
+        )
     windows = tuple(_window(times, b, window_s, num_frames) for b in begins)
     return WindowLayout(windows, window_s, stride_s, duration, notes)

@@ -51,8 +51,9 @@ def load_state_dict_file(path: Union[str, os.PathLike]) -> dict[str, torch.Tenso
         try:
             return load_file(path)
         except Exception as exc:  # safetensors has its own error types for truncated or garbled files
-            raise ValueError(f"{path} is not a readable safetensors file ({exc}): damaged or incomplete; "
-                             "re-download or re-save it") from exc
+            raise ValueError(
+                f"{path} is not a readable safetensors file ({exc}): damaged or incomplete; re-download or re-save it"
+            ) from exc
     obj = torch_load_weights_only(path)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
@@ -74,12 +75,15 @@ def torch_load_weights_only(path: Union[str, os.PathLike]) -> object:
         return torch.load(os.fspath(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "weights only load failed" in str(exc).lower() or "unsupported global" in str(exc).lower():
-            raise UnsafeFileError(f"{os.fspath(path)}: not a plain tensor file: refused, it could run code "
-                                  "(torch.load with weights_only=True found objects other than tensors)") from None
+            raise UnsafeFileError(
+                f"{os.fspath(path)}: not a plain tensor file: refused, it could run code "
+                "(torch.load with weights_only=True found objects other than tensors)"
+            ) from None
         raise ValueError(f"{os.fspath(path)} is not a torch checkpoint ({_first_line(exc)})") from None
     except (RuntimeError, EOFError, OSError) as exc:
-        raise ValueError(f"{os.fspath(path)} is not a readable torch checkpoint ({_first_line(exc)}): damaged or "
-                         "incomplete") from None
+        raise ValueError(
+            f"{os.fspath(path)} is not a readable torch checkpoint ({_first_line(exc)}): damaged or incomplete"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -152,7 +156,8 @@ def build_backbone(
 
 
 def _load_strict(clip: nn.Module, state_dict: dict, source: str) -> None:
-    state_dict = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state_dict.items()}
-    check_state_dict(clip.state_dict(), state_dict,
-                     what=f"backbone weights {source!r} do not fit the configured architecture")
+    state_dict = {k[len("module.") :] if k.startswith("module.") else k: v for k, v in state_dict.items()}
+    check_state_dict(
+        clip.state_dict(), state_dict, what=f"backbone weights {source!r} do not fit the configured architecture"
+    )
     clip.load_state_dict({k: v.float() for k, v in state_dict.items()})

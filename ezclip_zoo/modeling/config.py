@@ -40,7 +40,9 @@ class BackboneConfig:
                 f"model_cfg={'set' if self.model_cfg is not None else None}"
             )
         if self.pretrained is not None and self.model is None:
-            raise ValueError("BackboneConfig.pretrained (an open_clip tag) needs `model`; use `weights` with `model_cfg`")
+            raise ValueError(
+                "BackboneConfig.pretrained (an open_clip tag) needs `model`; use `weights` with `model_cfg`"
+            )
 
     @property
     def name(self) -> str:

@@ -190,8 +190,18 @@ class EZCLIP(nn.Module):
         """
         from ..inference.classify import classify  # the inference layer sits below the model's own methods
 
-        return classify(self, videos, class_names, topk=topk, descriptions=descriptions, templates=templates,
-                        text=text, text_cache=text_cache, options=options, **kwargs)
+        return classify(
+            self,
+            videos,
+            class_names,
+            topk=topk,
+            descriptions=descriptions,
+            templates=templates,
+            text=text,
+            text_cache=text_cache,
+            options=options,
+            **kwargs,
+        )
 
     def localize(
         self,
@@ -226,11 +236,29 @@ class EZCLIP(nn.Module):
         """
         from ..localization import localize
 
-        return localize(self, video, class_names, window_s=window_s, stride_s=stride_s, background=background,
-                        min_score=min_score, keep_score=keep_score, min_margin=min_margin,
-                        min_duration_s=min_duration_s, merge_gap_s=merge_gap_s, min_windows=min_windows,
-                        extent=extent, fps=fps, descriptions=descriptions, templates=templates, text=text,
-                        text_cache=text_cache, progress=progress, options=options, **kwargs)
+        return localize(
+            self,
+            video,
+            class_names,
+            window_s=window_s,
+            stride_s=stride_s,
+            background=background,
+            min_score=min_score,
+            keep_score=keep_score,
+            min_margin=min_margin,
+            min_duration_s=min_duration_s,
+            merge_gap_s=merge_gap_s,
+            min_windows=min_windows,
+            extent=extent,
+            fps=fps,
+            descriptions=descriptions,
+            templates=templates,
+            text=text,
+            text_cache=text_cache,
+            progress=progress,
+            options=options,
+            **kwargs,
+        )
 
     def capture_attention(self, blocks: Optional[Sequence[int]] = None) -> ContextManager[dict[int, torch.Tensor]]:
         """Context manager recording the video tower's per-frame attention probabilities of ``blocks`` (None: all)

@@ -19,7 +19,11 @@ from ..modeling.model import EZCLIP
 from ..modeling.state_dict import check_state_dict
 
 __all__ = [
-    "assemble", "load_official_checkpoint", "read_official_state_dict", "official_config", "split_official_state_dict",
+    "assemble",
+    "load_official_checkpoint",
+    "read_official_state_dict",
+    "official_config",
+    "split_official_state_dict",
 ]
 
 _PROMPT_KEY = "visual.transformer.T_prompt_embeddings"
@@ -42,7 +46,7 @@ def read_official_state_dict(path: Union[str, os.PathLike]) -> dict[str, torch.T
         obj = obj["model_state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise ValueError(f"{path!r} holds no model state dict (expected a dict with 'model_state_dict')")
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in obj.items()}
+    return {k[len("module.") :] if k.startswith("module.") else k: v for k, v in obj.items()}
 
 
 def official_config(state_dict: Mapping[str, torch.Tensor], **overrides: Any) -> EZCLIPConfig:
@@ -53,8 +57,15 @@ def official_config(state_dict: Mapping[str, torch.Tensor], **overrides: Any) ->
     adapter bottleneck. The backbone is described by an open_clip config dict (``model_cfg``).
     """
     sd = state_dict
-    required = ["visual.conv1.weight", "visual.positional_embedding", "visual.proj", "text_projection",
-                "positional_embedding", "token_embedding.weight", "ln_final.weight"]
+    required = [
+        "visual.conv1.weight",
+        "visual.positional_embedding",
+        "visual.proj",
+        "text_projection",
+        "positional_embedding",
+        "token_embedding.weight",
+        "ln_final.weight",
+    ]
     missing = [k for k in required if k not in sd]
     if missing:
         raise ValueError(f"not an EZ-CLIP/CLIP ViT state dict: missing keys {missing}")
@@ -65,11 +76,20 @@ def official_config(state_dict: Mapping[str, torch.Tensor], **overrides: Any) ->
     text_layers = len({k.split(".")[2] for k in sd if k.startswith("transformer.resblocks.")})
     model_cfg = {
         "embed_dim": int(sd["text_projection"].shape[1]),
-        "vision_cfg": {"image_size": int(patch * grid), "patch_size": int(patch), "width": int(vision_width),
-                       "layers": vision_layers, "head_width": 64},
-        "text_cfg": {"context_length": int(sd["positional_embedding"].shape[0]),
-                     "vocab_size": int(sd["token_embedding.weight"].shape[0]), "width": int(text_width),
-                     "heads": max(1, int(text_width) // 64), "layers": text_layers},
+        "vision_cfg": {
+            "image_size": int(patch * grid),
+            "patch_size": int(patch),
+            "width": int(vision_width),
+            "layers": vision_layers,
+            "head_width": 64,
+        },
+        "text_cfg": {
+            "context_length": int(sd["positional_embedding"].shape[0]),
+            "vocab_size": int(sd["token_embedding.weight"].shape[0]),
+            "width": int(text_width),
+            "heads": max(1, int(text_width) // 64),
+            "layers": text_layers,
+        },
     }
     if _PROMPT_KEY in sd:
         num_frames, temporal_prompts = int(sd[_PROMPT_KEY].shape[1]), True

@@ -18,5 +18,12 @@ _NAMES = {
 
 __getattr__, __dir__ = lazy_attributes(__name__, _NAMES)
 
-__all__ = ["ClipTokenizer", "FramePreprocess", "MANIFEST_NAME", "OnnxModel", "RuntimeResult", "read_clip",
-           "read_manifest"]
+__all__ = [
+    "ClipTokenizer",
+    "FramePreprocess",
+    "MANIFEST_NAME",
+    "OnnxModel",
+    "RuntimeResult",
+    "read_clip",
+    "read_manifest",
+]

@@ -69,16 +69,20 @@ def read_manifest(folder: Union[str, os.PathLike], *, verify: bool = True) -> di
     if not folder.is_dir():
         raise ExportedModelError(f"{folder} is not a folder; pass the OUT_DIR that `ezclip-zoo export` wrote")
     if not path.is_file():
-        raise ExportedModelError(f"{folder} has no {MANIFEST_NAME}: it is not an exported model folder "
-                                 "(write one with `ezclip-zoo export MODEL OUT_DIR`)")
+        raise ExportedModelError(
+            f"{folder} has no {MANIFEST_NAME}: it is not an exported model folder "
+            "(write one with `ezclip-zoo export MODEL OUT_DIR`)"
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ExportedModelError(f"{path} is not readable JSON ({exc}); export the model again") from exc
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         version = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise ExportedModelError(f"{path} has format version {version!r}; this ezclip-zoo reads version "
-                                 f"{FORMAT_VERSION} (upgrade ezclip-zoo, or export the model again)")
+        raise ExportedModelError(
+            f"{path} has format version {version!r}; this ezclip-zoo reads version "
+            f"{FORMAT_VERSION} (upgrade ezclip-zoo, or export the model again)"
+        )
     if manifest.get("format") not in FORMATS:
         raise ExportedModelError(f"{path}: unknown format {manifest.get('format')!r}; expected one of {FORMATS}")
     if verify:

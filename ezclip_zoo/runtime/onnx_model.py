@@ -40,8 +40,13 @@ class RuntimeResult:
     frame_indices: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "labels": self.labels, "probabilities": self.probabilities,
-                "logits": self.logits, "frame_indices": self.frame_indices}
+        return {
+            "source": self.source,
+            "labels": self.labels,
+            "probabilities": self.probabilities,
+            "logits": self.logits,
+            "frame_indices": self.frame_indices,
+        }
 
 
 def _session(path: Path, threads: Optional[int], providers: Optional[Sequence[str]]):
@@ -73,13 +78,21 @@ class OnnxModel:
         ExportedFileChangedError: a file was edited or damaged.
     """
 
-    def __init__(self, folder: Union[str, os.PathLike], *, threads: Optional[int] = None,
-                 providers: Optional[Sequence[str]] = None, verify: bool = True) -> None:
+    def __init__(
+        self,
+        folder: Union[str, os.PathLike],
+        *,
+        threads: Optional[int] = None,
+        providers: Optional[Sequence[str]] = None,
+        verify: bool = True,
+    ) -> None:
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder, verify=verify)
         if self.manifest["format"] != "onnx":
-            raise ExportedModelError(f"{self.folder} holds a {self.manifest['format']!r} export; OnnxModel runs "
-                                     "--format onnx exports (load .pt2 programs with torch.export.load)")
+            raise ExportedModelError(
+                f"{self.folder} holds a {self.manifest['format']!r} export; OnnxModel runs "
+                "--format onnx exports (load .pt2 programs with torch.export.load)"
+            )
         encoders = self.manifest["encoders"]
         self._video = _session(self.folder / encoders["video"]["file"], threads, providers)
         self._text = _session(self.folder / encoders["text"]["file"], threads, providers)
@@ -104,8 +117,10 @@ class OnnxModel:
         return float(self.manifest["logit_scale"])
 
     def __repr__(self) -> str:
-        return (f"OnnxModel({str(self.folder)!r}, model={self.manifest.get('model')!r}, "
-                f"num_frames={self.num_frames}, classes={len(self.class_names or [])})")
+        return (
+            f"OnnxModel({str(self.folder)!r}, model={self.manifest.get('model')!r}, "
+            f"num_frames={self.num_frames}, classes={len(self.class_names or [])})"
+        )
 
     # ------------------------------------------------------------------ encoders
     def encode_video(self, frames: np.ndarray) -> np.ndarray:
@@ -115,21 +130,26 @@ class OnnxModel:
         if frames.ndim != 5 or frames.shape[2] != 3:
             raise ValueError(f"frames must be [B, T, 3, H, W], got shape {frames.shape}")
         if frames.shape[1] != t:
-            raise ValueError(f"this export takes clips of {t} frames (its temporal prompts have one vector per "
-                             f"frame position), got {frames.shape[1]}; sample {t} frames per clip")
+            raise ValueError(
+                f"this export takes clips of {t} frames (its temporal prompts have one vector per "
+                f"frame position), got {frames.shape[1]}; sample {t} frames per clip"
+            )
         if frames.shape[3:] != (s, s):
             raise ValueError(f"frames must be {s}x{s} pixels, got {frames.shape[3:]}; use model.preprocess")
         if not np.issubdtype(frames.dtype, np.floating):
-            raise TypeError(f"frames must be float pixels normalised with the CLIP mean/std, got {frames.dtype}; "
-                            "use model.preprocess.frames (or model.classify, which decodes and preprocesses)")
+            raise TypeError(
+                f"frames must be float pixels normalised with the CLIP mean/std, got {frames.dtype}; "
+                "use model.preprocess.frames (or model.classify, which decodes and preprocesses)"
+            )
         entry = self.manifest["encoders"]["video"]
         return self._video.run([entry["output"]], {entry["input"]: frames.astype(np.float32)})[0]
 
     def tokenize(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> int64 [C, context_length] ids, equal to `ezclip_zoo.tokenize`'s."""
         if self._tokenizer is None:
-            self._tokenizer = ClipTokenizer(self.folder / self.manifest["tokenizer"]["bpe"],
-                                            int(self.manifest["context_length"]))
+            self._tokenizer = ClipTokenizer(
+                self.folder / self.manifest["tokenizer"]["bpe"], int(self.manifest["context_length"])
+            )
         return self._tokenizer(texts)
 
     def encode_text(self, texts: Union[Sequence[str], np.ndarray]) -> np.ndarray:
@@ -147,8 +167,10 @@ class OnnxModel:
         """(names, normalised text embeddings [M, C, E])."""
         if class_names is None:
             if self.class_names is None:
-                raise ValueError(f"{self.folder} was exported without classes: pass class_names, or export with "
-                                 "--label/--labels/--class-set")
+                raise ValueError(
+                    f"{self.folder} was exported without classes: pass class_names, or export with "
+                    "--label/--labels/--class-set"
+                )
             return self.class_names, self._class_embeddings
         if isinstance(class_names, str):
             raise TypeError(f"class_names must be a list of strings, got a single string {class_names!r}")
@@ -157,8 +179,13 @@ class OnnxModel:
             raise ValueError("class_names has duplicates; each class once")
         return names, self._run_text(self.tokenize(names))[None]
 
-    def classify(self, video: Union[str, os.PathLike, bytes, np.ndarray], class_names: Optional[Sequence[str]] = None,
-                 *, topk: int = 5) -> RuntimeResult:
+    def classify(
+        self,
+        video: Union[str, os.PathLike, bytes, np.ndarray],
+        class_names: Optional[Sequence[str]] = None,
+        *,
+        topk: int = 5,
+    ) -> RuntimeResult:
         """Rank classes for one video.
 
         Args:
@@ -188,7 +215,13 @@ class OnnxModel:
         probs = (shifted / shifted.sum(axis=-1, keepdims=True)).mean(axis=0)
         mean_logits = logits.mean(axis=0)
         top = np.argsort(-probs, kind="stable")[: min(topk, len(names))]
-        return RuntimeResult(source=source, labels=[names[i] for i in top],
-                             probabilities=[float(probs[i]) for i in top], logits=[float(mean_logits[i]) for i in top],
-                             class_names=names, all_probabilities=probs, all_logits=mean_logits,
-                             frame_indices=list(indices))
+        return RuntimeResult(
+            source=source,
+            labels=[names[i] for i in top],
+            probabilities=[float(probs[i]) for i in top],
+            logits=[float(mean_logits[i]) for i in top],
+            class_names=names,
+            all_probabilities=probs,
+            all_logits=mean_logits,
+            frame_indices=list(indices),
+        )

@@ -43,15 +43,28 @@ class FramePreprocess:
 
     @classmethod
     def from_manifest(cls, entry: Mapping[str, Any]) -> "FramePreprocess":
-        return cls(image_size=int(entry["image_size"]), resize_size=int(entry["resize_size"]),
-                   interpolation=str(entry["interpolation"]), mean=tuple(entry["mean"]), std=tuple(entry["std"]),
-                   resize_mode=str(entry.get("resize_mode", "shortest")), fill_color=int(entry.get("fill_color", 0)))
+        return cls(
+            image_size=int(entry["image_size"]),
+            resize_size=int(entry["resize_size"]),
+            interpolation=str(entry["interpolation"]),
+            mean=tuple(entry["mean"]),
+            std=tuple(entry["std"]),
+            resize_mode=str(entry.get("resize_mode", "shortest")),
+            fill_color=int(entry.get("fill_color", 0)),
+        )
 
     def frame(self, frame: Any) -> np.ndarray:
         """One uint8 RGB frame [H, W, 3] (or a PIL image) -> float32 [3, S, S]."""
-        return preprocess_frame(frame, self.image_size, self.resize_size, interpolation=self.interpolation,
-                                mean=self.mean, std=self.std, resize_mode=self.resize_mode,
-                                fill_color=self.fill_color)[0]
+        return preprocess_frame(
+            frame,
+            self.image_size,
+            self.resize_size,
+            interpolation=self.interpolation,
+            mean=self.mean,
+            std=self.std,
+            resize_mode=self.resize_mode,
+            fill_color=self.fill_color,
+        )[0]
 
     def frames(self, frames: Union[np.ndarray, Sequence[Any]]) -> np.ndarray:
         """T frames (uint8 [T, H, W, 3], or a list of frames / PIL images) -> float32 [T, 3, S, S]."""
@@ -62,8 +75,9 @@ class FramePreprocess:
         return np.stack([self.frame(f) for f in frames])
 
 
-def read_clip(video: Union[str, os.PathLike, bytes], num_frames: int, preprocess: FramePreprocess,
-              *, threads: int = 0) -> tuple[np.ndarray, list[int], int]:
+def read_clip(
+    video: Union[str, os.PathLike, bytes], num_frames: int, preprocess: FramePreprocess, *, threads: int = 0
+) -> tuple[np.ndarray, list[int], int]:
     """Sample, decode and preprocess one clip of an encoded video.
 
     Args:

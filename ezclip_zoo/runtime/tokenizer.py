@@ -120,8 +120,11 @@ class ClipTokenizer:
         for i, text in enumerate(texts):
             ids = [self.sot_id, *self.encode(text), self.eot_id]
             if len(ids) > length:
-                warnings.warn(f"text {i} ({text[:40]!r}...) has {len(ids)} tokens, more than the context of "
-                              f"{length}; it was truncated. Shorten it to keep its end.", stacklevel=2)
+                warnings.warn(
+                    f"text {i} ({text[:40]!r}...) has {len(ids)} tokens, more than the context of "
+                    f"{length}; it was truncated. Shorten it to keep its end.",
+                    stacklevel=2,
+                )
                 ids = ids[: length - 1] + [self.eot_id]
             out[i, : len(ids)] = ids
         return out

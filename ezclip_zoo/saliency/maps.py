@@ -38,8 +38,15 @@ from ..text.labels import LabelSet
 from ..transforms.eval import VideoTransform
 from ..video import probe_video
 
-__all__ = ["METHODS", "CLASS_SPECIFIC_METHODS", "Explanation", "explain", "explain_frames", "attention_maps",
-           "normalize_maps"]
+__all__ = [
+    "METHODS",
+    "CLASS_SPECIFIC_METHODS",
+    "Explanation",
+    "explain",
+    "explain_frames",
+    "attention_maps",
+    "normalize_maps",
+]
 
 METHODS = ("attention", "rollout", "gradient")
 CLASS_SPECIFIC_METHODS = ("gradient",)
@@ -83,8 +90,10 @@ class Explanation:
 
     def __repr__(self) -> str:
         what = f", class={self.class_name!r}, score={self.score:.3f}" if self.class_name is not None else ""
-        return (f"Explanation(method={self.method!r}{what}, maps={tuple(self.maps.shape)}, "
-                f"frame_indices={self.frame_indices}, source={self.source!r})")
+        return (
+            f"Explanation(method={self.method!r}{what}, maps={tuple(self.maps.shape)}, "
+            f"frame_indices={self.frame_indices}, source={self.source!r})"
+        )
 
 
 @contextlib.contextmanager
@@ -166,7 +175,10 @@ def normalize_maps(maps: torch.Tensor, normalize: str = "clip") -> torch.Tensor:
 
 
 def explain_frames(
-    model, frames: torch.Tensor, method: str = "gradient", text: Optional[torch.Tensor] = None,
+    model,
+    frames: torch.Tensor,
+    method: str = "gradient",
+    text: Optional[torch.Tensor] = None,
     class_index: Optional[int] = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The raw patch maps of one preprocessed clip, and its embedding.
@@ -289,8 +301,10 @@ def explain(
         raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
     labels, index = _resolve_target(model, target, classes, descriptions, templates, text)
     if method in CLASS_SPECIFIC_METHODS and index is None:
-        raise ValueError(f"method {method!r} is class-specific: pass the class, e.g. explain(model, video, "
-                         f"'juggling', method={method!r}), or use a gradient-free method ('attention', 'rollout')")
+        raise ValueError(
+            f"method {method!r} is class-specific: pass the class, e.g. explain(model, video, "
+            f"'juggling', method={method!r}), or use a gradient-free method ('attention', 'rollout')"
+        )
     transform = VideoTransform.from_model(model, protocol=protocol)
     views, clips = prepare_views(video, model.num_frames, transform, strategy=strategy, backend=backend)
     with _eval_mode(model):
@@ -304,11 +318,17 @@ def explain(
     size = model.image_size
     maps = F.interpolate(patch_maps[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0]
     return Explanation(
-        maps=maps.clamp(0, 1), patch_maps=patch_maps, frames=_input_frames(views[0], transform),
-        frame_indices=list(clips.indices[0]), timestamps=_timestamps(video, list(clips.indices[0])),
-        total_frames=clips.total_frames, method=method,
+        maps=maps.clamp(0, 1),
+        patch_maps=patch_maps,
+        frames=_input_frames(views[0], transform),
+        frame_indices=list(clips.indices[0]),
+        timestamps=_timestamps(video, list(clips.indices[0])),
+        total_frames=clips.total_frames,
+        method=method,
         class_name=labels.names[index] if index is not None else None,
         score=float(logits[index]) if index is not None else None,
-        class_names=labels.names if labels is not None else None, probabilities=probs, source=clips.name,
+        class_names=labels.names if labels is not None else None,
+        probabilities=probs,
+        source=clips.name,
         seconds=seconds,
     )

@@ -19,8 +19,9 @@ def mass_in_mask(maps: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor,
         (mass [T], area share [T]), float32; a frame whose map is all zero has mass 0.
     """
     if maps.shape != masks.shape or maps.ndim != 3:
-        raise ValueError(f"maps and masks must both be [T, H, W] of one shape, got {tuple(maps.shape)} and "
-                         f"{tuple(masks.shape)}")
+        raise ValueError(
+            f"maps and masks must both be [T, H, W] of one shape, got {tuple(maps.shape)} and {tuple(masks.shape)}"
+        )
     maps, masks = maps.float().clamp_min(0), masks.float()
     total = maps.sum(dim=(1, 2))
     inside = (maps * masks).sum(dim=(1, 2))

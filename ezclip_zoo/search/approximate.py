@@ -23,7 +23,7 @@ def build_ann(embeddings: torch.Tensor, *, nprobe: int = 16, seed: int = 0):
     faiss = _faiss()
     rows, dim = embeddings.shape
     data = embeddings.float().contiguous().numpy()
-    cells = max(1, min(int(4 * rows ** 0.5), rows // 39 or 1, 1024))
+    cells = max(1, min(int(4 * rows**0.5), rows // 39 or 1, 1024))
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, cells, faiss.METRIC_INNER_PRODUCT)
     sample = data

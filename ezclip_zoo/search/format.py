@@ -29,8 +29,17 @@ from safetensors.torch import load_file, save_file
 
 from ..errors import LibraryError
 
-__all__ = ["FORMAT", "VERSION", "MANIFEST", "read_manifest", "write_manifest", "write_shard", "read_shard",
-           "shard_name", "new_manifest"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "MANIFEST",
+    "read_manifest",
+    "write_manifest",
+    "write_shard",
+    "read_shard",
+    "shard_name",
+    "new_manifest",
+]
 
 FORMAT = "ezclip-zoo video library"
 VERSION = 1
@@ -44,8 +53,16 @@ def shard_name(number: int) -> str:
 
 
 def new_manifest(model: dict[str, Any], setup: dict[str, Any], dim: Optional[int]) -> dict[str, Any]:
-    return {"format": FORMAT, "version": VERSION, "model": model, "setup": setup, "dim": dim, "shards": [],
-            "files": {}, "complete": False}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": model,
+        "setup": setup,
+        "dim": dim,
+        "shards": [],
+        "files": {},
+        "complete": False,
+    }
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -72,15 +89,21 @@ def read_manifest(folder: PathLike) -> Optional[dict[str, Any]]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LibraryError(f"{path} is not a readable library manifest ({exc}); delete the folder and index "
-                           "again") from exc
+        raise LibraryError(
+            f"{path} is not a readable library manifest ({exc}); delete the folder and index again"
+        ) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise LibraryError(f"{path} is not an ezclip-zoo video library (format {manifest.get('format')!r})"
-                           if isinstance(manifest, dict) else f"{path} is not an ezclip-zoo video library")
+        raise LibraryError(
+            f"{path} is not an ezclip-zoo video library (format {manifest.get('format')!r})"
+            if isinstance(manifest, dict)
+            else f"{path} is not an ezclip-zoo video library"
+        )
     version = manifest.get("version")
     if not isinstance(version, int) or version > VERSION:
-        raise LibraryError(f"{path} is format version {version!r}; this ezclip-zoo reads version {VERSION} and "
-                           "older: upgrade ezclip-zoo (pip install -U ezclip-zoo)")
+        raise LibraryError(
+            f"{path} is format version {version!r}; this ezclip-zoo reads version {VERSION} and "
+            "older: upgrade ezclip-zoo (pip install -U ezclip-zoo)"
+        )
     for key in ("model", "setup", "dim", "shards", "files"):
         if key not in manifest:
             raise LibraryError(f"{path} lacks {key!r}: the library is damaged; delete it and index again")
@@ -104,8 +127,10 @@ def read_shard(folder: PathLike, name: str, dim: Optional[int]) -> tuple[torch.T
     if os.path.basename(name) != name or not name.startswith("shard-"):
         raise LibraryError(f"{Path(folder) / MANIFEST} names shard {name!r} outside the library folder")
     if not path.is_file():
-        raise LibraryError(f"library shard {path} is missing: the library is incomplete; run `ezclip-zoo index` "
-                           "again (it re-embeds what is missing) or delete the folder")
+        raise LibraryError(
+            f"library shard {path} is missing: the library is incomplete; run `ezclip-zoo index` "
+            "again (it re-embeds what is missing) or delete the folder"
+        )
     try:
         from safetensors import safe_open
 
@@ -114,9 +139,13 @@ def read_shard(folder: PathLike, name: str, dim: Optional[int]) -> tuple[torch.T
         embeddings = load_file(str(path))["embeddings"]
         rows = json.loads(meta["rows"])
     except (SafetensorError, KeyError, OSError, json.JSONDecodeError, ValueError) as exc:
-        raise LibraryError(f"library shard {path} is damaged or truncated ({type(exc).__name__}: {exc}); run "
-                           "`ezclip-zoo index` again to rebuild it") from exc
+        raise LibraryError(
+            f"library shard {path} is damaged or truncated ({type(exc).__name__}: {exc}); run "
+            "`ezclip-zoo index` again to rebuild it"
+        ) from exc
     if embeddings.ndim != 2 or (dim is not None and embeddings.shape[1] != dim) or embeddings.shape[0] != len(rows):
-        raise LibraryError(f"library shard {path} holds {tuple(embeddings.shape)} embeddings for {len(rows)} rows, "
-                           f"expected [{len(rows)}, {dim}]: it is damaged; run `ezclip-zoo index` again")
+        raise LibraryError(
+            f"library shard {path} holds {tuple(embeddings.shape)} embeddings for {len(rows)} rows, "
+            f"expected [{len(rows)}, {dim}]: it is damaged; run `ezclip-zoo index` again"
+        )
     return embeddings, rows

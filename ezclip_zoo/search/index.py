@@ -56,17 +56,24 @@ def load_library_model(manifest: dict, where: Path):
     record = manifest["model"]
     source = record.get("source")
     if not source:
-        raise LibraryError(f"library {where} does not record how to load its model: pass the model "
-                           "(VideoIndex.open(path, model=...)) that indexed it")
+        raise LibraryError(
+            f"library {where} does not record how to load its model: pass the model "
+            "(VideoIndex.open(path, model=...)) that indexed it"
+        )
     dtype = record.get("dtype")
     try:
         with warnings.catch_warnings():  # an architecture is what the library was indexed with: no news here
             warnings.simplefilter("ignore", UntrainedModelWarning)
-            return load(source, seed=int(record.get("seed", 0)),
-                        dtype=getattr(torch, dtype.replace("torch.", "")) if dtype else None)
+            return load(
+                source,
+                seed=int(record.get("seed", 0)),
+                dtype=getattr(torch, dtype.replace("torch.", "")) if dtype else None,
+            )
     except Exception as exc:
-        raise LibraryError(f"library {where} was indexed with model {source!r}, which cannot be loaded here "
-                           f"({type(exc).__name__}: {exc}); pass the model explicitly") from exc
+        raise LibraryError(
+            f"library {where} was indexed with model {source!r}, which cannot be loaded here "
+            f"({type(exc).__name__}: {exc}); pass the model explicitly"
+        ) from exc
 
 
 class VideoIndex:
@@ -91,11 +98,15 @@ class VideoIndex:
         if manifest is None:
             raise LibraryError(f"{folder} holds no {MANIFEST}: not a video library (make one with ezclip-zoo index)")
         if not manifest.get("complete", False):
-            raise LibraryError(f"library {folder} is incomplete (an index run was interrupted): run the same "
-                               "`ezclip-zoo index` again to finish it")
+            raise LibraryError(
+                f"library {folder} is incomplete (an index run was interrupted): run the same "
+                "`ezclip-zoo index` again to finish it"
+            )
         if model is not None and model_digest(model) != manifest["model"].get("sha256"):
-            raise LibraryError(f"library {folder} was indexed by another model (weights sha256 "
-                               f"{manifest['model'].get('sha256')}); pass that model")
+            raise LibraryError(
+                f"library {folder} was indexed by another model (weights sha256 "
+                f"{manifest['model'].get('sha256')}); pass that model"
+            )
         shards: dict[str, tuple[torch.Tensor, list]] = {}
         chunks, rows = [], []
         for path_, entry in sorted(manifest["files"].items()):
@@ -121,8 +132,10 @@ class VideoIndex:
         if self._model is None:
             self._model = load_library_model(self.manifest, self.folder)
             if model_digest(self._model) != self.manifest["model"].get("sha256"):
-                raise LibraryError(f"library {self.folder}: {self.manifest['model'].get('source')!r} now gives other "
-                                   "weights than the ones that indexed it; pass the original model")
+                raise LibraryError(
+                    f"library {self.folder}: {self.manifest['model'].get('source')!r} now gives other "
+                    "weights than the ones that indexed it; pass the original model"
+                )
         return self._model
 
     def embed_query(self, query: Union[str, Sequence[str], Any]) -> torch.Tensor:
@@ -142,11 +155,18 @@ class VideoIndex:
         if isinstance(texts, (list, tuple)) and not texts:
             raise ValueError("empty search query: no texts given")
         setup = self.manifest["setup"]
-        video = embed_video(self.model, query, num_clips=setup.get("num_clips", 1),
-                            num_crops=setup.get("num_crops", 1), protocol=setup.get("protocol", "clip"))
+        video = embed_video(
+            self.model,
+            query,
+            num_clips=setup.get("num_clips", 1),
+            num_crops=setup.get("num_crops", 1),
+            protocol=setup.get("protocol", "clip"),
+        )
         return F.normalize(video.float().reshape(-1, video.shape[-1]), dim=-1)
 
-    def search(self, query: Any, k: int = 10, *, approximate: Optional[bool] = None) -> Union[list[Hit], list[list[Hit]]]:
+    def search(
+        self, query: Any, k: int = 10, *, approximate: Optional[bool] = None
+    ) -> Union[list[Hit], list[list[Hit]]]:
         """The ``k`` best rows for a query: a text, a list of texts (one hit list each), a video, or an embedding
         tensor [E] / [Q, E].
 
@@ -155,16 +175,24 @@ class VideoIndex:
         """
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
-        single = isinstance(query, str) or (isinstance(query, torch.Tensor) and query.ndim == 1) or not isinstance(
-            query, (list, tuple))
-        q = F.normalize(query.float().reshape(-1, query.shape[-1]), dim=-1) if isinstance(query, torch.Tensor) \
+        single = (
+            isinstance(query, str)
+            or (isinstance(query, torch.Tensor) and query.ndim == 1)
+            or not isinstance(query, (list, tuple))
+        )
+        q = (
+            F.normalize(query.float().reshape(-1, query.shape[-1]), dim=-1)
+            if isinstance(query, torch.Tensor)
             else self.embed_query(query)
+        )
         if len(self) == 0:
             hits: list[list[Hit]] = [[] for _ in range(q.shape[0])]
         else:
             scores, idx = self._top(q, min(k, len(self)), approximate)
-            hits = [[self._hit(int(i), float(s)) for s, i in zip(srow, irow) if i >= 0]
-                    for srow, irow in zip(scores.tolist(), idx.tolist())]
+            hits = [
+                [self._hit(int(i), float(s)) for s, i in zip(srow, irow) if i >= 0]
+                for srow, irow in zip(scores.tolist(), idx.tolist())
+            ]
         return hits[0] if single else hits
 
     def search_video(self, video: Any, k: int = 10, **kwargs: Any) -> list[Hit]:

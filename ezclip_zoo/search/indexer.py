@@ -63,10 +63,13 @@ def _check_same(manifest: dict, model_record: dict, setup: dict, library: Path) 
         raise LibraryError(
             f"library {library} was written by another model (weights sha256 {manifest['model'].get('sha256')}, "
             f"source {manifest['model'].get('source')!r}); this one is {model_record['sha256']}: index into a new "
-            "library, or pass the model it records")
+            "library, or pass the model it records"
+        )
     if manifest["setup"] != setup:
-        raise LibraryError(f"library {library} was written with setup {manifest['setup']}, not {setup}: index into "
-                           "a new library, or use the same options")
+        raise LibraryError(
+            f"library {library} was written with setup {manifest['setup']}, not {setup}: index into "
+            "a new library, or use the same options"
+        )
 
 
 def _embed(model, path: str, options: InferenceOptions, setup: dict) -> tuple[torch.Tensor, list[list[Any]]]:
@@ -74,8 +77,14 @@ def _embed(model, path: str, options: InferenceOptions, setup: dict) -> tuple[to
     transform = options.transform(model)
     dtype = options.autocast_dtype(model)
     if not setup["segments"]:
-        views, _ = prepare_views(path, model.num_frames, transform, num_clips=options.num_clips,
-                                 strategy=options.strategy, backend=options.backend)
+        views, _ = prepare_views(
+            path,
+            model.num_frames,
+            transform,
+            num_clips=options.num_clips,
+            strategy=options.strategy,
+            backend=options.backend,
+        )
         features = encode_views(model, views, batch_size=options.batch_size, autocast_dtype=dtype)
         return F.normalize(features.mean(dim=0), dim=-1)[None], [[path, None, None]]
     reader, _ = open_frames(path, fps=None, backend="pyav")
@@ -214,7 +223,7 @@ def index_videos(
 
 def _flush(folder: Path, manifest: dict, pending: list) -> None:
     """Write the pending videos' rows as one shard, then the manifest listing it."""
-    used = [int(s[len("shard-"):-len(".safetensors")]) for s in manifest["shards"]]
+    used = [int(s[len("shard-") : -len(".safetensors")]) for s in manifest["shards"]]
     number = max(used, default=-1) + 1
     embeddings = torch.cat([e for _, e, _, _ in pending])
     if manifest["dim"] is None:
@@ -223,8 +232,13 @@ def _flush(folder: Path, manifest: dict, pending: list) -> None:
     name = write_shard(folder, number, embeddings, rows)
     offset = 0
     for path, _, rs, stat in pending:
-        manifest["files"][path] = {**stat, "sha256": sha256_file(path), "shard": name, "offset": offset,
-                                   "count": len(rs)}
+        manifest["files"][path] = {
+            **stat,
+            "sha256": sha256_file(path),
+            "shard": name,
+            "offset": offset,
+            "count": len(rs),
+        }
         offset += len(rs)
     manifest["shards"].append(name)
     write_manifest(folder, manifest)

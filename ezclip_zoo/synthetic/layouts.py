@@ -116,8 +116,12 @@ def _write_csv(root: Path, names: list[str], splits: Splits) -> dict[str, str]:
     return out
 
 
-_ANNOTATION_WRITERS = {"ucf101": _write_ucf101, "hmdb51": _write_hmdb51, "kinetics": _write_kinetics,
-                       "ssv2": _write_ssv2}
+_ANNOTATION_WRITERS = {
+    "ucf101": _write_ucf101,
+    "hmdb51": _write_hmdb51,
+    "kinetics": _write_kinetics,
+    "ssv2": _write_ssv2,
+}
 
 
 def write_motion_dataset(

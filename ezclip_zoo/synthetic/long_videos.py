@@ -21,8 +21,15 @@ from ..transforms.train import normalize_frames
 from ..video.frame_indices import sample_frame_indices
 from .motion import MOTION_PAIRS, STILL_CLASS, MotionVideoConfig, _mask
 
-__all__ = ["LongVideoConfig", "TruthSegment", "LongVideo", "WindowClips", "render_long_video", "render_stretch",
-           "frame_labels"]
+__all__ = [
+    "LongVideoConfig",
+    "TruthSegment",
+    "LongVideo",
+    "WindowClips",
+    "render_long_video",
+    "render_stretch",
+    "frame_labels",
+]
 
 TRANSLATIONS = ("horizontal", "vertical")  # the pairs a conveyor can show
 
@@ -113,8 +120,12 @@ class _Shape:
 def _new_shape(config: LongVideoConfig, rng: np.random.Generator) -> _Shape:
     size = config.clip.size
     r = rng.uniform(*config.clip.radius) * size
-    return _Shape(config.clip.shapes[rng.integers(len(config.clip.shapes))], r, rng.uniform(0.0, 2 * np.pi),
-                  rng.uniform(r, size - r))
+    return _Shape(
+        config.clip.shapes[rng.integers(len(config.clip.shapes))],
+        r,
+        rng.uniform(0.0, 2 * np.pi),
+        rng.uniform(r, size - r),
+    )
 
 
 def _draw(config: LongVideoConfig, shape: _Shape, along: np.ndarray, vertical: bool) -> np.ndarray:
@@ -173,8 +184,11 @@ def render_long_video(config: LongVideoConfig, seed: int, *, num_segments: Optio
         num_segments: override the drawn number of actions (0: a background-only video of one gap's length).
     """
     rng = np.random.default_rng(sample_seed("long-video", seed, 0))
-    count = int(rng.integers(config.num_segments[0], config.num_segments[1] + 1)) if num_segments is None \
+    count = (
+        int(rng.integers(config.num_segments[0], config.num_segments[1] + 1))
+        if num_segments is None
         else int(num_segments)
+    )
     actions, fps = config.actions, config.fps
     parts, truth, at = [], [], 0
     previous: Optional[tuple[_Shape, float, bool]] = None  # the last action's shape, where it stopped, its axis
@@ -218,8 +232,9 @@ class WindowClips(Dataset):
     Items: ``{"frames": float32 [T, 3, size, size] (CLIP-normalised), "label": int, "index": int}``.
     """
 
-    def __init__(self, num_clips: int, *, seed: int, config: Optional[LongVideoConfig] = None,
-                 num_frames: int = 8) -> None:
+    def __init__(
+        self, num_clips: int, *, seed: int, config: Optional[LongVideoConfig] = None, num_frames: int = 8
+    ) -> None:
         if num_clips < 1:
             raise ValueError(f"num_clips must be positive, got {num_clips}")
         self.config = config or LongVideoConfig()
@@ -246,8 +261,11 @@ class WindowClips(Dataset):
         length = max(cfg.clip_frames, round(rng.uniform(*cfg.segment_s) * cfg.fps))
         if label == len(self.classes) - 1:  # background, half the time with a cut to another still shape
             cut = int(rng.integers(1, length)) if rng.random() < 0.5 else length
-            frames = np.concatenate([_still(cfg, cut, rng), _still(cfg, length - cut, rng)]) if cut < length \
+            frames = (
+                np.concatenate([_still(cfg, cut, rng), _still(cfg, length - cut, rng)])
+                if cut < length
                 else _still(cfg, length, rng)
+            )
             first = int(rng.integers(length - cfg.clip_frames + 1))
         else:
             frames = render_stretch(cfg, label, length, rng)

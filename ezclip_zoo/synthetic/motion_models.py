@@ -34,12 +34,19 @@ def train_motion_model(
 
     torch.manual_seed(seed)
     num_frames = int(train_set[0]["frames"].shape[0])
-    model = create_model(architecture, pretrained_backbone=False, num_frames=num_frames,
-                         temporal_prompts=temporal_prompts, **overrides)
+    model = create_model(
+        architecture, pretrained_backbone=False, num_frames=num_frames, temporal_prompts=temporal_prompts, **overrides
+    )
     steps = len(train_set) // batch_size
     train_config = TrainConfig(
-        epochs=1, batch_size=batch_size, lr=lr, warmup_steps=max(1, steps // 10),
-        motion_weight=1.0 if temporal_prompts else 0.0, seed=seed, precision=precision, log_every_steps=10**9,
+        epochs=1,
+        batch_size=batch_size,
+        lr=lr,
+        warmup_steps=max(1, steps // 10),
+        motion_weight=1.0 if temporal_prompts else 0.0,
+        seed=seed,
+        precision=precision,
+        log_every_steps=10**9,
     )
     fit(model, train_set, train_config, class_texts=[[name] for name in train_set.classes])
     return model.eval()

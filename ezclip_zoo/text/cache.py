@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     from .labels import LabelSet
 
 __all__ = [
-    "TextEmbeddingCache", "encode_texts", "text_features", "default_cache", "default_cache_dir",
+    "TextEmbeddingCache",
+    "encode_texts",
+    "text_features",
+    "default_cache",
+    "default_cache_dir",
     "text_weights_fingerprint",
 ]
 

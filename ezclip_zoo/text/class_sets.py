@@ -71,9 +71,11 @@ def resolve_class_set(name: str) -> str:
         if key == canonical or key in entry.get("aliases", ()):
             return canonical
     raise UnknownClassSetError.of(
-        "class set", name, entries,
+        "class set",
+        name,
+        entries,
         hint="A single string given as the classes names a class set; to classify among your own classes, pass a "
-             f"list of names (e.g. [{name!r}]), not a single string",
+        f"list of names (e.g. [{name!r}]), not a single string",
     )
 
 
@@ -125,13 +127,14 @@ def _descriptions_entry(canonical: str) -> dict[str, Any]:
 
 def class_sets_described_by(filename: str) -> list[str]:
     """Class sets whose descriptions CSV has this file name (how a checkpoint entry names its CSV)."""
-    return [n for n, e in _entries().items()
-            if e.get("descriptions") and os.path.basename(e["descriptions"]["url"]) == os.path.basename(filename)]
+    return [
+        n
+        for n, e in _entries().items()
+        if e.get("descriptions") and os.path.basename(e["descriptions"]["url"]) == os.path.basename(filename)
+    ]
 
 
-def class_descriptions(
-    name: str, *, local_files_only: Optional[bool] = None, progress: bool = False
-) -> dict[str, str]:
+def class_descriptions(name: str, *, local_files_only: Optional[bool] = None, progress: bool = False) -> dict[str, str]:
     """``{readable class name: description}`` in the set's order, from the authors' CSV (downloaded once).
 
     Raises:
@@ -161,8 +164,13 @@ def _download(canonical: str, source: dict[str, Any], path: Path, *, local_files
         )
     tmp = path.with_name(path.name + ".download")
     tmp.unlink(missing_ok=True)
-    download_file(tmp, url=source["url"], what=f"the descriptions of class set {canonical!r}",
-                  finish=f"cp FILE {path}", progress=progress)
+    download_file(
+        tmp,
+        url=source["url"],
+        what=f"the descriptions of class set {canonical!r}",
+        finish=f"cp FILE {path}",
+        progress=progress,
+    )
     digest = sha256_file(tmp)
     if digest != source["sha256"]:
         tmp.unlink(missing_ok=True)

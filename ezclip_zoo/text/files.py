@@ -19,8 +19,19 @@ def _no_duplicate_keys(pairs: list) -> dict:
     return dict(pairs)
 
 
-_HEADER_WORDS = {"id", "index", "name", "label", "class", "class_name", "classname", "action", "description", "text",
-                 "prompt"}
+_HEADER_WORDS = {
+    "id",
+    "index",
+    "name",
+    "label",
+    "class",
+    "class_name",
+    "classname",
+    "action",
+    "description",
+    "text",
+    "prompt",
+}
 
 
 def read_text_file(path: str, what: str = "labels file") -> str:
@@ -38,7 +49,9 @@ def read_text_file(path: str, what: str = "labels file") -> str:
             found = "it is UTF-16 (it starts with a UTF-16 byte-order mark)"
         else:
             found = f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8 (Latin-1 or Windows-1252?)"
-        raise ValueError(f"{what} {path!r} is not UTF-8 text: {found}; save it as UTF-8 (with or without a BOM)") from None
+        raise ValueError(
+            f"{what} {path!r} is not UTF-8 text: {found}; save it as UTF-8 (with or without a BOM)"
+        ) from None
 
 
 def _checked_path(path, what: str) -> str:
@@ -95,7 +108,10 @@ def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
             return {str(k): v for k, v in data.items()}
         raise ValueError(f"labels file {path!r} must hold a JSON list of names or an object name -> description")
     if lower.endswith((".csv", ".tsv")):
-        rows = [[c.strip() for c in row] for row in csv.reader(text.splitlines(), delimiter="\t" if lower.endswith(".tsv") else ",")]
+        rows = [
+            [c.strip() for c in row]
+            for row in csv.reader(text.splitlines(), delimiter="\t" if lower.endswith(".tsv") else ",")
+        ]
         rows = [r for r in rows if any(r)]
         if not rows:
             raise ValueError(f"labels file {path!r} has no rows")
@@ -103,7 +119,9 @@ def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
         header = [c.lower() for c in rows[0]]
         if set(header) & _HEADER_WORDS and not any(c.isdigit() for c in header):
             rows = rows[1:]
-            names = [i for i, c in enumerate(header) if c in ("name", "label", "class", "class_name", "classname", "action")]
+            names = [
+                i for i, c in enumerate(header) if c in ("name", "label", "class", "class_name", "classname", "action")
+            ]
             descs = [i for i, c in enumerate(header) if c in ("description", "text", "prompt")]
             name_col = names[0] if names else 0
             desc_col = descs[0] if descs else None

@@ -18,8 +18,14 @@ import torch
 from ..errors import ResumeError
 from .config import RESUME_KEYS
 
-__all__ = ["CHECKPOINT_NAME", "capture_rng_state", "restore_rng_state", "save_checkpoint", "load_checkpoint",
-           "restore_run"]
+__all__ = [
+    "CHECKPOINT_NAME",
+    "capture_rng_state",
+    "restore_rng_state",
+    "save_checkpoint",
+    "load_checkpoint",
+    "restore_run",
+]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 _FORMAT = "ezclip-zoo/train-checkpoint"

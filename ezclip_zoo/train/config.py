@@ -9,8 +9,21 @@ __all__ = ["TrainConfig", "RESUME_KEYS"]
 
 # Fields that decide what a run computes: a resumed run must have the same values to end bit-identical.
 RESUME_KEYS = (
-    "epochs", "batch_size", "grad_accum_steps", "lr", "min_lr", "warmup_epochs", "warmup_steps", "weight_decay",
-    "betas", "eps", "max_grad_norm", "motion_weight", "precision", "seed", "gather_features",
+    "epochs",
+    "batch_size",
+    "grad_accum_steps",
+    "lr",
+    "min_lr",
+    "warmup_epochs",
+    "warmup_steps",
+    "weight_decay",
+    "betas",
+    "eps",
+    "max_grad_norm",
+    "motion_weight",
+    "precision",
+    "seed",
+    "gather_features",
 )
 
 

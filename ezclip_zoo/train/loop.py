@@ -65,9 +65,20 @@ def fit(
     """
     ctx = DistributedContext.from_env(config.device)
     try:
-        trainer = Trainer(ctx, model, train_data, config, class_texts=class_texts, output_dir=output_dir,
-                          val_data=val_data, val_class_texts=val_class_texts, resume=resume, callbacks=callbacks,
-                          card=card, progress=progress)
+        trainer = Trainer(
+            ctx,
+            model,
+            train_data,
+            config,
+            class_texts=class_texts,
+            output_dir=output_dir,
+            val_data=val_data,
+            val_class_texts=val_class_texts,
+            resume=resume,
+            callbacks=callbacks,
+            card=card,
+            progress=progress,
+        )
         return trainer.run()
     finally:
         ctx.close()  # only if this call started the process group

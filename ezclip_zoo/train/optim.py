@@ -18,9 +18,7 @@ def build_optimizer(model, config: TrainConfig) -> torch.optim.AdamW:
     params = list(model.trainable_parameters())
     if not params:
         raise ValueError("the model has no trainable tensors")
-    return torch.optim.AdamW(
-        params, lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
-    )
+    return torch.optim.AdamW(params, lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay)
 
 
 class WarmupCosine:

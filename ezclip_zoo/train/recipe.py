@@ -33,19 +33,31 @@ def _rank() -> int:
 
 
 def training_splits(
-    format: str, *, video_root: Optional[PathLike] = None, annotations: Optional[PathLike] = None, split: int = 1,
-    train: Optional[PathLike] = None, val: Optional[PathLike] = None, labels: Optional[PathLike] = None,
-    val_fraction: float = 0.1, validate: bool = True, classes: Union[PathLike, Sequence[str], None] = None,
-    k_shot: Optional[int] = None, k_shot_seed: int = 1, seed: int = 0,
+    format: str,
+    *,
+    video_root: Optional[PathLike] = None,
+    annotations: Optional[PathLike] = None,
+    split: int = 1,
+    train: Optional[PathLike] = None,
+    val: Optional[PathLike] = None,
+    labels: Optional[PathLike] = None,
+    val_fraction: float = 0.1,
+    validate: bool = True,
+    classes: Union[PathLike, Sequence[str], None] = None,
+    k_shot: Optional[int] = None,
+    k_shot_seed: int = 1,
+    seed: int = 0,
 ) -> tuple[VideoSplit, Optional[VideoSplit]]:
     """(training split, validation split or None) as `finetune` selects them; its arguments of the same names
     say what each does (``seed`` draws the validation hold-out). The test split is never read."""
-    splits = read_dataset(format, video_root=video_root, annotations=annotations, split=split, train=train, val=val,
-                          labels=labels)
+    splits = read_dataset(
+        format, video_root=video_root, annotations=annotations, split=split, train=train, val=val, labels=labels
+    )
     train_split = splits["train"]
     if train_split.missing and _rank() == 0:
-        logger.warning("%d training videos listed but not found, e.g. %s", len(train_split.missing),
-                       train_split.missing[:3])
+        logger.warning(
+            "%d training videos listed but not found, e.g. %s", len(train_split.missing), train_split.missing[:3]
+        )
     if classes is not None:
         train_split = train_split.restrict_classes(as_class_list(classes))
     val_split = splits.get("val") if validate else None
@@ -58,15 +70,18 @@ def training_splits(
     return train_split, val_split
 
 
-def _model(model: Union[PathLike, EZCLIP], *, seed: int, pretrained_backbone: bool,
-           overrides: Optional[Mapping[str, Any]]) -> EZCLIP:
+def _model(
+    model: Union[PathLike, EZCLIP], *, seed: int, pretrained_backbone: bool, overrides: Optional[Mapping[str, Any]]
+) -> EZCLIP:
     """The model to train: as given, or through `ezclip_zoo.zoo.loading.load` (the same weights on every rank)."""
     from ..zoo.loading import load
 
     if isinstance(model, EZCLIP):
         if overrides or not pretrained_backbone:
-            raise ValueError("overrides and pretrained_backbone=False apply to a model given by name; the EZCLIP "
-                             "passed is built already")
+            raise ValueError(
+                "overrides and pretrained_backbone=False apply to a model given by name; the EZCLIP "
+                "passed is built already"
+            )
         return model
     with warnings.catch_warnings():  # fresh prompts and adapters are exactly what training is for
         warnings.simplefilter("ignore", UntrainedModelWarning)
@@ -83,14 +98,29 @@ def _text_kind(descriptions: Optional[Mapping[str, str]], templates: Union[str, 
 
 
 def finetune(
-    model: Union[PathLike, EZCLIP] = "ezclip-vit-b16", *, format: str, video_root: Optional[PathLike] = None,
-    annotations: Optional[PathLike] = None, split: int = 1, train: Optional[PathLike] = None,
-    val: Optional[PathLike] = None, labels: Optional[PathLike] = None, val_fraction: float = 0.1,
-    validate: bool = True, classes: Union[PathLike, Sequence[str], None] = None, k_shot: Optional[int] = None,
-    k_shot_seed: int = 1, descriptions: Union[PathLike, Mapping[str, str], None] = None,
-    templates: Union[str, Sequence[str], None] = "actionclip", flip: bool = True, pretrained_backbone: bool = True,
-    overrides: Optional[Mapping[str, Any]] = None, config: Optional[TrainConfig] = None,
-    output_dir: Optional[PathLike] = None, resume: Union[bool, PathLike] = False, progress: bool = False,
+    model: Union[PathLike, EZCLIP] = "ezclip-vit-b16",
+    *,
+    format: str,
+    video_root: Optional[PathLike] = None,
+    annotations: Optional[PathLike] = None,
+    split: int = 1,
+    train: Optional[PathLike] = None,
+    val: Optional[PathLike] = None,
+    labels: Optional[PathLike] = None,
+    val_fraction: float = 0.1,
+    validate: bool = True,
+    classes: Union[PathLike, Sequence[str], None] = None,
+    k_shot: Optional[int] = None,
+    k_shot_seed: int = 1,
+    descriptions: Union[PathLike, Mapping[str, str], None] = None,
+    templates: Union[str, Sequence[str], None] = "actionclip",
+    flip: bool = True,
+    pretrained_backbone: bool = True,
+    overrides: Optional[Mapping[str, Any]] = None,
+    config: Optional[TrainConfig] = None,
+    output_dir: Optional[PathLike] = None,
+    resume: Union[bool, PathLike] = False,
+    progress: bool = False,
 ) -> TrainResult:
     """Fine-tune the prompts and adapters on a video dataset with the reference recipe (``ezclip-zoo finetune``).
 
@@ -133,22 +163,61 @@ def finetune(
     """
     config = config if config is not None else TrainConfig()
     train_split, val_split = training_splits(
-        format, video_root=video_root, annotations=annotations, split=split, train=train, val=val, labels=labels,
-        val_fraction=val_fraction, validate=validate, classes=classes, k_shot=k_shot, k_shot_seed=k_shot_seed,
-        seed=config.seed)
+        format,
+        video_root=video_root,
+        annotations=annotations,
+        split=split,
+        train=train,
+        val=val,
+        labels=labels,
+        val_fraction=val_fraction,
+        validate=validate,
+        classes=classes,
+        k_shot=k_shot,
+        k_shot_seed=k_shot_seed,
+        seed=config.seed,
+    )
     described = as_class_descriptions(descriptions) if descriptions is not None else None
     texts = class_texts(train_split.classes, descriptions=described, templates=templates)
     # validation scores each class with all of its texts averaged, as the test protocol does
-    val_texts = None if val_split is None else class_texts(val_split.classes, descriptions=described,
-                                                           templates=templates)
+    val_texts = (
+        None if val_split is None else class_texts(val_split.classes, descriptions=described, templates=templates)
+    )
     net = _model(model, seed=config.seed, pretrained_backbone=pretrained_backbone, overrides=overrides)
-    train_set = VideoClipDataset(train_split, net.num_frames, net.image_size, train=True, seed=config.seed,
-                                 augment=ClipAugment(net.image_size, flip=flip))
+    train_set = VideoClipDataset(
+        train_split,
+        net.num_frames,
+        net.image_size,
+        train=True,
+        seed=config.seed,
+        augment=ClipAugment(net.image_size, flip=flip),
+    )
     val_set = None if val_split is None else VideoClipDataset(val_split, net.num_frames, net.image_size)
     if _rank() == 0:
-        logger.info("train %s: %d videos, %d classes; validation: %s", train_split.name, len(train_split),
-                    len(train_split.classes), f"{len(val_split)} videos" if val_split is not None else "none")
-    card = {"training": {"dataset": format, "videos": len(train_split), "classes": len(train_split.classes),
-                         "text": _text_kind(described, templates)}}
-    return fit(net, train_set, config, class_texts=texts, output_dir=output_dir, val_data=val_set,
-               val_class_texts=val_texts, resume=resume, card=card, progress=progress and _rank() == 0)
+        logger.info(
+            "train %s: %d videos, %d classes; validation: %s",
+            train_split.name,
+            len(train_split),
+            len(train_split.classes),
+            f"{len(val_split)} videos" if val_split is not None else "none",
+        )
+    card = {
+        "training": {
+            "dataset": format,
+            "videos": len(train_split),
+            "classes": len(train_split.classes),
+            "text": _text_kind(described, templates),
+        }
+    }
+    return fit(
+        net,
+        train_set,
+        config,
+        class_texts=texts,
+        output_dir=output_dir,
+        val_data=val_set,
+        val_class_texts=val_texts,
+        resume=resume,
+        card=card,
+        progress=progress and _rank() == 0,
+    )

@@ -68,9 +68,22 @@ def _load_zoo_weights(model, folder: Path) -> None:
 class Trainer:
     """One run of `fit` (see it for the recipe and the files written). ``run()`` trains and returns the result."""
 
-    def __init__(self, ctx: DistributedContext, model, train_data: Dataset, config: TrainConfig, *,
-                 class_texts, output_dir, val_data, val_class_texts, resume, callbacks, card,
-                 progress: bool = False) -> None:
+    def __init__(
+        self,
+        ctx: DistributedContext,
+        model,
+        train_data: Dataset,
+        config: TrainConfig,
+        *,
+        class_texts,
+        output_dir,
+        val_data,
+        val_class_texts,
+        resume,
+        callbacks,
+        card,
+        progress: bool = False,
+    ) -> None:
         self.start_time = time.perf_counter()
         self.ctx, self.model, self.train_data, self.config = ctx, model, train_data, config
         self.device = ctx.device
@@ -113,7 +126,11 @@ class Trainer:
     def _plan_steps(self) -> None:
         ctx, config = self.ctx, self.config
         self.sampler = ResumableDistributedSampler(
-            self.train_data, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=config.seed,
+            self.train_data,
+            num_replicas=ctx.world_size,
+            rank=ctx.rank,
+            shuffle=True,
+            seed=config.seed,
             drop_last=True,
         )
         micro_per_epoch = self.sampler.num_samples // config.batch_size
@@ -129,12 +146,14 @@ class Trainer:
     def _resume(self, resume) -> None:
         out = self.out
         path = Path(resume) if isinstance(resume, (str, Path)) else out / CHECKPOINT_NAME
-        restore_run(path, self.model, self.optimizer, self.scheduler, self.state, self.config, self.ctx,
-                 self.steps_per_epoch)
+        restore_run(
+            path, self.model, self.optimizer, self.scheduler, self.state, self.config, self.ctx, self.steps_per_epoch
+        )
         if self.state.best_step is not None and not (out / BEST_DIR / "model.safetensors").is_file():
             raise ResumeError(f"the checkpoint refers to a best model in {out / BEST_DIR}, which is missing")
-        logger.info("resumed from %s at epoch %d, step %d/%d", path, self.state.epoch, self.state.global_step,
-                    self.total_steps)
+        logger.info(
+            "resumed from %s at epoch %d, step %d/%d", path, self.state.epoch, self.state.global_step, self.total_steps
+        )
 
     def _wrap(self, step_module: nn.Module) -> nn.Module:
         if not self.ctx.distributed:
@@ -151,8 +170,15 @@ class Trainer:
         logger.info(
             "training %d trainable tensors (%s parameters) for %d steps (%d epochs x %d), %d process(es), "
             "batch %d x %d accumulation, precision %s, device %s",
-            len(self.trainable), f"{sum(p.numel() for p in self.trainable):,}", self.total_steps, config.epochs,
-            self.steps_per_epoch, self.ctx.world_size, config.batch_size, config.grad_accum_steps, self.precision,
+            len(self.trainable),
+            f"{sum(p.numel() for p in self.trainable):,}",
+            self.total_steps,
+            config.epochs,
+            self.steps_per_epoch,
+            self.ctx.world_size,
+            config.batch_size,
+            config.grad_accum_steps,
+            self.precision,
             self.device,
         )
 
@@ -160,8 +186,14 @@ class Trainer:
     def run(self) -> TrainResult:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=self.total_steps, initial=self.state.global_step, unit="step", desc="fine-tuning",
-                        disable=not self.progress, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=self.total_steps,
+            initial=self.state.global_step,
+            unit="step",
+            desc="fine-tuning",
+            disable=not self.progress,
+            dynamic_ncols=True,
+        )
         try:
             while self.state.epoch < self.config.epochs:
                 self._epoch()
@@ -177,8 +209,13 @@ class Trainer:
         if hasattr(self.train_data, "set_epoch"):
             self.train_data.set_epoch(epoch)
         loader = DataLoader(
-            self.train_data, batch_size=config.batch_size, sampler=self.sampler, num_workers=config.num_workers,
-            collate_fn=collate_clips, drop_last=True, pin_memory=self.device.type == "cuda",
+            self.train_data,
+            batch_size=config.batch_size,
+            sampler=self.sampler,
+            num_workers=config.num_workers,
+            collate_fn=collate_clips,
+            drop_last=True,
+            pin_memory=self.device.type == "cuda",
             generator=self.loader_generator,
         )
         batches = iter(loader)
@@ -202,8 +239,12 @@ class Trainer:
         state.step_in_epoch += 1
         self.bar.update(1)
         if window["n"]:
-            self.bar.set_postfix(loss=f"{window['loss'] / window['n']:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}",
-                                 epoch=state.epoch + 1, refresh=False)
+            self.bar.set_postfix(
+                loss=f"{window['loss'] / window['n']:.4f}",
+                lr=f"{self.scheduler.get_last_lr()[0]:.2e}",
+                epoch=state.epoch + 1,
+                refresh=False,
+            )
         if state.global_step % config.log_every_steps == 0 or state.step_in_epoch == self.steps_per_epoch:
             _log_window(window, state, self.scheduler, self.total_steps, self.log_file, self.ctx)
         for callback in self.callbacks:
@@ -236,8 +277,13 @@ class Trainer:
             frame_features = gather_with_grad(frame_features, counts)
             text_features = gather_with_grad(text_features, counts)
             labels = gather_with_grad(labels, counts)
-        loss = ezclip_loss(frame_features, text_features, labels, self.model.train_logit_scale.float(),
-                           motion_weight=config.motion_weight)
+        loss = ezclip_loss(
+            frame_features,
+            text_features,
+            labels,
+            self.model.train_logit_scale.float(),
+            motion_weight=config.motion_weight,
+        )
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"loss is {loss.item()} at step {self.state.global_step}; lower the learning rate or use fp32"
@@ -267,8 +313,13 @@ class Trainer:
         """Score the validation set; keep the weights (in memory and in ``best/``) when they are the best yet."""
         state, config, ctx = self.state, self.config, self.ctx
         result = evaluate(
-            self.model, self.val_data, self.val_texts, batch_size=config.eval_batch_size or config.batch_size,
-            num_workers=config.num_workers, precision=self.precision, name="validation",
+            self.model,
+            self.val_data,
+            self.val_texts,
+            batch_size=config.eval_batch_size or config.batch_size,
+            num_workers=config.num_workers,
+            precision=self.precision,
+            name="validation",
         )
         record.update(val_top1=result.top1, val_top5=result.top5, val_videos=result.num_videos)
         if state.best_metric is None or result.top1 > state.best_metric:
@@ -281,7 +332,11 @@ class Trainer:
         if ctx.is_main:
             logger.info(
                 "epoch %d: validation top-1 %.2f%% top-5 %.2f%% (best %.2f%% at step %s)",
-                epoch, result.top1, result.top5, state.best_metric, state.best_step,
+                epoch,
+                result.top1,
+                result.top5,
+                state.best_metric,
+                state.best_step,
             )
 
     # ------------------------------------------------------------------ bookkeeping
@@ -342,24 +397,35 @@ class Trainer:
         if out is not None and ctx.is_main:
             model_dir = _save_zoo_folder(self.model, out / MODEL_DIR, _card(self.card, state, config, selected))
             summary = {
-                "selected": selected, "seconds_this_run": round(seconds, 3), "world_size": ctx.world_size,
-                "precision": self.precision, "steps_per_epoch": self.steps_per_epoch,
-                "total_steps": self.total_steps, "rank_digests": digests, "ranks_in_sync": len(set(digests)) == 1,
-                "state": state.to_dict(), "config": config.to_dict(),
+                "selected": selected,
+                "seconds_this_run": round(seconds, 3),
+                "world_size": ctx.world_size,
+                "precision": self.precision,
+                "steps_per_epoch": self.steps_per_epoch,
+                "total_steps": self.total_steps,
+                "rank_digests": digests,
+                "ranks_in_sync": len(set(digests)) == 1,
+                "state": state.to_dict(),
+                "config": config.to_dict(),
             }
             (out / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         ctx.barrier()
         self.model.eval()
-        return TrainResult(state=state, model_dir=model_dir, selected=selected, seconds=seconds, rank_digests=digests,
-                           model=self.model)
+        return TrainResult(
+            state=state, model_dir=model_dir, selected=selected, seconds=seconds, rank_digests=digests, model=self.model
+        )
 
 
 def _card(card: Optional[dict], state: TrainState, config: TrainConfig, selected: str) -> dict[str, Any]:
     card = dict(card or {})
     training = dict(card.get("training", {}))
     training.update(
-        recipe="ezclip-zoo fit", steps=state.global_step, epochs=state.epoch, lr=config.lr,
-        batch=config.batch_size, selected=selected,
+        recipe="ezclip-zoo fit",
+        steps=state.global_step,
+        epochs=state.epoch,
+        lr=config.lr,
+        batch=config.batch_size,
+        selected=selected,
     )
     if state.best_metric is not None:
         training["val_top1"] = round(state.best_metric, 2)
@@ -376,6 +442,10 @@ def _log_window(window, state, scheduler, total_steps, log_file, ctx) -> None:
         logger.info("step %d/%d loss %.4f lr %.3g %.1f clips/s", state.global_step, total_steps, loss, lr, rate)
         if log_file is not None:
             with open(log_file, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"event": "step", "step": state.global_step, "loss": loss, "lr": lr,
-                                    "clips_per_s": rate}) + "\n")
+                f.write(
+                    json.dumps(
+                        {"event": "step", "step": state.global_step, "loss": loss, "lr": lr, "clips_per_s": rate}
+                    )
+                    + "\n"
+                )
     window.update(loss=0.0, n=0, clips=0, t=now)

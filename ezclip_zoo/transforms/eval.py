@@ -109,8 +109,13 @@ class VideoTransform:
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
         if protocol == "reference":
-            return replace(self, resize_size=self.image_size * 256 // 224, interpolation="bilinear",
-                           resize_mode="shortest", num_crops=num_crops)
+            return replace(
+                self,
+                resize_size=self.image_size * 256 // 224,
+                interpolation="bilinear",
+                resize_mode="shortest",
+                num_crops=num_crops,
+            )
         return replace(self, num_crops=num_crops)
 
     @property
@@ -121,10 +126,19 @@ class VideoTransform:
         """One frame (uint8 RGB [H, W, 3] ndarray/tensor, or a PIL image) -> float32 [num_crops, 3, S, S]."""
         if isinstance(frame, torch.Tensor):
             frame = frame.numpy()
-        return torch.from_numpy(preprocess_frame(
-            frame, self.image_size, self.resize_size, interpolation=self.interpolation, mean=self.mean,
-            std=self.std, num_crops=self.num_crops, resize_mode=self.resize_mode, fill_color=self.fill_color,
-        ))
+        return torch.from_numpy(
+            preprocess_frame(
+                frame,
+                self.image_size,
+                self.resize_size,
+                interpolation=self.interpolation,
+                mean=self.mean,
+                std=self.std,
+                num_crops=self.num_crops,
+                resize_mode=self.resize_mode,
+                fill_color=self.fill_color,
+            )
+        )
 
     def frames(self, frames: Any) -> torch.Tensor:
         """Frames (any layout `ezclip_zoo.video.frames_to_uint8` takes) -> float32 [num_crops, T, 3, S, S]."""

@@ -42,8 +42,14 @@ def _pil_resize(image: Any, height: int, width: int, interpolation: str) -> Any:
     return image.resize((width, height), mode)
 
 
-def resize_frame(image: Any, image_size: int, resize_size: int, interpolation: str = "bicubic",
-                 resize_mode: str = "shortest", fill_color: int = 0) -> np.ndarray:
+def resize_frame(
+    image: Any,
+    image_size: int,
+    resize_size: int,
+    interpolation: str = "bicubic",
+    resize_mode: str = "shortest",
+    fill_color: int = 0,
+) -> np.ndarray:
     """Resize one PIL RGB image -> uint8 [h, w, 3].
 
     Args:
@@ -72,13 +78,15 @@ def resize_frame(image: Any, image_size: int, resize_size: int, interpolation: s
     pixels = np.asarray(_pil_resize(image, new_h, new_w, interpolation))
     pad_h, pad_w = max(0, image_size - new_h), max(0, image_size - new_w)  # open_clip's CenterCropOrPad
     if pad_h or pad_w:
-        pixels = np.pad(pixels, ((pad_h // 2, (pad_h + 1) // 2), (pad_w // 2, (pad_w + 1) // 2), (0, 0)),
-                        constant_values=fill_color)
+        pixels = np.pad(
+            pixels, ((pad_h // 2, (pad_h + 1) // 2), (pad_w // 2, (pad_w + 1) // 2), (0, 0)), constant_values=fill_color
+        )
     return pixels
 
 
-def normalise_views(pixels: np.ndarray, size: int, num_crops: int, mean: Sequence[float],
-                    std: Sequence[float]) -> np.ndarray:
+def normalise_views(
+    pixels: np.ndarray, size: int, num_crops: int, mean: Sequence[float], std: Sequence[float]
+) -> np.ndarray:
     """uint8 [h, w, 3] -> float32 [num_crops, 3, size, size]: crops, then ``(x / 255 - mean) / std``.
 
     numpy float32 arithmetic, rounded exactly like torchvision's ToTensor + Normalize (bit-identical).
@@ -91,9 +99,18 @@ def normalise_views(pixels: np.ndarray, size: int, num_crops: int, mean: Sequenc
     return x
 
 
-def preprocess_frame(frame: Any, image_size: int, resize_size: int, *, interpolation: str = "bicubic",
-                     mean: Sequence[float], std: Sequence[float], num_crops: int = 1, resize_mode: str = "shortest",
-                     fill_color: int = 0) -> np.ndarray:
+def preprocess_frame(
+    frame: Any,
+    image_size: int,
+    resize_size: int,
+    *,
+    interpolation: str = "bicubic",
+    mean: Sequence[float],
+    std: Sequence[float],
+    num_crops: int = 1,
+    resize_mode: str = "shortest",
+    fill_color: int = 0,
+) -> np.ndarray:
     """One frame (uint8 RGB [H, W, 3] array, or a PIL image) -> float32 [num_crops, 3, S, S] (see `resize_frame`
     and `normalise_views`)."""
     from PIL import Image

@@ -115,19 +115,24 @@ class ClipAugment:
         sizes = [int(base * s) for s in self.scales]
         # sides within 3 px of the output size snap to it (saves a resize), as TSN does
         sides = [self.image_size if abs(s - self.image_size) < 3 else s for s in sizes]
-        pairs = [
-            (w, h)
-            for i, h in enumerate(sides)
-            for j, w in enumerate(sides)
-            if abs(i - j) <= self.max_distort
-        ]
+        pairs = [(w, h) for i, h in enumerate(sides) for j, w in enumerate(sides) if abs(i - j) <= self.max_distort]
         crop_w, crop_h = pairs[_choice(generator, len(pairs))]
         crop_w, crop_h = max(1, min(crop_w, width)), max(1, min(crop_h, height))
         w_step, h_step = (width - crop_w) // 4, (height - crop_h) // 4
         offsets = [
-            (0, 0), (4, 0), (0, 4), (4, 4), (2, 2),  # corners and centre
-            (0, 2), (4, 2), (2, 4), (2, 0),  # edge centres
-            (1, 1), (3, 1), (1, 3), (3, 3),  # quarter points
+            (0, 0),
+            (4, 0),
+            (0, 4),
+            (4, 4),
+            (2, 2),  # corners and centre
+            (0, 2),
+            (4, 2),
+            (2, 4),
+            (2, 0),  # edge centres
+            (1, 1),
+            (3, 1),
+            (1, 3),
+            (3, 3),  # quarter points
         ]
         ox, oy = offsets[_choice(generator, len(offsets))]
         return oy * h_step, ox * w_step, crop_h, crop_w

@@ -21,12 +21,32 @@ _NAMES = {
     "VideoNotFoundError": "..errors",
     "frames_to_uint8": ".arrays",
     "is_frame_sequence": ".arrays",
-    **{name: ".decode_plan" for name in ("KEYFRAME_COST_FRAMES", "SEEK_COST_FRAMES", "STRATEGIES", "choose_strategy",
-                                          "plan_seeks", "seek_cost", "sequential_cost")},
+    **{
+        name: ".decode_plan"
+        for name in (
+            "KEYFRAME_COST_FRAMES",
+            "SEEK_COST_FRAMES",
+            "STRATEGIES",
+            "choose_strategy",
+            "plan_seeks",
+            "seek_cost",
+            "sequential_cost",
+        )
+    },
     "PyAVReader": ".pyav_reader",
     "VideoInfo": ".pyav_reader",
-    **{name: ".reader" for name in ("BACKENDS", "VideoClips", "describe", "open_video", "probe_video",
-                                     "read_video_clips", "read_video_frames")},
+    **{
+        name: ".reader"
+        for name in (
+            "BACKENDS",
+            "VideoClips",
+            "describe",
+            "open_video",
+            "probe_video",
+            "read_video_clips",
+            "read_video_frames",
+        )
+    },
     "SAMPLING_MODES": ".frame_indices",
     "sample_clip_indices": ".frame_indices",
     "sample_frame_indices": ".frame_indices",

@@ -6,8 +6,15 @@ from __future__ import annotations
 import bisect
 from typing import Sequence
 
-__all__ = ["STRATEGIES", "SEEK_COST_FRAMES", "KEYFRAME_COST_FRAMES", "choose_strategy", "plan_seeks",
-           "sequential_cost", "seek_cost"]
+__all__ = [
+    "STRATEGIES",
+    "SEEK_COST_FRAMES",
+    "KEYFRAME_COST_FRAMES",
+    "choose_strategy",
+    "plan_seeks",
+    "sequential_cost",
+    "seek_cost",
+]
 
 STRATEGIES = ("auto", "sequential", "seek")
 

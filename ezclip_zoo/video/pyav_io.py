@@ -28,8 +28,16 @@ from ..errors import VideoDecodeError
 from .orientation import Orientation, frame_orientation, orient
 from .source import VideoSource
 
-__all__ = ["FFMPEG_ERRORS", "open_container", "demuxed_frames", "to_rgb", "chain", "translated", "FrameConverter",
-           "first_frame_facts"]
+__all__ = [
+    "FFMPEG_ERRORS",
+    "open_container",
+    "demuxed_frames",
+    "to_rgb",
+    "chain",
+    "translated",
+    "FrameConverter",
+    "first_frame_facts",
+]
 
 
 def _ffmpeg_errors() -> tuple[type[BaseException], ...]:
@@ -47,14 +55,18 @@ def translated(source: VideoSource, doing: str = "decoding") -> Iterator[None]:
     try:
         yield
     except FFMPEG_ERRORS as exc:
-        raise VideoDecodeError(f"{doing} video {source.name} failed (damaged data): {type(exc).__name__}: {exc}") from exc
+        raise VideoDecodeError(
+            f"{doing} video {source.name} failed (damaged data): {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _open_problem(source: VideoSource) -> str:
     head = source.head()
     if head[4:8] == b"ftyp":
-        return ("an MP4/MOV file without its index (the 'moov' atom): it is truncated or still being written; "
-                "re-download or re-encode it")
+        return (
+            "an MP4/MOV file without its index (the 'moov' atom): it is truncated or still being written; "
+            "re-download or re-encode it"
+        )
     return "not a video FFmpeg can read (unknown format or corrupt data)"
 
 
@@ -66,8 +78,9 @@ def open_container(source: VideoSource):
     try:
         container = av.open(source.open(), mode="r", metadata_errors="ignore")
     except (*FFMPEG_ERRORS, OSError) as exc:  # OSError: a caller's file object failing to read or seek
-        raise VideoDecodeError(f"cannot open video {source.name}: {_open_problem(source)} "
-                               f"[{type(exc).__name__}: {exc}]") from exc
+        raise VideoDecodeError(
+            f"cannot open video {source.name}: {_open_problem(source)} [{type(exc).__name__}: {exc}]"
+        ) from exc
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["nothing"]
         container.close()

@@ -35,6 +35,7 @@ from .source import VideoSource
 
 __all__ = ["PyAVReader", "FrameStream", "VideoInfo"]
 
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What the packet index says about a video.
@@ -265,7 +266,7 @@ class PyAVReader:
                 except _SeekMiss:  # a decoded frame without pts: count frames for the rest instead
                     container.close()
                     container, stream = open_container(self.source)
-                    wanted = wanted[len(done):]
+                    wanted = wanted[len(done) :]
             yield from self._select_by_count(demuxed_frames(container, stream), wanted, convert)
         finally:
             container.close()
@@ -385,12 +386,16 @@ class FrameStream:
                 yield from reader._decode_sequential(self.wanted[done:], self._convert)
         problems = []
         if reader._missing > missing_before:
-            problems.append(f"{reader._missing - missing_before} wanted frames are missing from the stream (damaged "
-                            "file); their nearest earlier frame was used")
+            problems.append(
+                f"{reader._missing - missing_before} wanted frames are missing from the stream (damaged "
+                "file); their nearest earlier frame was used"
+            )
         frames = getattr(self._convert, "frames", None)
         if frames is not None and frames.resized:
             sizes = ", ".join(f"{w}x{h}" for w, h in sorted(frames.sizes)[:4])
-            problems.append(f"{frames.resized} frames were decoded at another size ({sizes}) than the first frame's "
-                            f"{frames.size[0]}x{frames.size[1]} (a resolution change or damage) and were scaled to it")
+            problems.append(
+                f"{frames.resized} frames were decoded at another size ({sizes}) than the first frame's "
+                f"{frames.size[0]}x{frames.size[1]} (a resolution change or damage) and were scaled to it"
+            )
         if problems:
             warnings.warn(f"video {reader.source.name}: " + "; ".join(problems), VideoDecodeWarning, stacklevel=3)

@@ -28,15 +28,25 @@ def _check_int(name: str, value: Any, low: int) -> None:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
-def check_read_arguments(*, num_frames: Any = 1, num_clips: Any = 1, mode: str = "test", strategy: str = "auto",
-                         backend: str = "pyav", threads: Any = 0) -> None:
+def check_read_arguments(
+    *,
+    num_frames: Any = 1,
+    num_clips: Any = 1,
+    mode: str = "test",
+    strategy: str = "auto",
+    backend: str = "pyav",
+    threads: Any = 0,
+) -> None:
     """Validate the arguments every reading entry point shares, whatever the video input is (TypeError for a wrong
     type, ValueError for a wrong value; the message names the argument and what is accepted)."""
     _check_int("num_frames", num_frames, 1)
     _check_int("num_clips", num_clips, 1)
     _check_int("threads", threads, 0)
-    for name, value, accepted in (("mode", mode, SAMPLING_MODES), ("strategy", strategy, STRATEGIES),
-                                  ("backend", backend, BACKENDS)):
+    for name, value, accepted in (
+        ("mode", mode, SAMPLING_MODES),
+        ("strategy", strategy, STRATEGIES),
+        ("backend", backend, BACKENDS),
+    ):
         if not isinstance(value, str):
             raise TypeError(f"{name} must be one of {accepted}, got {type(value).__name__} {value!r}")
         if value not in accepted:
@@ -142,8 +152,9 @@ def read_video_clips(
             in-memory frames of a layout or dtype that is not accepted (`frames_to_uint8`).
         VideoDecodeError (VideoNotFoundError for a missing path): the file cannot be read; the message names it.
     """
-    check_read_arguments(num_frames=num_frames, num_clips=num_clips, mode=mode, strategy=strategy, backend=backend,
-                         threads=threads)
+    check_read_arguments(
+        num_frames=num_frames, num_clips=num_clips, mode=mode, strategy=strategy, backend=backend, threads=threads
+    )
     if mode == "train" and num_clips != 1:
         raise ValueError("multi-clip sampling is a test-time protocol; use num_clips=1 with mode='train'")
     if is_frame_sequence(video) or isinstance(video, (list, tuple)):  # lists are frames here (errors say why not)

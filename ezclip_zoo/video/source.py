@@ -72,7 +72,9 @@ class VideoSource:
             if empty:
                 raise VideoDecodeError(f"video file object {self.name} is empty (0 bytes)")
         else:
-            raise TypeError(f"a video source must be a path, bytes or a binary file object, got {type(source).__name__}")
+            raise TypeError(
+                f"a video source must be a path, bytes or a binary file object, got {type(source).__name__}"
+            )
 
     @property
     def path(self) -> str | None:

@@ -19,7 +19,7 @@ def _decoder_class():
     except Exception as exc:  # ImportError, or OSError/RuntimeError when its FFmpeg libraries are missing
         raise TorchCodecUnavailableError(
             f"the torchcodec backend is not usable here ({type(exc).__name__}: {str(exc)[:200]}). Install it with "
-            "`pip install \"ezclip-zoo[torchcodec]\"` plus FFmpeg's shared libraries (e.g. `apt install ffmpeg`), "
+            '`pip install "ezclip-zoo[torchcodec]"` plus FFmpeg\'s shared libraries (e.g. `apt install ffmpeg`), '
             "or use the default backend='pyav'"
         ) from exc
     return VideoDecoder

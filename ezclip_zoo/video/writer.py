@@ -47,8 +47,9 @@ def _default_pix_fmt(codec: str, h: int, w: int) -> str:
     return "yuv444p" if codec == "libx264" and (h % 2 or w % 2) else "yuv420p"
 
 
-def _encoder_options(codec: str, bframes: Optional[int], crf: Optional[int], keyframe_interval: Optional[int],
-                     options: Optional[dict]) -> dict[str, str]:
+def _encoder_options(
+    codec: str, bframes: Optional[int], crf: Optional[int], keyframe_interval: Optional[int], options: Optional[dict]
+) -> dict[str, str]:
     opts = {}
     if codec == "libx264":
         if bframes is not None:

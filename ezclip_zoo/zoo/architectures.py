@@ -26,27 +26,35 @@ BUILTIN_ARCHITECTURES: dict[str, dict] = {  # name -> EZCLIPConfig dict; `regist
     "ezclip-vit-l14": _openai("ViT-L-14"),
 }
 
+
 def tiny_clip_config(image_size: int, patch_size: int = 16, width: int = 128, layers: int = 2) -> dict:
     """An open_clip config of a miniature CLIP (vision ``width`` x ``layers`` at ``image_size`` px with
     ``patch_size`` px patches; a 2-layer text tower of width 64 with the real CLIP tokenizer), for random backbones."""
     return {
         "embed_dim": 64,
-        "vision_cfg": {"image_size": image_size, "patch_size": patch_size, "width": width, "layers": layers,
-                       "head_width": 64},
+        "vision_cfg": {
+            "image_size": image_size,
+            "patch_size": patch_size,
+            "width": width,
+            "layers": layers,
+            "head_width": 64,
+        },
         "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1, "layers": 2},
     }
 
 
 # A random-weight miniature (64 px, patch 16, 2 + 2 layers) with the real CLIP tokenizer: for tests, examples and
 # trying the API without downloading anything. It has no pretrained weights and classifies nothing meaningfully.
-BUILTIN_ARCHITECTURES["ezclip-test-tiny"] = (
-    {"backbone": {"model_cfg": tiny_clip_config(64), "quick_gelu": True}, **_EZCLIP_DEFAULTS}
-)
+BUILTIN_ARCHITECTURES["ezclip-test-tiny"] = {
+    "backbone": {"model_cfg": tiny_clip_config(64), "quick_gelu": True},
+    **_EZCLIP_DEFAULTS,
+}
 
 # The fine-tuning quickstart's model (README, Fine-tuning): a random 32 px CLIP, patch 16, 4 vision layers of width 128,
 # the shape on which the motion benchmark's random backbone carries enough signal to learn motion from a few hundred
 # synthetic videos in about a minute on a CPU. Like ezclip-test-tiny it has no pretrained weights.
-BUILTIN_ARCHITECTURES["ezclip-demo-motion"] = (
-    {"backbone": {"model_cfg": tiny_clip_config(32, layers=4), "quick_gelu": True}, **_EZCLIP_DEFAULTS,
-     "drop_path": 0.0}
-)
+BUILTIN_ARCHITECTURES["ezclip-demo-motion"] = {
+    "backbone": {"model_cfg": tiny_clip_config(32, layers=4), "quick_gelu": True},
+    **_EZCLIP_DEFAULTS,
+    "drop_path": 0.0,
+}

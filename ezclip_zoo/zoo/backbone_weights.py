@@ -36,8 +36,14 @@ def is_fetchable_by_name(cfg: BackboneConfig) -> bool:
     return cfg.model is not None and (cfg.pretrained is not None or cfg.model.startswith(HF_HUB_MODEL_PREFIX))
 
 
-def _hub_weights(repo_id: str, candidates: tuple[str, ...], revision: Optional[str], cache_dir: Optional[str],
-                 local_files_only: Optional[bool], what: str) -> Path:
+def _hub_weights(
+    repo_id: str,
+    candidates: tuple[str, ...],
+    revision: Optional[str],
+    cache_dir: Optional[str],
+    local_files_only: Optional[bool],
+    what: str,
+) -> Path:
     for name in candidates:  # a cached candidate wins, so offline machines use whichever they have
         cached = cached_hub_file(repo_id, name, revision, cache_dir)
         if cached is not None:
@@ -51,8 +57,14 @@ def _hub_weights(repo_id: str, candidates: tuple[str, ...], revision: Optional[s
         )
     for i, name in enumerate(candidates):
         try:
-            return hub_file(repo_id, name, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
-                            what=f"the {what} weights ({name} of Hub repo {repo_id!r})")
+            return hub_file(
+                repo_id,
+                name,
+                revision=revision,
+                cache_dir=cache_dir,
+                local_files_only=local_files_only,
+                what=f"the {what} weights ({name} of Hub repo {repo_id!r})",
+            )
         except FileNotInRepoError:
             if i == len(candidates) - 1:
                 raise
@@ -79,13 +91,19 @@ def backbone_files(
         ValueError: an unknown open_clip tag.
     """
     if cfg.model is not None and cfg.model.startswith(HF_HUB_MODEL_PREFIX):
-        repo_id = cfg.model[len(HF_HUB_MODEL_PREFIX):].strip("/")
-        config_path = hub_file(repo_id, _OPEN_CLIP_CONFIG, cache_dir=cache_dir, local_files_only=local_files_only,
-                               what=f"the open_clip config of backbone {cfg.model!r}")
+        repo_id = cfg.model[len(HF_HUB_MODEL_PREFIX) :].strip("/")
+        config_path = hub_file(
+            repo_id,
+            _OPEN_CLIP_CONFIG,
+            cache_dir=cache_dir,
+            local_files_only=local_files_only,
+            what=f"the open_clip config of backbone {cfg.model!r}",
+        )
         document = json.loads(Path(config_path).read_text(encoding="utf-8"))
         if not isinstance(document, dict) or not isinstance(document.get("model_cfg"), dict):
-            raise ValueError(f"{config_path} (backbone {cfg.model!r}) has no 'model_cfg' object: not an open_clip "
-                             "model config")
+            raise ValueError(
+                f"{config_path} (backbone {cfg.model!r}) has no 'model_cfg' object: not an open_clip model config"
+            )
         model_cfg = document["model_cfg"]
         if cfg.weights is not None or not weights:
             return BackboneFiles(model_cfg, Path(cfg.weights) if weights and cfg.weights else None)
@@ -121,10 +139,14 @@ def _tag_weights(cfg: BackboneConfig, cache_dir: Optional[str], local_files_only
     if not url:
         raise ValueError(f"open_clip tag {cfg.pretrained!r} of {cfg.model!r} names no download")
     if offline(local_files_only):
-        raise WeightsUnavailableError(f"the {what} weights cannot be downloaded while offline ({url}); pass "
-                                      "backbone_weights=PATH (backbone={'weights': PATH} in create_model)")
+        raise WeightsUnavailableError(
+            f"the {what} weights cannot be downloaded while offline ({url}); pass "
+            "backbone_weights=PATH (backbone={'weights': PATH} in create_model)"
+        )
     reason = unreachable_reason(url)
     if reason is not None:
-        raise WeightsUnavailableError(f"cannot download the {what} weights from {url}: {reason}; pass "
-                                      "backbone_weights=PATH (backbone={'weights': PATH} in create_model)")
+        raise WeightsUnavailableError(
+            f"cannot download the {what} weights from {url}: {reason}; pass "
+            "backbone_weights=PATH (backbone={'weights': PATH} in create_model)"
+        )
     return Path(download_pretrained_from_url(url, cache_dir=cache_dir))

@@ -134,10 +134,15 @@ def list_cached() -> list[CachedCheckpoint]:
     out = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         record = read_record(folder.name)
-        out.append(CachedCheckpoint(
-            name=folder.name, folder=folder, size_bytes=folder_bytes(folder),
-            valid=cached_checkpoint(folder.name) is not None, source=record.source if record else None,
-        ))
+        out.append(
+            CachedCheckpoint(
+                name=folder.name,
+                folder=folder,
+                size_bytes=folder_bytes(folder),
+                valid=cached_checkpoint(folder.name) is not None,
+                source=record.source if record else None,
+            )
+        )
     return out
 
 

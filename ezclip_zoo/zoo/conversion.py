@@ -77,8 +77,19 @@ def architecture_key(cfg: dict) -> tuple:
     """The shape-defining numbers of an open_clip ViT CLIP config."""
     v, t = cfg["vision_cfg"], cfg["text_cfg"]
     heads = v["width"] // v.get("head_width", 64)
-    return (cfg["embed_dim"], v["image_size"], v["patch_size"], v["width"], v["layers"], heads,
-            t.get("context_length", 77), t.get("vocab_size", 49408), t["width"], t.get("heads", 8), t["layers"])
+    return (
+        cfg["embed_dim"],
+        v["image_size"],
+        v["patch_size"],
+        v["width"],
+        v["layers"],
+        heads,
+        t.get("context_length", 77),
+        t.get("vocab_size", 49408),
+        t["width"],
+        t.get("heads", 8),
+        t["layers"],
+    )
 
 
 def compare_backbones(
@@ -121,8 +132,14 @@ def _target_backbone(backbone: str, model_cfg: dict) -> tuple[BackboneConfig, st
     return BackboneConfig(model=model_name, pretrained=tag, quick_gelu=True), f"open_clip {model_name} / {tag}"
 
 
-def _verify_backbone(clip_sd: dict, target: BackboneConfig, description: str, backbone_weights: Optional[PathLike],
-                     cache_dir: Optional[str], checkpoint: str) -> Optional[float]:
+def _verify_backbone(
+    clip_sd: dict,
+    target: BackboneConfig,
+    description: str,
+    backbone_weights: Optional[PathLike],
+    cache_dir: Optional[str],
+    checkpoint: str,
+) -> Optional[float]:
     """Raise unless the checkpoint's CLIP equals the one the folder will be paired with; returns the max |diff|
     (None for an embedded backbone without ``backbone_weights``: it is its own reference)."""
     if backbone_weights is not None:
@@ -191,6 +208,10 @@ def convert_official(
     folder = save_pretrained(model, out_dir, card=card)
     weights = Path(folder) / WEIGHTS_NAME
     return ConversionReport(
-        folder=Path(folder), sha256=sha256_file(weights), size_bytes=weights.stat().st_size,
-        backbone=description, verified=verified, max_abs_diff=worst,
+        folder=Path(folder),
+        sha256=sha256_file(weights),
+        size_bytes=weights.stat().st_size,
+        backbone=description,
+        verified=verified,
+        max_abs_diff=worst,
     )

@@ -58,8 +58,16 @@ def download_checkpoint(
         config_path, _ = hub_checkpoint_files(name, entry, cache_dir=cache_dir, force=force)
         folder = config_path.parent
     elif has_official_release(entry) or source_file is not None:
-        folder = fetch_official_release(name, entry, force=force, source_file=source_file, keep_source=keep_source,
-                                        verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
+        folder = fetch_official_release(
+            name,
+            entry,
+            force=force,
+            source_file=source_file,
+            keep_source=keep_source,
+            verify_backbone=verify_backbone,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
     else:
         from .loading import unavailable_message
 
@@ -68,8 +76,12 @@ def download_checkpoint(
     if config.backbone.weights is not None:  # embedded beside the weights: fetched with them, nothing else
         files = None
         if entry["status"] == "published" and source_file is None:  # a Hub repo holds it as one more file
-            hub_file(entry["hf_hub_id"], contained_name(config.backbone.weights, f"config.json of {name!r}"),
-                     revision=entry["revision"], cache_dir=cache_dir)
+            hub_file(
+                entry["hf_hub_id"],
+                contained_name(config.backbone.weights, f"config.json of {name!r}"),
+                revision=entry["revision"],
+                cache_dir=cache_dir,
+            )
     else:
         files = backbone_files(config.backbone, cache_dir=cache_dir)
     _fetch_descriptions(entry, progress)
@@ -89,8 +101,11 @@ def _fetch_descriptions(entry: dict, progress: bool) -> None:
         try:
             class_descriptions(class_set, progress=progress)
         except (EZCLIPError, OSError, ValueError) as exc:
-            print(f"ezclip-zoo: warning: the class descriptions of {class_set!r} could not be fetched ({exc}); "
-                  "classify with text='names', or run the download again", file=sys.stderr)
+            print(
+                f"ezclip-zoo: warning: the class descriptions of {class_set!r} could not be fetched ({exc}); "
+                "classify with text='names', or run the download again",
+                file=sys.stderr,
+            )
 
 
 def _write_folder(source: Path, target: Path, files) -> Path:
@@ -103,8 +118,9 @@ def _write_folder(source: Path, target: Path, files) -> Path:
     if files is None:
         return target
     state_dict = load_state_dict_file(files.weights)
-    write_safetensors({k: v.contiguous() for k, v in state_dict.items()}, target / BACKBONE_WEIGHTS_NAME,
-                      metadata={"format": "pt"})
+    write_safetensors(
+        {k: v.contiguous() for k, v in state_dict.items()}, target / BACKBONE_WEIGHTS_NAME, metadata={"format": "pt"}
+    )
     document = json.loads((target / CONFIG_NAME).read_text(encoding="utf-8"))
     backbone = dict(document["model"]["backbone"])
     if str(backbone.get("model") or "").startswith(HF_HUB_MODEL_PREFIX):

@@ -44,19 +44,25 @@ def build_model(
     model never had.
     """
     load_weights = pretrained_backbone and torch.device(device or "cpu").type != "meta"
-    files = backbone_files(config.backbone, weights=load_weights and backbone_weights is None,
-                           cache_dir=cache_dir, local_files_only=local_files_only)
+    files = backbone_files(
+        config.backbone,
+        weights=load_weights and backbone_weights is None,
+        cache_dir=cache_dir,
+        local_files_only=local_files_only,
+    )
     weights = backbone_weights if (load_weights and backbone_weights is not None) else files.weights
     if backbone_weights is not None and not os.path.isfile(backbone_weights):
         raise FileNotFoundError(f"backbone_weights {os.fspath(backbone_weights)!r} does not exist")
     clip = build_backbone(config.backbone, weights=weights, model_cfg=files.model_cfg, device=device)
     if not pretrained_backbone and (is_fetchable_by_name(config.backbone) or config.backbone.weights):
         described = files.model_cfg is not None  # an hf-hub: model: keep the architecture, not the name
-        config = config.replace(backbone=BackboneConfig(
-            model=None if described else config.backbone.model,
-            model_cfg=files.model_cfg if described else config.backbone.model_cfg,
-            quick_gelu=config.backbone.quick_gelu,
-        ))
+        config = config.replace(
+            backbone=BackboneConfig(
+                model=None if described else config.backbone.model,
+                model_cfg=files.model_cfg if described else config.backbone.model_cfg,
+                quick_gelu=config.backbone.quick_gelu,
+            )
+        )
     return EZCLIP(config, clip).eval()
 
 

@@ -58,9 +58,11 @@ def hub_file(
 
     repo_id = repo_id.strip("/")
     label = what or f"{filename} of Hub repo {repo_id!r} (revision {revision or 'main'})"
-    fix = (f"Fix: connect and retry with HF_HUB_OFFLINE unset, or on a connected machine run "
-           f"`{hf_download_command(repo_id, [filename], revision)}` and copy the Hugging Face cache, or use "
-           "`ezclip-zoo download NAME --to DIR` there and load(DIR) here")
+    fix = (
+        f"Fix: connect and retry with HF_HUB_OFFLINE unset, or on a connected machine run "
+        f"`{hf_download_command(repo_id, [filename], revision)}` and copy the Hugging Face cache, or use "
+        "`ezclip-zoo download NAME --to DIR` there and load(DIR) here"
+    )
     is_offline = offline(local_files_only)
     pinned = revision is not None and _COMMIT.match(revision) is not None
     # a pinned commit in the cache is read by huggingface_hub without any request; anything else asks the
@@ -71,11 +73,20 @@ def hub_file(
             cached = cached_hub_file(repo_id, filename, revision, cache_dir)
             if cached is not None:
                 return cached
-            raise WeightsUnavailableError(f"{label} is not in the local cache and the Hub cannot be reached: "
-                                          f"{reason}. {fix}")
+            raise WeightsUnavailableError(
+                f"{label} is not in the local cache and the Hub cannot be reached: {reason}. {fix}"
+            )
     try:
-        return Path(hf_hub_download(repo_id, filename, revision=revision, cache_dir=cache_dir,
-                                    local_files_only=is_offline, library_name="ezclip-zoo"))
+        return Path(
+            hf_hub_download(
+                repo_id,
+                filename,
+                revision=revision,
+                cache_dir=cache_dir,
+                local_files_only=is_offline,
+                library_name="ezclip-zoo",
+            )
+        )
     except LocalEntryNotFoundError as exc:
         raise WeightsUnavailableError(
             f"{label} is not in the local cache and cannot be downloaded now (offline: HF_HUB_OFFLINE or "

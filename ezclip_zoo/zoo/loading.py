@@ -42,8 +42,12 @@ PathLike = Union[str, os.PathLike]
 
 
 def _fetcher(
-    repo_id: str, revision: Optional[str], cache_dir: Optional[str], local_files_only: Optional[bool],
-    force: bool = False, known: Optional[dict[str, Path]] = None,
+    repo_id: str,
+    revision: Optional[str],
+    cache_dir: Optional[str],
+    local_files_only: Optional[bool],
+    force: bool = False,
+    known: Optional[dict[str, Path]] = None,
 ) -> Callable[[str], Path]:
     """A function filename -> local path that downloads from ``repo_id`` at ``revision`` (or reads the cache);
     ``known`` files were fetched (and checked) already."""
@@ -68,7 +72,7 @@ def _folder_fetcher(folder: Path) -> Callable[[str], Path]:
 
 
 def _parse_hub_id(spec: str) -> tuple[str, Optional[str]]:
-    repo = spec[len(HF_HUB_PREFIX):]
+    repo = spec[len(HF_HUB_PREFIX) :]
     repo, _, revision = repo.partition("@")
     if repo.count("/") != 1 or not all(repo.split("/")):
         raise ValueError(f"{spec!r} is not of the form 'hf-hub:org/repo' or 'hf-hub:org/repo@revision'")
@@ -78,8 +82,10 @@ def _parse_hub_id(spec: str) -> tuple[str, Optional[str]]:
 def unavailable_message(name: str, entry: dict[str, Any]) -> str:
     """Why a listed checkpoint cannot be loaded, and what to do instead."""
     how = entry.get("notes") or "No weights exist for it yet."
-    return (f"checkpoint {name!r} is listed in checkpoints.json but has no weights to load (status "
-            f"{entry['status']!r}). {how}")
+    return (
+        f"checkpoint {name!r} is listed in checkpoints.json but has no weights to load (status "
+        f"{entry['status']!r}). {how}"
+    )
 
 
 def _check_hub_sha256(path: Path, expected: Optional[str]) -> None:
@@ -95,8 +101,13 @@ def _check_hub_sha256(path: Path, expected: Optional[str]) -> None:
 
 
 def hub_checkpoint_files(
-    name: str, entry: dict[str, Any], *, revision: Optional[str] = None, cache_dir: Optional[str] = None,
-    local_files_only: Optional[bool] = None, force: bool = False,
+    name: str,
+    entry: dict[str, Any],
+    *,
+    revision: Optional[str] = None,
+    cache_dir: Optional[str] = None,
+    local_files_only: Optional[bool] = None,
+    force: bool = False,
 ) -> tuple[Path, Path]:
     """(config.json, model.safetensors) of a published entry, the weights checked against its pinned sha256."""
     # the recorded hash belongs to the pinned revision; another revision is the caller's choice, unchecked
@@ -110,8 +121,12 @@ def hub_checkpoint_files(
 def contained_name(name: str, origin: str) -> str:
     """``name`` if it is a plain relative path inside its folder, else `UnsafePathError` naming it."""
     norm = os.path.normpath(name)
-    if os.path.isabs(name) or norm == ".." or norm.startswith(".." + os.sep) or norm.startswith(("/", "\\")) or (
-        os.path.splitdrive(name)[0]
+    if (
+        os.path.isabs(name)
+        or norm == ".."
+        or norm.startswith(".." + os.sep)
+        or norm.startswith(("/", "\\"))
+        or (os.path.splitdrive(name)[0])
     ):
         raise UnsafePathError(
             f"{origin} names the file {name!r}, outside its folder: refused. A checkpoint folder may only name "
@@ -182,16 +197,30 @@ def load(
     """
     spec = os.fspath(name_or_path)
     if _is_architecture(spec):
-        model = _fresh_architecture(spec, seed=seed, pretrained_backbone=pretrained_backbone, overrides=overrides,
-                                    cache_dir=cache_dir, local_files_only=local_files_only,
-                                    backbone_weights=backbone_weights)
+        model = _fresh_architecture(
+            spec,
+            seed=seed,
+            pretrained_backbone=pretrained_backbone,
+            overrides=overrides,
+            cache_dir=cache_dir,
+            local_files_only=local_files_only,
+            backbone_weights=backbone_weights,
+        )
     else:
         if overrides or not pretrained_backbone:
-            raise ValueError(f"overrides and pretrained_backbone=False apply to architectures (a fresh model), not "
-                             f"to the trained checkpoint {spec!r}, whose config and backbone are fixed")
-        model = _trained_checkpoint(spec, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
-                                    backbone_weights=backbone_weights, verify_backbone=verify_backbone,
-                                    progress=progress)
+            raise ValueError(
+                f"overrides and pretrained_backbone=False apply to architectures (a fresh model), not "
+                f"to the trained checkpoint {spec!r}, whose config and backbone are fixed"
+            )
+        model = _trained_checkpoint(
+            spec,
+            revision=revision,
+            cache_dir=cache_dir,
+            local_files_only=local_files_only,
+            backbone_weights=backbone_weights,
+            verify_backbone=verify_backbone,
+            progress=progress,
+        )
     model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
     return model.eval()
 
@@ -201,9 +230,16 @@ def _is_architecture(spec: str) -> bool:
     return is_model(spec) and not os.path.isdir(spec) and not is_pretrained(spec)
 
 
-def _fresh_architecture(name: str, *, seed: int, pretrained_backbone: bool, overrides: Optional[Mapping[str, Any]],
-                        cache_dir: Optional[str], local_files_only: Optional[bool],
-                        backbone_weights: Optional[PathLike]) -> EZCLIP:
+def _fresh_architecture(
+    name: str,
+    *,
+    seed: int,
+    pretrained_backbone: bool,
+    overrides: Optional[Mapping[str, Any]],
+    cache_dir: Optional[str],
+    local_files_only: Optional[bool],
+    backbone_weights: Optional[PathLike],
+) -> EZCLIP:
     """A registered architecture with prompts/adapters (and any random backbone) drawn from ``seed``."""
     config = get_model_config(name)
     if overrides:
@@ -212,23 +248,42 @@ def _fresh_architecture(name: str, *, seed: int, pretrained_backbone: bool, over
     # caller's random state is left exactly as it was (open_clip and torch.nn initialise from the global RNG).
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = build_model(config, pretrained_backbone=pretrained_backbone, cache_dir=cache_dir,
-                            backbone_weights=backbone_weights if pretrained_backbone else None,
-                            local_files_only=local_files_only)
+        model = build_model(
+            config,
+            pretrained_backbone=pretrained_backbone,
+            cache_dir=cache_dir,
+            backbone_weights=backbone_weights if pretrained_backbone else None,
+            local_files_only=local_files_only,
+        )
     warnings.warn(
         f"{name} is an architecture: its prompts and adapters are freshly initialised (seed {seed}), so its "
         "predictions mean nothing until it is trained; load a checkpoint (ezclip_zoo.list_pretrained()) for real "
-        "results", UntrainedModelWarning, stacklevel=3,
+        "results",
+        UntrainedModelWarning,
+        stacklevel=3,
     )
     return model
 
 
-def _trained_checkpoint(spec: str, *, revision: Optional[str], cache_dir: Optional[str],
-                        local_files_only: Optional[bool], backbone_weights: Optional[PathLike],
-                        verify_backbone: bool, progress: bool) -> EZCLIP:
+def _trained_checkpoint(
+    spec: str,
+    *,
+    revision: Optional[str],
+    cache_dir: Optional[str],
+    local_files_only: Optional[bool],
+    backbone_weights: Optional[PathLike],
+    verify_backbone: bool,
+    progress: bool,
+) -> EZCLIP:
     """Steps 1-3 of `load`'s order: a folder, a Hub repo or a checkpoint name, with its trained weights."""
-    fetch, card_name = _resolve(spec, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only,
-                                verify_backbone=verify_backbone, progress=progress)
+    fetch, card_name = _resolve(
+        spec,
+        revision=revision,
+        cache_dir=cache_dir,
+        local_files_only=local_files_only,
+        verify_backbone=verify_backbone,
+        progress=progress,
+    )
     config_path = fetch(CONFIG_NAME)
     config = read_config(config_path)
     weights_path = fetch(WEIGHTS_NAME)
@@ -237,11 +292,17 @@ def _trained_checkpoint(spec: str, *, revision: Optional[str], cache_dir: Option
         config = config.replace(name=card_name)
     fix = "the files come from different checkpoints or one is damaged: re-download or re-save the folder"
     try:
-        model = build_model(config, pretrained_backbone=True, cache_dir=cache_dir, backbone_weights=backbone_file,
-                            local_files_only=local_files_only)
+        model = build_model(
+            config,
+            pretrained_backbone=True,
+            cache_dir=cache_dir,
+            backbone_weights=backbone_file,
+            local_files_only=local_files_only,
+        )
     except (AssertionError, RuntimeError, TypeError, ZeroDivisionError) as exc:  # open_clip/torch refusing the shapes
-        raise ValueError(f"{config_path} describes a model that cannot be built ({type(exc).__name__}: {exc}); "
-                         f"{fix}") from exc
+        raise ValueError(
+            f"{config_path} describes a model that cannot be built ({type(exc).__name__}: {exc}); {fix}"
+        ) from exc
     except ValueError as exc:
         if backbone_file is None or "do not fit" not in str(exc):
             raise
@@ -255,8 +316,9 @@ def _trained_checkpoint(spec: str, *, revision: Optional[str], cache_dir: Option
     return model
 
 
-def _resolve(spec: str, *, revision, cache_dir, local_files_only, verify_backbone,
-             progress) -> tuple[Callable[[str], Path], Optional[str]]:
+def _resolve(
+    spec: str, *, revision, cache_dir, local_files_only, verify_backbone, progress
+) -> tuple[Callable[[str], Path], Optional[str]]:
     """(a function filename -> local path for the checkpoint ``spec`` names, its registry name or None)."""
     card_name = None
     if os.path.isdir(spec):
@@ -272,24 +334,41 @@ def _resolve(spec: str, *, revision, cache_dir, local_files_only, verify_backbon
         entry = get_pretrained_entry(spec)
         card_name = spec
         if entry["status"] == "published":
-            config_path, weights_path = hub_checkpoint_files(spec, entry, revision=revision, cache_dir=cache_dir,
-                                                             local_files_only=local_files_only)
-            fetch = _fetcher(entry["hf_hub_id"], revision or entry["revision"], cache_dir, local_files_only,
-                             known={CONFIG_NAME: config_path, WEIGHTS_NAME: weights_path})
+            config_path, weights_path = hub_checkpoint_files(
+                spec, entry, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only
+            )
+            fetch = _fetcher(
+                entry["hf_hub_id"],
+                revision or entry["revision"],
+                cache_dir,
+                local_files_only,
+                known={CONFIG_NAME: config_path, WEIGHTS_NAME: weights_path},
+            )
         elif has_official_release(entry):
-            fetch = _folder_fetcher(ensure_official_release(spec, entry, local_files_only=local_files_only,
-                                                            verify_backbone=verify_backbone, cache_dir=cache_dir,
-                                                            progress=progress))
+            fetch = _folder_fetcher(
+                ensure_official_release(
+                    spec,
+                    entry,
+                    local_files_only=local_files_only,
+                    verify_backbone=verify_backbone,
+                    cache_dir=cache_dir,
+                    progress=progress,
+                )
+            )
         else:
             raise CheckpointNotAvailableError(unavailable_message(spec, entry))
     elif os.path.exists(spec):
-        raise ValueError(f"{spec!r} is a file; load() takes a checkpoint folder (config.json + model.safetensors). "
-                         "For the authors' .pt files use ezclip_zoo.load_official_checkpoint")
+        raise ValueError(
+            f"{spec!r} is a file; load() takes a checkpoint folder (config.json + model.safetensors). "
+            "For the authors' .pt files use ezclip_zoo.load_official_checkpoint"
+        )
     else:
         raise UnknownNameError.of(
-            "model", spec, [*list_pretrained(), *list_models()],
+            "model",
+            spec,
+            [*list_pretrained(), *list_models()],
             hint=f"{spec!r} is neither a local folder, an 'hf-hub:org/repo' id, a checkpoint "
-                 "(ezclip_zoo.list_pretrained()) nor an architecture (ezclip_zoo.list_models())",
+            "(ezclip_zoo.list_pretrained()) nor an architecture (ezclip_zoo.list_models())",
         )
 
     return fetch, card_name

@@ -35,7 +35,9 @@ def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: Optional
             metric_name=m.get("metric", "top1"),
             metric_value=m["value"],
             source_name=card.get("metrics_source"),
-            source_url=card.get("metrics_source_url", "https://arxiv.org/abs/2312.08010") if card.get("metrics_source") else None,
+            source_url=card.get("metrics_source_url", "https://arxiv.org/abs/2312.08010")
+            if card.get("metrics_source")
+            else None,
         )
         for m in card.get("metrics", [])
     ]
@@ -51,7 +53,8 @@ def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: Optional
     backbone = config.backbone
     backbone_text = (
         f"open_clip `{backbone.model}` with pretrained tag `{backbone.pretrained}`"
-        if backbone.model and backbone.pretrained else "a custom CLIP stored beside the weights (`backbone.safetensors`)"
+        if backbone.model and backbone.pretrained
+        else "a custom CLIP stored beside the weights (`backbone.safetensors`)"
     )
     text = card.get("text", config.extra.get("text", {}))
     lines = [

@@ -99,8 +99,9 @@ def fetch_official_release(
     from filelock import FileLock
 
     if not has_official_release(entry) and source_file is None:
-        raise ValueError(f"checkpoint {name!r} names no official release "
-                         "(official_release.url or official_release.google_drive_id)")
+        raise ValueError(
+            f"checkpoint {name!r} names no official release (official_release.url or official_release.google_drive_id)"
+        )
     lock = lock_path(name)
     lock.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock)):
@@ -108,8 +109,16 @@ def fetch_official_release(
             folder = cached_checkpoint(name)
             if folder is not None:  # made by another process while this one waited
                 return folder
-        return _fetch_locked(name, entry, force=force, source_file=source_file, keep_source=keep_source,
-                             verify_backbone=verify_backbone, cache_dir=cache_dir, progress=progress)
+        return _fetch_locked(
+            name,
+            entry,
+            force=force,
+            source_file=source_file,
+            keep_source=keep_source,
+            verify_backbone=verify_backbone,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
 
 
 def _fetch_locked(name, entry, *, force, source_file, keep_source, verify_backbone, cache_dir, progress) -> Path:
@@ -127,11 +136,20 @@ def _fetch_locked(name, entry, *, force, source_file, keep_source, verify_backbo
             path.unlink(missing_ok=True)
             drop_partials(path)
         _announce(name, entry, url=url, drive_id=drive_id, progress=progress)
-        download_file(path, url=url, drive_id=drive_id, what=f"the authors' {name} checkpoint", finish=finish,
-                      progress=progress)
+        download_file(
+            path, url=url, drive_id=drive_id, what=f"the authors' {name} checkpoint", finish=finish, progress=progress
+        )
     try:
-        folder, record = _verify_and_convert(name, entry, path, label, verify_backbone=verify_backbone,
-                                             cache_dir=cache_dir, progress=progress, finish=finish)
+        folder, record = _verify_and_convert(
+            name,
+            entry,
+            path,
+            label,
+            verify_backbone=verify_backbone,
+            cache_dir=cache_dir,
+            progress=progress,
+            finish=finish,
+        )
     except WeightsUnavailableError:
         raise  # the backbone for the check could not be fetched: the source is fine, keep it for the next try
     except Exception:
@@ -144,17 +162,19 @@ def _fetch_locked(name, entry, *, force, source_file, keep_source, verify_backbo
     return folder
 
 
-def _announce(name: str, entry: dict[str, Any], *, url: Optional[str], drive_id: Optional[str],
-              progress: bool) -> None:
+def _announce(name: str, entry: dict[str, Any], *, url: Optional[str], drive_id: Optional[str], progress: bool) -> None:
     if not progress:
         return
     from .pretrained import expected_backbone_bytes, expected_source_bytes, expected_weights_bytes
 
     where = url or f"Google Drive file {drive_id}"
     backbone, _ = _conversion_backbone(entry)
-    clip = ("the CLIP travels inside the converted folder" if backbone == "embed" else
-            f"the frozen CLIP ({backbone.replace(':', ' / ')}, about {expected_backbone_bytes(entry) / 1e6:.0f} MB "
-            "unless already cached) comes from open_clip, which caches it and shares it with other models")
+    clip = (
+        "the CLIP travels inside the converted folder"
+        if backbone == "embed"
+        else f"the frozen CLIP ({backbone.replace(':', ' / ')}, about {expected_backbone_bytes(entry) / 1e6:.0f} MB "
+        "unless already cached) comes from open_clip, which caches it and shares it with other models"
+    )
     print(
         f"ezclip-zoo: {name} is not on the Hugging Face Hub yet, so it comes from the authors' release "
         f"({where}): about {expected_source_bytes(entry) / 1e6:.0f} MB once, converted into "
@@ -173,8 +193,9 @@ def _check_not_html(path: Path, browser: str, finish: str) -> None:
         )
 
 
-def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone, cache_dir, progress,
-                        finish) -> tuple[Path, SourceRecord]:
+def _verify_and_convert(
+    name, entry, path: Path, label: str, *, verify_backbone, cache_dir, progress, finish
+) -> tuple[Path, SourceRecord]:
     from tqdm.auto import tqdm
 
     from .._version import __version__
@@ -190,8 +211,10 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
         digest, size = sha256_file(path), path.stat().st_size
         expected = release.get("sha256")
         if expected and digest != expected:
-            raise ChecksumError(f"the authors' file for {name} ({label}) has sha256 {digest}, but checkpoints.json "
-                                f"expects {expected}: damaged, or replaced in the authors' release; nothing was cached")
+            raise ChecksumError(
+                f"the authors' file for {name} ({label}) has sha256 {digest}, but checkpoints.json "
+                f"expects {expected}: damaged, or replaced in the authors' release; nothing was cached"
+            )
         previous = read_record(name)
         if previous is not None and previous.source_sha256 != digest:
             raise ChecksumError(
@@ -209,8 +232,14 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
         tmp = root / f".{name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            report = convert_official(state_dict, tmp, name=name, backbone=backbone,
-                                      verify_backbone=verify and verify_backbone, cache_dir=cache_dir)
+            report = convert_official(
+                state_dict,
+                tmp,
+                name=name,
+                backbone=backbone,
+                verify_backbone=verify and verify_backbone,
+                cache_dir=cache_dir,
+            )
             steps.update()
             folder = _replace_folder(tmp, checkpoint_dir(name))
         finally:
@@ -219,9 +248,14 @@ def _verify_and_convert(name, entry, path: Path, label: str, *, verify_backbone,
     finally:
         steps.close()
     record = SourceRecord(
-        name=name, source=label, source_sha256=digest, source_bytes=size,
-        weights_sha256=report.sha256, backbone=report.backbone,  # the converter hashed what it wrote
-        verified_backbone=bool(report.verified), library_version=__version__,
+        name=name,
+        source=label,
+        source_sha256=digest,
+        source_bytes=size,
+        weights_sha256=report.sha256,
+        backbone=report.backbone,  # the converter hashed what it wrote
+        verified_backbone=bool(report.verified),
+        library_version=__version__,
     )
     return folder, record
 

@@ -51,8 +51,10 @@ def _validate(name: str, entry: dict[str, Any]) -> None:
         raise ValueError(f"checkpoint entry {name!r} is published but has no pinned revision and sha256")
     get_model_config(entry["architecture"])  # must name a registered architecture
     if is_model(name):
-        raise ValueError(f"checkpoint name {name!r} is already an architecture name (ezclip_zoo.list_models()); "
-                         "ezclip_zoo.load could not tell them apart: choose another name")
+        raise ValueError(
+            f"checkpoint name {name!r} is already an architecture name (ezclip_zoo.list_models()); "
+            "ezclip_zoo.load could not tell them apart: choose another name"
+        )
     release = entry.get("official_release") or {}
     if not isinstance(release, dict):
         raise ValueError(f"checkpoint entry {name!r}: 'official_release' must be an object")
@@ -60,8 +62,9 @@ def _validate(name: str, entry: dict[str, Any]) -> None:
         if release.get(key) is not None and not isinstance(release[key], str):
             raise ValueError(f"checkpoint entry {name!r}: official_release.{key} must be a string")
     if release.get("url") and not str(release["url"]).startswith(("http://", "https://")):
-        raise ValueError(f"checkpoint entry {name!r}: official_release.url must be an http(s) URL, "
-                         f"got {release['url']!r}")
+        raise ValueError(
+            f"checkpoint entry {name!r}: official_release.url must be an http(s) URL, got {release['url']!r}"
+        )
 
 
 def _entries() -> dict[str, dict[str, Any]]:
@@ -74,10 +77,18 @@ def _with_defaults(entry: dict[str, Any]) -> dict[str, Any]:
     arch = get_model_config(entry["architecture"]) if "architecture" in entry else None
     out = {
         "num_frames": arch.num_frames if arch is not None else None,
-        "backbone": ({"model": arch.backbone.model, "pretrained": arch.backbone.pretrained}
-                     if arch is not None and arch.backbone.model else {}),
-        "hf_hub_id": None, "revision": None, "filename": "model.safetensors", "sha256": None, "size_bytes": None,
-        "text": {"mode": "names"}, "training": {"setting": "custom", "dataset": "-"},
+        "backbone": (
+            {"model": arch.backbone.model, "pretrained": arch.backbone.pretrained}
+            if arch is not None and arch.backbone.model
+            else {}
+        ),
+        "hf_hub_id": None,
+        "revision": None,
+        "filename": "model.safetensors",
+        "sha256": None,
+        "size_bytes": None,
+        "text": {"mode": "names"},
+        "training": {"setting": "custom", "dataset": "-"},
         **copy.deepcopy(entry),
     }
     if "status" not in out:
@@ -106,7 +117,8 @@ def is_pretrained(name: str) -> bool:
 def list_pretrained(pattern: str = "*", *, published_only: bool = False) -> list[str]:
     """Sorted checkpoint names matching a glob pattern (optionally only those whose weights are on the Hub)."""
     return sorted(
-        n for n, e in _entries().items()
+        n
+        for n, e in _entries().items()
         if fnmatch.fnmatchcase(n, pattern) and (not published_only or e["status"] == "published")
     )
 
@@ -132,8 +144,9 @@ def expected_weights_bytes(entry_or_architecture: Any) -> int:
 def _meta_model(entry: dict[str, Any]):
     from .factory import create_model
 
-    return create_model(entry["architecture"], pretrained_backbone=False, device="meta",
-                        num_frames=entry.get("num_frames", 8))
+    return create_model(
+        entry["architecture"], pretrained_backbone=False, device="meta", num_frames=entry.get("num_frames", 8)
+    )
 
 
 def expected_source_bytes(entry: dict[str, Any]) -> int:

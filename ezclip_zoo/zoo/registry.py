@@ -23,8 +23,10 @@ def register_model(name: str, config: dict[str, Any], *, overwrite: bool = False
     if name in _MODEL_CONFIGS and not overwrite:
         raise ValueError(f"model {name!r} is already registered; pass overwrite=True to replace it")
     if name in checkpoint_names():
-        raise ValueError(f"{name!r} is already a checkpoint name (ezclip_zoo.list_pretrained()); ezclip_zoo.load "
-                         "could not tell them apart: choose another architecture name")
+        raise ValueError(
+            f"{name!r} is already a checkpoint name (ezclip_zoo.list_pretrained()); ezclip_zoo.load "
+            "could not tell them apart: choose another architecture name"
+        )
     EZCLIPConfig.from_dict({**config, "name": name})  # fail at registration, not at first use
     _MODEL_CONFIGS[name] = copy.deepcopy({**config, "name": name})
 

@@ -132,7 +132,9 @@ def save_pretrained(
     return folder
 
 
-def save_trainable_weights(model: torch.nn.Module, path: PathLike, *, adapter_dtype: torch.dtype = torch.float16) -> None:
+def save_trainable_weights(
+    model: torch.nn.Module, path: PathLike, *, adapter_dtype: torch.dtype = torch.float16
+) -> None:
     """Write the prompt (float32) and adapter (``adapter_dtype``) tensors of ``model`` to a safetensors file."""
     tensors = {}
     for name, tensor in model.trainable_state_dict().items():

@@ -85,8 +85,9 @@ _MATH_SCORES_BYTES = 256 * 2**20  # largest [N, H, Lq, Lk] score tensor the CPU 
 _MATH_MIN_KEYS = 32  # shorter sequences (the T temporal prompt tokens) keep the fused kernel
 
 
-def _reduced_precision_cpu_inference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool,
-                                     dropout_p: float) -> bool:
+def _reduced_precision_cpu_inference(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, dropout_p: float
+) -> bool:
     """Whether `_attention` takes the math form (see the module docstring): CPU, bfloat16 / float16, no mask, no
     dropout, nothing for autograd to save, at least `_MATH_MIN_KEYS` keys and a score tensor within
     `_MATH_SCORES_BYTES`."""
@@ -125,8 +126,15 @@ def _recorded_attention(
 
 
 def multi_head_attention(
-    attn: nn.MultiheadAttention, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: bool = False,
-    dropout_p: float = 0.0, sink: AttentionSink = None, residual: Optional[torch.Tensor] = None,
+    attn: nn.MultiheadAttention,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    *,
+    causal: bool = False,
+    dropout_p: float = 0.0,
+    sink: AttentionSink = None,
+    residual: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """Attention of projected queries ``q`` [N, Lq, D] over keys/values ``k``, ``v`` [N, Lk, D], output
     projection included: [N, Lq, D] (plus ``residual`` [N, Lq, D], added inside the projection's GEMM, if given).
@@ -148,8 +156,13 @@ def multi_head_attention(
 
 
 def self_attention(
-    attn: nn.MultiheadAttention, x: torch.Tensor, *, causal: bool = False, dropout_p: float = 0.0,
-    sink: AttentionSink = None, residual: Optional[torch.Tensor] = None,
+    attn: nn.MultiheadAttention,
+    x: torch.Tensor,
+    *,
+    causal: bool = False,
+    dropout_p: float = 0.0,
+    sink: AttentionSink = None,
+    residual: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included (plus
     ``residual``, if given). ``sink``: see `multi_head_attention`."""

@@ -59,7 +59,14 @@ class TextTower(nn.Module):
     def _block(self, i: int, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Text block ``i`` with its adapter: x [C, L, W] -> [C, L, W] (causal)."""
         p, drop_path = (self.attn_dropout[i] if self.training else 0.0), self.drop_paths[i]
-        x = add_branch(x, drop_path, lambda residual, x=x: self_attention(
-            block.attn, layer_norm(block.ln_1, x), causal=True, dropout_p=p, residual=residual))
+        x = add_branch(
+            x,
+            drop_path,
+            lambda residual, x=x: self_attention(
+                block.attn, layer_norm(block.ln_1, x), causal=True, dropout_p=p, residual=residual
+            ),
+        )
         x = self.adapters[i](x)
-        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual))
+        return add_branch(
+            x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual)
+        )

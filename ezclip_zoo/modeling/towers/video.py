@@ -121,19 +121,40 @@ class VideoTower(nn.Module):
         drop_path = self.drop_paths[i]
         sink = [] if self._captured is not None and i in self._capture_blocks else None
         if self.prompts is not None:
-            x = add_branch(x, drop_path, lambda residual, x=x: self._prompted_attention(
-                i, block, x, b, t, dropout_p=p_attn, sink=sink, residual=residual))
+            x = add_branch(
+                x,
+                drop_path,
+                lambda residual, x=x: self._prompted_attention(
+                    i, block, x, b, t, dropout_p=p_attn, sink=sink, residual=residual
+                ),
+            )
         else:
-            x = add_branch(x, drop_path, lambda residual, x=x: self_attention(
-                block.attn, layer_norm(block.ln_1, x), dropout_p=p_attn, sink=sink, residual=residual))
+            x = add_branch(
+                x,
+                drop_path,
+                lambda residual, x=x: self_attention(
+                    block.attn, layer_norm(block.ln_1, x), dropout_p=p_attn, sink=sink, residual=residual
+                ),
+            )
         if sink:
             self._captured[i] = sink[0]
         x = self.adapters[i](x)
-        return add_branch(x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x),
-                                                                          residual))
+        return add_branch(
+            x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual)
+        )
 
-    def _prompted_attention(self, i: int, block: nn.Module, x: torch.Tensor, b: int, t: int, *, dropout_p: float,
-                            sink: Optional[list], residual: Optional[torch.Tensor]) -> torch.Tensor:
+    def _prompted_attention(
+        self,
+        i: int,
+        block: nn.Module,
+        x: torch.Tensor,
+        b: int,
+        t: int,
+        *,
+        dropout_p: float,
+        sink: Optional[list],
+        residual: Optional[torch.Tensor],
+    ) -> torch.Tensor:
         """Steps 1-3 of the class docstring for block ``i``: x [B*T, L, W] -> attention output [B*T, L, W].
 
         One layer norm and one GEMM take the frame tokens and, as one more row per frame, the prompt inputs (the
