@@ -19,13 +19,12 @@ import os
 import statistics
 
 import torch
+from _common import median_seconds
 
 import ezclip_zoo
 from ezclip_zoo.text import TextEmbeddingCache, encode_texts
 from ezclip_zoo.transforms.eval import VideoTransform
 from ezclip_zoo.video import read_video_clips
-
-from _common import median_seconds
 
 VERBS = [
     "playing",

@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 import torch
+from _common import median_seconds
 
 from ezclip_zoo.video import (
     KEYFRAME_COST_FRAMES,
@@ -32,8 +33,6 @@ from ezclip_zoo.video import (
     sequential_cost,
     write_video,
 )
-
-from _common import median_seconds
 
 
 def textured_frames(n: int, height: int, width: int, seed: int = 0):

@@ -23,12 +23,12 @@ import contextlib
 import statistics
 
 import torch
+from _common import device_line, interleaved_medians, open_clip_baseline, print_table, set_threads
 from torch.utils.flop_counter import FlopCounterMode
 
 import ezclip_zoo
 import ezclip_zoo.modeling.towers.video as video_module
 from ezclip_zoo.modeling.towers.patch_embed import conv_tokens
-from _common import device_line, interleaved_medians, open_clip_baseline, print_table, set_threads
 
 
 def gflops(fn) -> float:

@@ -42,7 +42,7 @@ VARIANTS = {"ezclip": (True, 1.0), "base": (False, 0.0)}  # name: (temporal prom
 TEST_SEED = 10_000
 
 
-def build(prompts: bool, args) -> "ezclip_zoo.EZCLIP":
+def build(prompts: bool, args) -> ezclip_zoo.EZCLIP:
     torch.manual_seed(args.seed)  # the same frozen random CLIP for both variants
     return ezclip_zoo.create_model(
         "ezclip-test-tiny",

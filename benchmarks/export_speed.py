@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _common import device_line, interleaved_medians, print_table
 
 import ezclip_zoo
-from _common import device_line, interleaved_medians, print_table
 from ezclip_zoo.export import export_model
 from ezclip_zoo.runtime import OnnxModel
 from ezclip_zoo.text.cache import encode_texts

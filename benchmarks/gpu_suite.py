@@ -30,14 +30,15 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, Optional
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ezclip_zoo  # noqa: E402
 from _common import device_line, format_table, interleaved_medians, open_clip_baseline, set_threads, sync  # noqa: E402
+
+import ezclip_zoo  # noqa: E402
 
 FULL = {
     "models": ["ezclip-vit-b16", "ezclip-vit-b32"],
@@ -66,7 +67,7 @@ QUICK = {
 class Report:
     """Prints each table and appends it to the output file at once."""
 
-    def __init__(self, path: Optional[Path], device: str) -> None:
+    def __init__(self, path: Path | None, device: str) -> None:
         self.path = path
         head = f"# ezclip-zoo GPU suite, {datetime.datetime.now().isoformat(timespec='seconds')}\n\n{device_line(device)}\n"
         print(head, flush=True)
@@ -97,7 +98,7 @@ def peak_memory(device: str) -> Iterator[dict]:
         out["mb"] = torch.cuda.max_memory_allocated() / 2**20
 
 
-def mb(value: Optional[float]) -> str:
+def mb(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
@@ -210,6 +211,7 @@ def training(report: Report, cfg: dict, device: str) -> None:
 
 def text_encoder(report: Report, cfg: dict, device: str, dtypes: list[str]) -> None:
     from bench_classify import class_names
+
     from ezclip_zoo.text import encode_texts
 
     names = class_names(cfg["classes"])
@@ -325,7 +327,7 @@ SECTIONS: dict[str, Callable] = {
 }
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--quick", action="store_true", help="the tiny model, small batches, few repeats")

@@ -16,12 +16,11 @@ import argparse
 import collections
 
 import torch
+from _common import device_line, full_finetune_loss, print_table
 from torch.autograd.graph import saved_tensors_hooks
 
 import ezclip_zoo
 from ezclip_zoo.modeling.losses import ezclip_loss
-
-from _common import device_line, full_finetune_loss, print_table
 
 
 def saved_storages(model: torch.nn.Module, fn) -> dict[int, tuple[int, tuple[int, ...]]]:

@@ -42,8 +42,9 @@ def _current_rss_mb() -> float:
 
 
 def worker(args: argparse.Namespace) -> dict:
-    import ezclip_zoo
     from _common import full_finetune_loss  # this script's folder is on sys.path: workers run it as a script
+
+    import ezclip_zoo
     from ezclip_zoo.modeling.losses import ezclip_loss
 
     torch.manual_seed(0)

@@ -17,9 +17,9 @@ import argparse
 
 import torch
 import torch.nn.functional as F
+from _common import device_line, interleaved_medians, print_table, set_threads
 
 import ezclip_zoo
-from _common import device_line, interleaved_medians, print_table, set_threads
 
 
 def main() -> None:

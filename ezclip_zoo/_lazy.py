@@ -8,7 +8,8 @@ exactly the objects the eager imports gave, and ``dir()`` lists them.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 __all__ = ["lazy_attributes"]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import TYPE_CHECKING, Iterable, Union
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import torch
@@ -33,7 +34,7 @@ def change_token(tensors: Iterable[torch.Tensor]) -> tuple:
     return tuple((t.data_ptr(), t._version, t.dtype, str(t.device)) for t in tensors)
 
 
-def sha256_file(path: Union[str, os.PathLike], chunk_bytes: int = 1 << 20) -> str:
+def sha256_file(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
     """Hex sha256 of a file."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:

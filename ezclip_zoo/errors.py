@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["EZCLIPError", "WeightsUnavailableError", "ChecksumError", "CheckpointNotAvailableError"]
 
@@ -98,7 +98,7 @@ class UnknownNameError(EZCLIPError, KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
     @classmethod
-    def of(cls, kind: str, name: object, known: "Iterable[str]", hint: str = "") -> "UnknownNameError":
+    def of(cls, kind: str, name: object, known: Iterable[str], hint: str = "") -> UnknownNameError:
         """``unknown {kind} {name!r}; did you mean ...? Known: ...`` (plus ``hint``)."""
         import difflib
 

@@ -4,7 +4,7 @@ autocast context that runs it. A float32 model under bf16 autocast computes its 
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager, Optional, Union
+from typing import ContextManager, Union
 
 import torch
 
@@ -15,7 +15,7 @@ COMPUTE_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 Precision = Union[None, str, torch.dtype]
 
 
-def resolve_precision(precision: str, device: Union[str, torch.device]) -> str:
+def resolve_precision(precision: str, device: str | torch.device) -> str:
     """``"auto"`` -> ``"bf16"`` on a GPU that supports it, else ``"fp32"``; other values are checked and returned."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -26,8 +26,8 @@ def resolve_precision(precision: str, device: Union[str, torch.device]) -> str:
 
 
 def autocast_dtype(
-    precision: Precision, *, device: Union[str, torch.device] = "cpu", model_dtype: Optional[torch.dtype] = None
-) -> Optional[torch.dtype]:
+    precision: Precision, *, device: str | torch.device = "cpu", model_dtype: torch.dtype | None = None
+) -> torch.dtype | None:
     """The autocast dtype that ``precision`` asks for, or None to run in the model's own dtype.
 
     Args:
@@ -44,13 +44,13 @@ def autocast_dtype(
     return None if precision == model_dtype else precision
 
 
-def autocast(device: Union[str, torch.device], dtype: Optional[torch.dtype]) -> ContextManager:
+def autocast(device: str | torch.device, dtype: torch.dtype | None) -> ContextManager:
     """``torch.autocast`` to ``dtype`` on ``device``'s type; a no-op for None."""
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
 
 
-def autocast_context(device: Union[str, torch.device], precision: str) -> ContextManager:
+def autocast_context(device: str | torch.device, precision: str) -> ContextManager:
     """The autocast of a ``precision`` string (``"fp32"``, ``"bf16"``, ``"auto"``)."""
     return autocast(device, autocast_dtype(precision, device=device))

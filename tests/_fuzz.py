@@ -22,9 +22,9 @@ import time
 import traceback
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
 
 import numpy as np
 
@@ -192,7 +192,7 @@ class _Worker:
         self.process = ctx.Process(target=_worker, args=(child, threads), daemon=True)
         self.process.start()
         child.close()
-        self.path: Optional[str] = None
+        self.path: str | None = None
         self.case = None
         self.started = 0.0
 
@@ -220,7 +220,7 @@ def run_fuzz(
     workers: int = 2,
     timeout: float = 20.0,
     threads_cycle=(1, 0),
-    keep_failures: Optional[Path] = None,
+    keep_failures: Path | None = None,
 ) -> FuzzReport:
     """Read ``count`` mutated files in ``workers`` long-lived processes, each file under a ``timeout`` watchdog.
 

@@ -8,7 +8,6 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -33,12 +32,12 @@ class LocalServer:
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
-        self.cut_first: Optional[int] = None
+        self.cut_first: int | None = None
         self.fail_after_cut = False
         self.html = False
         self.chunk_delay = 0.0
         self.honor_range = True
-        self.log: list[tuple[str, str, Optional[str], int, bool]] = []
+        self.log: list[tuple[str, str, str | None, int, bool]] = []
         self._cut_done: set[str] = set()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -59,7 +58,7 @@ class LocalServer:
         return sum(1 for m, p, _, _, done in self.log if m == "GET" and p == path and done)
 
     # ------------------------------------------------------------------ responses
-    def lookup(self, path: str) -> tuple[Optional[bytes], dict[str, str]]:
+    def lookup(self, path: str) -> tuple[bytes | None, dict[str, str]]:
         return self.files.get(path), {}
 
     def respond(self, h: BaseHTTPRequestHandler, *, head: bool) -> None:
@@ -137,7 +136,7 @@ class HubServer(LocalServer):
         self.commit = commit
         self.repos: dict[str, dict[str, bytes]] = {}
 
-    def lookup(self, path: str) -> tuple[Optional[bytes], dict[str, str]]:
+    def lookup(self, path: str) -> tuple[bytes | None, dict[str, str]]:
         m = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
         if not m or m.group(1) not in self.repos:
             return None, {"X-Error-Code": "RepoNotFound"}

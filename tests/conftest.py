@@ -116,9 +116,9 @@ def motion_model(request):
     800 steps, not fewer: at 500 the model was so barely trained that float rounding in training (the order of a
     GEMM's additions) decided whether a 0.58-probability false segment appeared; at 800 every segment it finds in
     the localisation test scores above 0.99."""
-    import ezclip_zoo
     from safetensors.torch import load_file, save_file
 
+    import ezclip_zoo
     from ezclip_zoo.synthetic import WindowClips, train_motion_model
 
     steps, seed = 800, 0

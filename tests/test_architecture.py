@@ -2,10 +2,7 @@
 small units, and one definition of each piece of the zero-shot layer."""
 
 import ast
-import importlib
 import re
-import sys
-import warnings
 from pathlib import Path
 
 import pytest

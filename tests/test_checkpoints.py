@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from hub_cache import populate_hub_cache
 from safetensors.torch import load_file, save_file
 
 import ezclip_zoo
-from ezclip_zoo.zoo.conversion import convert_official
+from ezclip_zoo.digest import sha256_file
 from ezclip_zoo.errors import CheckpointNotAvailableError, ChecksumError, WeightsUnavailableError
 from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
+from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.zoo.pretrained import expected_weights_bytes, get_pretrained_entry
-from ezclip_zoo.digest import sha256_file
-from hub_cache import populate_hub_cache
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 REPO = "ezclip-zoo-tests/tiny-parity"

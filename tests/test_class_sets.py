@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from _servers import LocalServer
+from test_zoo_downloads import _env, drive
 
 import ezclip_zoo
 from ezclip_zoo.errors import UnknownNameError, WeightsUnavailableError
 from ezclip_zoo.text.class_sets import _USER, descriptions_path, get_class_set
 from ezclip_zoo.text.names import readable_class_name
-from _servers import LocalServer
-from test_zoo_downloads import _env, drive
 
 EXPECTED = {  # name: (count, first readable, last readable)
     "kinetics400": (400, "abseiling", "zumba"),
@@ -143,8 +143,8 @@ def test_a_class_without_a_description_is_an_error(cached_descriptions):
 @pytest.fixture
 def described_model(parity_dir, tmp_path):
     """A converted checkpoint whose config records the authors' text mode (descriptions)."""
-    from ezclip_zoo.zoo.conversion import convert_official
     from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
+    from ezclip_zoo.zoo.conversion import convert_official
 
     entry = dict(ezclip_zoo.get_pretrained_entry("ezclip-b16-k400"), architecture="ezclip-test-tiny")
     ezclip_zoo.register_pretrained("tiny-described", entry)
@@ -175,8 +175,9 @@ def test_classify_with_a_class_set_uses_the_checkpoints_descriptions(cached_desc
 
 
 def test_cli_class_set(tmp_path, capsys):
-    from ezclip_zoo.cli import main
     from _video_data import make_video
+
+    from ezclip_zoo.cli import main
 
     video = make_video(tmp_path / "v.mp4", 24)
     assert main(["classify", video, "-m", "ezclip-test-tiny", "--class-set", "hmdb51", "--json", "-k", "2"]) == 0

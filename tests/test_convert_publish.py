@@ -10,10 +10,10 @@ from safetensors.torch import save_file
 
 import ezclip_zoo
 from ezclip_zoo.cli import main as cli
-from ezclip_zoo.zoo.conversion import convert_official, match_openai_backbone
-from ezclip_zoo.official.checkpoint import read_official_state_dict, split_official_state_dict
-from ezclip_zoo.zoo.pretrained import get_pretrained_entry, list_pretrained, markdown_table
 from ezclip_zoo.digest import sha256_file
+from ezclip_zoo.official.checkpoint import read_official_state_dict, split_official_state_dict
+from ezclip_zoo.zoo.conversion import convert_official, match_openai_backbone
+from ezclip_zoo.zoo.pretrained import get_pretrained_entry, list_pretrained, markdown_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

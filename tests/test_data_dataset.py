@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from ezclip_zoo.transforms.train import DEFAULT_SCALES, ClipAugment, normalize_frames
 from ezclip_zoo.data import VideoClipDataset, VideoRecord, VideoSplit, collate_clips, sample_generator
 from ezclip_zoo.synthetic import write_motion_dataset
 from ezclip_zoo.transforms.eval import preprocess_frames
+from ezclip_zoo.transforms.train import DEFAULT_SCALES, ClipAugment, normalize_frames
 from ezclip_zoo.video import read_video_frames
 
 

@@ -18,11 +18,10 @@ from urllib.parse import urlparse
 import pytest
 import torch
 from _video_data import make_video
+from conftest import REPO_ROOT
 
 import ezclip_zoo
 from ezclip_zoo.cli import build_parser, main
-
-from conftest import REPO_ROOT
 
 # Gradio's queue calls a pandas option that pandas 3 deprecates: its warning, not ours
 pytestmark = pytest.mark.filterwarnings("ignore:::gradio.queueing")

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import randomize_trainable
 from PIL import Image
 
 import ezclip_zoo
@@ -15,8 +16,6 @@ from ezclip_zoo.saliency import METHODS, explain_frames, mass_in_mask, normalize
 from ezclip_zoo.synthetic import MotionVideoConfig, render_motion_clip, render_motion_clip_with_masks
 from ezclip_zoo.synthetic.motion import MotionClips
 from ezclip_zoo.video import sample_clip_indices, write_video
-
-from conftest import randomize_trainable
 
 CLASSES = ["juggling", "dancing", "riding a bike"]
 

@@ -11,22 +11,20 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import randomize_trainable
+from open_clip.transformer import LayerNorm, LayerNormFp32
 
 import ezclip_zoo
 from ezclip_zoo.modeling.layers import residual_linear
 from ezclip_zoo.modeling.towers import attention as attention_module
 from ezclip_zoo.modeling.towers._common import layer_norm
-from ezclip_zoo.modeling.towers.patch_embed import patch_tokens
 from ezclip_zoo.modeling.towers.attention import (
     _attention,
     _reduced_precision_cpu_inference,
     qkv_projection,
     with_extra_key_value,
 )
-
-from open_clip.transformer import LayerNorm, LayerNormFp32
-
-from conftest import randomize_trainable
+from ezclip_zoo.modeling.towers.patch_embed import patch_tokens
 
 
 def test_residual_linear_equals_residual_plus_linear_in_value_and_gradient():

@@ -10,12 +10,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _video_data import make_video, read_index
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ezclip_zoo
-from _video_data import make_video, read_index
 from ezclip_zoo.errors import VideoDecodeError, VideoDecodeWarning
 from ezclip_zoo.text.files import read_authors_descriptions, read_labels_file
 from ezclip_zoo.video import frames_to_uint8, open_video, probe_video, read_video_clips, read_video_frames
@@ -128,7 +128,7 @@ def test_file_object_is_read_from_its_current_position(tmp_path):
     with open(tmp_path / "v.mp4", "rb") as g:
         g.read(0)
         assert read_video_frames(g, 4).shape == (4, 48, 160, 3)
-    with open(tmp_path / "v.mp4", "r", encoding="latin-1") as text, pytest.raises(TypeError, match="'rb'"):
+    with open(tmp_path / "v.mp4", encoding="latin-1") as text, pytest.raises(TypeError, match="'rb'"):
         read_video_frames(text, 4)
 
 

@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from _video_data import index_frame, read_index
 
 import ezclip_zoo
 from ezclip_zoo.cli import main
@@ -18,8 +19,6 @@ from ezclip_zoo.localization import SegmentRule, find_segments, localize, plan_w
 from ezclip_zoo.localization.pipeline import open_frames, window_views
 from ezclip_zoo.video import write_video
 from ezclip_zoo.video.frame_times import frame_times_from_rate
-
-from _video_data import index_frame, read_index
 
 
 @pytest.fixture(scope="module")

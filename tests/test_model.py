@@ -2,9 +2,9 @@
 
 import pytest
 import torch
+from conftest import randomize_trainable
 
 import ezclip_zoo
-from conftest import randomize_trainable
 
 
 def _frames(model, b=2, seed=0):

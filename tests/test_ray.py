@@ -10,13 +10,12 @@ import time
 
 import pytest
 import torch
+from _video_data import index_frames
 
 import ezclip_zoo
 from ezclip_zoo.inference import classify_folder, read_jsonl
 from ezclip_zoo.inference.ray import classify_dataset
 from ezclip_zoo.video import write_video
-
-from _video_data import index_frames
 
 CLASSES = ["dancing", "juggling", "surfing", "riding a bike"]
 

@@ -11,16 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _video_data import index_frames
+from conftest import long_video_config
 
 import ezclip_zoo
-from conftest import long_video_config
 from ezclip_zoo.cli import main
 from ezclip_zoo.errors import LibraryError
 from ezclip_zoo.search import VideoIndex, build_ann, index_videos, recall_at_k
 from ezclip_zoo.search.format import MANIFEST, read_manifest, write_manifest
 from ezclip_zoo.video import write_video
-
-from _video_data import index_frames
 
 
 @pytest.fixture(scope="module")

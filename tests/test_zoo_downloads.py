@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from _servers import LocalServer
 from safetensors.torch import load_file
 
 import ezclip_zoo
+from ezclip_zoo.digest import sha256_file
 from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
 from ezclip_zoo.zoo.pretrained import get_pretrained_entry
-from ezclip_zoo.digest import sha256_file
-from _servers import LocalServer
 
 DRIVER = Path(__file__).with_name("_zoo_driver.py")
 NAME = "tiny-official"

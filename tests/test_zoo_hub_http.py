@@ -6,16 +6,16 @@ import shutil
 
 import pytest
 import torch
+from _servers import HubServer
 from safetensors.torch import save_file
+from test_zoo_downloads import _env, _logits, drive
 
 import ezclip_zoo
-from ezclip_zoo.zoo.conversion import convert_official
+from ezclip_zoo.digest import sha256_file
 from ezclip_zoo.errors import UnsafePathError
 from ezclip_zoo.official.checkpoint import read_official_state_dict, split_official_state_dict
+from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.zoo.pretrained import get_pretrained_entry
-from ezclip_zoo.digest import sha256_file
-from _servers import HubServer
-from test_zoo_downloads import _env, _logits, drive
 
 COMMIT = "89abcdef0123456789abcdef0123456789abcdef"
 REPO, CLIP_REPO, NAME = "zoo-tests/tiny-published", "zoo-tests/tiny-clip", "tiny-published"

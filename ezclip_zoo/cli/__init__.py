@@ -6,7 +6,8 @@ import argparse
 import importlib
 import sys
 import warnings
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 from ..errors import EZCLIPError
 
@@ -49,7 +50,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"ezclip-zoo: warning: {message}", file=file or sys.stderr)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (0 success, 1 a reported error, 2 bad usage)."""
     args = build_parser().parse_args(argv)
     try:

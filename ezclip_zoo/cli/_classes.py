@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Optional
+from typing import Any
 
 __all__ = ["add_class_arguments", "class_names", "templates", "text_cache"]
 
@@ -74,7 +74,7 @@ def class_names(args: argparse.Namespace, *, required: bool = True) -> Any:
     return list(args.label)
 
 
-def templates(args: argparse.Namespace) -> Optional[Any]:
+def templates(args: argparse.Namespace) -> Any | None:
     """None, ``"actionclip"`` or the list of ``--template`` strings."""
     if not args.template:
         return None

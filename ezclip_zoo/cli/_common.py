@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Optional
+from typing import Any
 
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
 
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-def add_model_arguments(p: argparse.ArgumentParser, *, default: Optional[str] = None) -> None:
+def add_model_arguments(p: argparse.ArgumentParser, *, default: str | None = None) -> None:
     """``--model`` (required unless a ``default`` is given), ``--device``, ``--dtype`` and ``--seed``."""
     p.add_argument(
         "--model",
@@ -73,7 +73,7 @@ def add_video_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def check_device(device: Optional[str]) -> None:
+def check_device(device: str | None) -> None:
     """A one-line error for a device this machine does not have (instead of a traceback deep in torch)."""
     import torch
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
 from ._classes import add_class_arguments, class_names, templates, text_cache
 from ._common import (
     add_model_arguments,

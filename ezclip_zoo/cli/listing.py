@@ -24,11 +24,11 @@ def run(args: argparse.Namespace) -> int:
         expected_weights_bytes,
         get_pretrained_entry,
         list_pretrained,
+        load_source,
         markdown_table,
         metrics_summary,
     )
     from ..zoo.registry import get_model_config, list_models
-    from ..zoo.pretrained import load_source
 
     names = list_pretrained(args.pattern)
     if args.markdown:

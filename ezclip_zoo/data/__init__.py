@@ -4,13 +4,13 @@ class descriptions, seeded subsets and a clip dataset that decodes videos direct
 
 from .csv_list import read_class_descriptions, read_class_list, read_video_csv
 from .dataset import VideoClipDataset, collate_clips
+from .distributed_sampler import ResumableDistributedSampler
 from .formats import FORMATS, read_dataset
 from .hmdb51 import read_hmdb51
 from .kinetics import kinetics_clip_stem, read_kinetics
 from .records import VideoRecord, VideoSplit
-from .distributed_sampler import ResumableDistributedSampler
-from .splits import base_novel_classes, sample_k_shot, train_val_split
 from .seeding import sample_generator, sample_seed
+from .splits import base_novel_classes, sample_k_shot, train_val_split
 from .ssv2 import read_ssv2, read_ssv2_labels
 from .ucf101 import read_ucf101
 

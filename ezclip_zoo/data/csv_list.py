@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
 
 from ..errors import AnnotationError
-from ._io import PathLike, require_file
 from ..text.names import readable_class_name
+from ._io import PathLike, require_file
 from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_video_csv", "read_class_descriptions", "read_class_list", "as_class_list", "as_class_descriptions"]
@@ -41,7 +41,7 @@ def read_class_list(path: PathLike) -> list[str]:
 
 
 def read_video_csv(
-    csv_path: PathLike, *, video_root: Optional[PathLike] = None, classes: Optional[Sequence[str]] = None
+    csv_path: PathLike, *, video_root: PathLike | None = None, classes: Sequence[str] | None = None
 ) -> VideoSplit:
     """Read a ``path,label`` CSV (a header row ``path,label`` is optional).
 
@@ -128,7 +128,7 @@ def read_class_descriptions(csv_path: PathLike) -> dict[str, str]:
     return out
 
 
-def as_class_list(classes: Union[PathLike, Sequence[str]]) -> list[str]:
+def as_class_list(classes: PathLike | Sequence[str]) -> list[str]:
     """A class list given either as a file (`read_class_list`: one name per line, made readable) or as names,
     kept exactly as written (they must match the split's readable names, e.g. ``"apply eye makeup"``)."""
     if isinstance(classes, (str, os.PathLike)):
@@ -139,7 +139,7 @@ def as_class_list(classes: Union[PathLike, Sequence[str]]) -> list[str]:
     return names
 
 
-def as_class_descriptions(descriptions: Union[PathLike, Mapping[str, str]]) -> dict[str, str]:
+def as_class_descriptions(descriptions: PathLike | Mapping[str, str]) -> dict[str, str]:
     """Class descriptions given either as a ``class,description`` CSV (`read_class_descriptions`) or as a mapping
     ``{readable class name: description}`` (copied as it is)."""
     if isinstance(descriptions, (str, os.PathLike)):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import Dataset
 
+from ..errors import EZCLIPError
 from ..transforms.eval import VideoTransform
 from ..transforms.train import ClipAugment
-from ..errors import EZCLIPError
 from .records import VideoSplit
 from .seeding import sample_generator
 
@@ -58,13 +59,13 @@ class VideoClipDataset(Dataset):
         image_size: int,
         *,
         train: bool = False,
-        augment: Optional[ClipAugment] = None,
+        augment: ClipAugment | None = None,
         seed: int = 0,
         protocol: str = "reference",
         num_clips: int = 1,
         num_crops: int = 1,
         decode_threads: int = 1,
-        transform: Optional[VideoTransform] = None,
+        transform: VideoTransform | None = None,
     ) -> None:
         if num_frames < 1 or image_size < 1:
             raise ValueError(f"num_frames and image_size must be positive, got {num_frames}, {image_size}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Iterator, Sized
+from collections.abc import Iterator, Sized
 
 from torch.utils.data import DistributedSampler
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ._io import PathLike
 from .csv_list import read_video_csv
 from .hmdb51 import read_hmdb51
@@ -20,13 +18,13 @@ FORMATS = ("ucf101", "hmdb51", "kinetics", "ssv2", "csv")
 def read_dataset(
     format: str,
     *,
-    video_root: Optional[PathLike] = None,
-    annotations: Optional[PathLike] = None,
+    video_root: PathLike | None = None,
+    annotations: PathLike | None = None,
     split: int = 1,
-    train: Optional[PathLike] = None,
-    val: Optional[PathLike] = None,
-    test: Optional[PathLike] = None,
-    labels: Optional[PathLike] = None,
+    train: PathLike | None = None,
+    val: PathLike | None = None,
+    test: PathLike | None = None,
+    labels: PathLike | None = None,
 ) -> dict[str, VideoSplit]:
     """Read a dataset's splits, all sharing the train split's class list.
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 
-from ._io import PathLike, bad_line, numbered_lines, require_dir
 from ..text.names import readable_class_name
+from ._io import PathLike, bad_line, numbered_lines, require_dir
 from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_hmdb51"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from ..errors import AnnotationError
-from ._io import PathLike, require_dir, require_file
 from ..text.names import readable_class_name
-from .records import VideoRecord, VideoSplit
 from ..video.extensions import VIDEO_EXTENSIONS
+from ._io import PathLike, require_dir, require_file
+from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_kinetics", "kinetics_clip_stem"]
 
@@ -38,8 +38,8 @@ def read_kinetics(
     csv_path: PathLike,
     video_root: PathLike,
     *,
-    classes: Optional[Sequence[str]] = None,
-    split: Optional[str] = None,
+    classes: Sequence[str] | None = None,
+    split: str | None = None,
     extensions: Sequence[str] = VIDEO_EXTENSIONS,
 ) -> VideoSplit:
     """Read a Kinetics annotation CSV and find its clips on disk.

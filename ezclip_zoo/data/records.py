@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 __all__ = ["VideoRecord", "VideoSplit"]
 
@@ -63,11 +63,11 @@ class VideoSplit:
             counts[r.label] += 1
         return counts
 
-    def subset(self, indices: Iterable[int], name: str | None = None) -> "VideoSplit":
+    def subset(self, indices: Iterable[int], name: str | None = None) -> VideoSplit:
         """The same classes with only the records at ``indices`` (in that order)."""
         return VideoSplit(list(self.classes), [self.records[i] for i in indices], name or self.name, [])
 
-    def restrict_classes(self, class_names: Sequence[str], name: str | None = None) -> "VideoSplit":
+    def restrict_classes(self, class_names: Sequence[str], name: str | None = None) -> VideoSplit:
         """Only the videos of ``class_names``, relabelled ``0..len(class_names)-1`` in that order (base-to-novel:
         each half is evaluated among its own classes only)."""
         index = {c: i for i, c in enumerate(self.classes)}
@@ -78,7 +78,7 @@ class VideoSplit:
         records = [VideoRecord(r.path, remap[r.label]) for r in self.records if r.label in remap]
         return VideoSplit(list(class_names), records, name or self.name, [])
 
-    def drop_missing(self) -> "VideoSplit":
+    def drop_missing(self) -> VideoSplit:
         """A copy without records whose file does not exist; those paths are added to ``missing``."""
         kept, missing = [], list(self.missing)
         for r in self.records:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from .records import VideoSplit
 
@@ -17,7 +17,7 @@ def _by_class(split: VideoSplit) -> list[list[int]]:
     return groups
 
 
-def sample_k_shot(split: VideoSplit, k: int, seed: int, *, classes: Optional[Sequence[str]] = None) -> VideoSplit:
+def sample_k_shot(split: VideoSplit, k: int, seed: int, *, classes: Sequence[str] | None = None) -> VideoSplit:
     """K videos of every class, drawn without replacement with ``seed`` (the few-shot and base-to-novel protocol
     of ViFi-CLIP: each of its three seeds gives one training set).
 

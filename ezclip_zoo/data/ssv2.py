@@ -6,8 +6,8 @@ import json
 import os
 
 from ..errors import AnnotationError
-from ._io import PathLike, require_dir, require_file
 from ..text.names import remove_brackets
+from ._io import PathLike, require_dir, require_file
 from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_ssv2", "read_ssv2_labels"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from ._io import PathLike, bad_line, numbered_lines, require_dir, require_file
 from ..text.names import readable_class_name
+from ._io import PathLike, bad_line, numbered_lines, require_dir, require_file
 from .records import VideoRecord, VideoSplit
 
 __all__ = ["read_ucf101"]

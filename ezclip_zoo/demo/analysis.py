@@ -10,7 +10,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -55,12 +55,12 @@ class Analysis:
     seconds: float = 0.0
 
 
-def parse_class_text(text: Optional[str]) -> list[str]:
+def parse_class_text(text: str | None) -> list[str]:
     """Class names typed in a box: one per line, or separated by commas; blanks dropped, spaces trimmed."""
     return [name.strip() for name in re.split(r"[\n,]", text or "") if name.strip()]
 
 
-def demo_classes(typed: Optional[str], class_set: Optional[str]) -> Any:
+def demo_classes(typed: str | None, class_set: str | None) -> Any:
     """The classes of a request: the class set's canonical name when one is picked (`resolve_class_set`, as the
     command line's ``--class-set``), else the typed names as a list (as ``-l``).
 

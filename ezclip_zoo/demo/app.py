@@ -12,9 +12,10 @@ from __future__ import annotations
 import html
 import logging
 import os
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from ..errors import EZCLIPError, ExtraNotInstalledError, VideoDecodeError
+from ..errors import ExtraNotInstalledError, EZCLIPError, VideoDecodeError
 
 __all__ = ["require_gradio", "build_demo", "launch_demo", "DEFAULT_MAX_FILE_SIZE", "LOCAL_HOSTS"]
 
@@ -109,7 +110,7 @@ def _handler(model, gr):
     """The request function: inputs of the page -> its outputs; errors become a message in the page."""
     from . import analysis  # looked up at each request (a test may slow `analysis.analyse` down)
 
-    def run(video: Optional[str], typed: str, class_set: str, topk: float, window_s: float, method: str):
+    def run(video: str | None, typed: str, class_set: str, topk: float, window_s: float, method: str):
         if not video:
             raise gr.Error("Upload a video first.", print_exception=False)
         try:
@@ -180,7 +181,7 @@ def _header(model, name: str) -> str:
     )
 
 
-def build_demo(model, *, model_name: str = "model", note: str = "", class_sets: Optional[Sequence[str]] = None):
+def build_demo(model, *, model_name: str = "model", note: str = "", class_sets: Sequence[str] | None = None):
     """The demo page as a ``gradio.Blocks`` (not yet launched), its queue set to one request at a time.
 
     Args:

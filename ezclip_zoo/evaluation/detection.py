@@ -7,8 +7,9 @@ Predictions and truths are anything with ``label``, ``start`` and ``end`` (secon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 __all__ = [
     "temporal_iou",
@@ -90,7 +91,7 @@ def segment_map(predictions: Sequence[Sequence[Any]], truths: Sequence[Sequence[
     return sum(aps) / len(aps) if aps else 0.0
 
 
-def frame_accuracy(predicted: Sequence[Optional[str]], truth: Sequence[Optional[str]]) -> float:
+def frame_accuracy(predicted: Sequence[str | None], truth: Sequence[str | None]) -> float:
     """Percent of frames whose predicted label (None: no action) equals the true one."""
     if len(predicted) != len(truth) or not truth:
         raise ValueError(f"frame labels differ in length ({len(predicted)} vs {len(truth)}) or are empty")
@@ -129,8 +130,8 @@ class DetectionReport:
 def detection_report(
     predictions: Sequence[Sequence[Any]],
     truths: Sequence[Sequence[Any]],
-    frame_predictions: Sequence[Sequence[Optional[str]]],
-    frame_truths: Sequence[Sequence[Optional[str]]],
+    frame_predictions: Sequence[Sequence[str | None]],
+    frame_truths: Sequence[Sequence[str | None]],
     thresholds: Sequence[float] = (0.3, 0.5, 0.7),
 ) -> DetectionReport:
     """`DetectionReport` of per-video predicted segments against the truth, and per-frame labels."""

@@ -3,13 +3,14 @@ base-to-novel (base, novel, harmonic mean). Few-shot training sets come from `ez
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..data.dataset import VideoClipDataset
 from ..data.records import VideoSplit
-from ..transforms.eval import VideoTransform
 from ..text.labels import class_texts
 from ..text.templates import ACTIONCLIP_TEMPLATES
+from ..transforms.eval import VideoTransform
 from .metrics import harmonic_mean, mean_std
 from .zero_shot import EvalResult, evaluate
 
@@ -38,8 +39,8 @@ def evaluate_splits(
     model,
     splits: Sequence[VideoSplit],
     *,
-    descriptions: Optional[Mapping[str, str]] = None,
-    templates: Optional[Sequence[str]] = ACTIONCLIP_TEMPLATES,
+    descriptions: Mapping[str, str] | None = None,
+    templates: Sequence[str] | None = ACTIONCLIP_TEMPLATES,
     num_clips: int = 1,
     num_crops: int = 1,
     batch_size: int = 8,
@@ -89,8 +90,8 @@ def evaluate_base_to_novel(
     base_classes: Sequence[str],
     novel_classes: Sequence[str],
     *,
-    descriptions: Optional[Mapping[str, str]] = None,
-    templates: Optional[Sequence[str]] = ACTIONCLIP_TEMPLATES,
+    descriptions: Mapping[str, str] | None = None,
+    templates: Sequence[str] | None = ACTIONCLIP_TEMPLATES,
     num_clips: int = 1,
     num_crops: int = 1,
     batch_size: int = 8,

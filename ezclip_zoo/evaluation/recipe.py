@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
 
 import torch
 
@@ -28,11 +29,11 @@ logger = logging.getLogger(__name__)
 def read_test_splits(
     format: str,
     *,
-    video_root: Optional[PathLike] = None,
-    annotations: Optional[PathLike] = None,
+    video_root: PathLike | None = None,
+    annotations: PathLike | None = None,
     splits: Sequence[int] = (1,),
-    test: Union[PathLike, Sequence[PathLike], None] = None,
-    labels: Optional[PathLike] = None,
+    test: PathLike | Sequence[PathLike] | None = None,
+    labels: PathLike | None = None,
 ) -> list[VideoSplit]:
     """The test splits `evaluate_dataset` scores: ucf101/hmdb51 the official ``splits`` (1-3) under
     ``annotations``, the other formats one split per ``test`` file (a CSV, or an SSv2 JSON with ``labels``)."""
@@ -47,13 +48,13 @@ def read_test_splits(
 
 
 def _model(
-    model: Union[PathLike, EZCLIP],
+    model: PathLike | EZCLIP,
     *,
     device,
     dtype,
     seed: int,
     pretrained_backbone: bool,
-    overrides: Optional[Mapping[str, Any]],
+    overrides: Mapping[str, Any] | None,
 ) -> EZCLIP:
     """The model to score: as given (moved to ``device``/``dtype`` when given), or `ezclip_zoo.zoo.loading.load`'s."""
     from ..zoo.loading import load
@@ -91,29 +92,29 @@ def _base_to_novel(model, splits: Sequence[VideoSplit], base_classes, novel_clas
 
 
 def evaluate_dataset(
-    model: Union[PathLike, EZCLIP],
+    model: PathLike | EZCLIP,
     *,
     format: str,
     protocol: str = "zero-shot",
-    video_root: Optional[PathLike] = None,
-    annotations: Optional[PathLike] = None,
+    video_root: PathLike | None = None,
+    annotations: PathLike | None = None,
     splits: Sequence[int] = (1,),
-    test: Union[PathLike, Sequence[PathLike], None] = None,
-    labels: Optional[PathLike] = None,
-    base_classes: Union[PathLike, Sequence[str], None] = None,
-    novel_classes: Union[PathLike, Sequence[str], None] = None,
-    descriptions: Union[PathLike, Mapping[str, str], None] = None,
-    templates: Union[str, Sequence[str], None] = "actionclip",
+    test: PathLike | Sequence[PathLike] | None = None,
+    labels: PathLike | None = None,
+    base_classes: PathLike | Sequence[str] | None = None,
+    novel_classes: PathLike | Sequence[str] | None = None,
+    descriptions: PathLike | Mapping[str, str] | None = None,
+    templates: str | Sequence[str] | None = "actionclip",
     num_clips: int = 1,
     num_crops: int = 1,
     batch_size: int = 8,
     num_workers: int = 0,
     precision: str = "fp32",
-    device: Union[str, torch.device, None] = None,
-    dtype: Optional[torch.dtype] = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
     seed: int = 0,
     pretrained_backbone: bool = True,
-    overrides: Optional[Mapping[str, Any]] = None,
+    overrides: Mapping[str, Any] | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a model on a dataset under one of the paper's protocols (``ezclip-zoo evaluate``).

@@ -6,15 +6,16 @@ import datetime
 import json
 import os
 import platform
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any
 
 import torch
 
 __all__ = ["write_report"]
 
 
-def write_report(path: Union[str, os.PathLike], results: Mapping[str, Any], **meta: Any) -> Path:
+def write_report(path: str | os.PathLike, results: Mapping[str, Any], **meta: Any) -> Path:
     """Write ``{"results": results, "meta": {...}}`` as indented JSON (atomically) and return the path.
 
     ``meta`` records ezclip-zoo, torch and Python versions, the time, and any extra keys given (model, protocol,

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..data.dataset import collate_clips
-from .metrics import topk_correct
 from ..inference.scoring import encode_class_texts, score_views
 from ..precision import autocast_context
+from .metrics import topk_correct
 
 __all__ = ["EvalResult", "evaluate"]
 
@@ -43,9 +44,9 @@ class EvalResult:
     num_classes: int
     failures: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
-    scores: Optional[torch.Tensor] = None
-    labels: Optional[torch.Tensor] = None
-    indices: Optional[torch.Tensor] = None
+    scores: torch.Tensor | None = None
+    labels: torch.Tensor | None = None
+    indices: torch.Tensor | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (without the score matrix)."""
@@ -151,7 +152,7 @@ def evaluate(
     precision: str = "fp32",
     name: str = "",
     keep_scores: bool = False,
-    text_features: Optional[torch.Tensor] = None,
+    text_features: torch.Tensor | None = None,
     progress: bool = False,
 ) -> EvalResult:
     """Classify every clip of ``dataset`` among its classes and measure top-1/top-5 accuracy.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,7 +25,7 @@ _SUFFIX = {"onnx": ".onnx", "torch-export": ".pt2"}
 _CLASSES_FILE = "class_embeddings.npy"
 
 
-def check_options(format: str, quantize: Optional[str], dtype: torch.dtype) -> None:
+def check_options(format: str, quantize: str | None, dtype: torch.dtype) -> None:
     """Raise ValueError for an export `export_model` cannot make (before any model is loaded)."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
@@ -44,7 +45,7 @@ def check_options(format: str, quantize: Optional[str], dtype: torch.dtype) -> N
         )
 
 
-def _prepare_folder(out_dir: Union[str, os.PathLike]) -> Path:
+def _prepare_folder(out_dir: str | os.PathLike) -> Path:
     """``out_dir``, created; an existing folder may hold only what an export writes (an earlier or interrupted
     export: those files are removed), so that nothing else is ever overwritten."""
     folder = Path(out_dir)
@@ -74,7 +75,7 @@ def _export_encoder(
     input_name: str,
     output_name: str,
     dim: str,
-    quantize: Optional[str],
+    quantize: str | None,
     keep_float,
 ) -> None:
     if format == "torch-export":
@@ -94,7 +95,7 @@ def _export_encoder(
         quantize_int8(float_path, path, keep_float)
 
 
-def _classes(model: Any, folder: Path, class_names: Any, descriptions: Any, text: Optional[str]) -> Optional[dict]:
+def _classes(model: Any, folder: Path, class_names: Any, descriptions: Any, text: str | None) -> dict | None:
     """Precomputed normalised text embeddings [M, C, E] of the classes (as eager `classify` encodes them)."""
     if class_names is None:
         return None
@@ -121,14 +122,14 @@ def _bpe_file() -> Path:
 
 def export_model(
     model: Any,
-    out_dir: Union[str, os.PathLike],
+    out_dir: str | os.PathLike,
     *,
     format: str = "onnx",
-    quantize: Optional[str] = None,
-    class_names: Union[None, str, Sequence[str], Mapping[str, str]] = None,
-    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-    text: Optional[str] = None,
-    source: Optional[Union[str, os.PathLike]] = None,
+    quantize: str | None = None,
+    class_names: None | str | Sequence[str] | Mapping[str, str] = None,
+    descriptions: Sequence[str] | Mapping[str, str] | None = None,
+    text: str | None = None,
+    source: str | os.PathLike | None = None,
 ) -> Path:
     """Export an `EZCLIP`'s video and text encoders to ``out_dir``.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 from .._version import __version__
 from ..digest import sha256_file, tensor_digest
@@ -33,7 +33,7 @@ def preprocess_entry(model: Any) -> dict[str, Any]:
     }
 
 
-def source_entry(model: Any, name_or_path: Optional[Union[str, os.PathLike]]) -> dict[str, Any]:
+def source_entry(model: Any, name_or_path: str | os.PathLike | None) -> dict[str, Any]:
     """What the export was made from: the name or folder, the sha256 of a zoo folder's files, and the sha256 over
     every tensor of the model (`ezclip_zoo.digest.tensor_digest`: backbone, prompts and adapters, as exported)."""
     files = {}

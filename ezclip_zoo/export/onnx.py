@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import torch
 from torch import nn
@@ -24,7 +23,7 @@ OPSET = 18
 def export_onnx(
     module: nn.Module,
     example: torch.Tensor,
-    path: Union[str, os.PathLike],
+    path: str | os.PathLike,
     *,
     input_name: str,
     output_name: str,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Union
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ def _digest(array: np.ndarray) -> str:
 
 
 def quantize_int8(
-    source: Union[str, os.PathLike], target: Union[str, os.PathLike], keep_float: Iterable[torch.Tensor] = ()
+    source: str | os.PathLike, target: str | os.PathLike, keep_float: Iterable[torch.Tensor] = ()
 ) -> Path:
     """Quantize the constant matrices of ``source``'s linear layers to int8 and write ``target``.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
 
 import torch
 from torch import nn
@@ -13,7 +12,7 @@ __all__ = ["export_program"]
 
 
 def export_program(
-    module: nn.Module, example: torch.Tensor, path: Union[str, os.PathLike], *, dynamic_dim: str
+    module: nn.Module, example: torch.Tensor, path: str | os.PathLike, *, dynamic_dim: str
 ) -> Path:
     """``torch.export.export(module, (example,))`` with dimension 0 dynamic (named ``dynamic_dim``), saved to
     ``path``. Returns ``path``."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import sys
 from pathlib import Path
-from typing import Optional
 
 from ..errors import DownloadError
 
@@ -21,7 +20,7 @@ _ATTEMPTS = 6  # attempts in a row that each made progress; a stalled one ends t
 _TIMEOUT = (10.0, 60.0)  # seconds to connect, and between bytes
 
 
-def browser_url(*, url: Optional[str] = None, drive_id: Optional[str] = None) -> str:
+def browser_url(*, url: str | None = None, drive_id: str | None = None) -> str:
     """The address a person can open in a browser to download the same file by hand."""
     return f"https://drive.google.com/uc?id={drive_id}&export=download" if drive_id else str(url)
 
@@ -49,7 +48,7 @@ def _received(dest: Path) -> int:
 
 
 def explain_failure(
-    exc: BaseException, *, what: str, url: Optional[str], drive_id: Optional[str], finish: str
+    exc: BaseException, *, what: str, url: str | None, drive_id: str | None, finish: str
 ) -> DownloadError:
     """A `DownloadError` naming the cause of ``exc`` (a gdown, requests or OS error) and the fix.
 
@@ -95,8 +94,8 @@ def explain_failure(
 def download_file(
     dest: Path,
     *,
-    url: Optional[str] = None,
-    drive_id: Optional[str] = None,
+    url: str | None = None,
+    drive_id: str | None = None,
     what: str,
     finish: str,
     progress: bool = True,
@@ -132,7 +131,7 @@ def download_file(
         initial=_received(dest),
     )
 
-    def on_chunk(done: int, total: Optional[int]) -> None:
+    def on_chunk(done: int, total: int | None) -> None:
         if total is not None and bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
@@ -178,7 +177,8 @@ def download_file(
 
 def _resumable(exc: BaseException) -> bool:
     import requests
-    from gdown.exceptions import DownloadError as GdownDownloadError, FileURLRetrievalError
+    from gdown.exceptions import DownloadError as GdownDownloadError
+    from gdown.exceptions import FileURLRetrievalError
 
     if isinstance(exc, FileURLRetrievalError):
         return False

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Optional
 from urllib.parse import urlsplit
 
 __all__ = ["offline", "unreachable_reason", "hub_endpoint"]
@@ -14,10 +13,10 @@ __all__ = ["offline", "unreachable_reason", "hub_endpoint"]
 _TRUE = {"1", "on", "yes", "true"}
 _PROBE_SECONDS = 3.0
 _PROBE_TTL = 30.0  # a verdict is reused this long, so that one load probes once, not once per file
-_probes: dict[tuple[str, int], tuple[float, Optional[str]]] = {}
+_probes: dict[tuple[str, int], tuple[float, str | None]] = {}
 
 
-def offline(local_files_only: Optional[bool] = None) -> bool:
+def offline(local_files_only: bool | None = None) -> bool:
     """True when the caller or ``HF_HUB_OFFLINE`` forbids network access (our downloads obey it as the Hub's do)."""
     if local_files_only:
         return True
@@ -42,7 +41,7 @@ def _proxied(scheme: str) -> bool:
     return any(os.environ.get(n) for n in names)
 
 
-def unreachable_reason(url: str) -> Optional[str]:
+def unreachable_reason(url: str) -> str | None:
     """None when a TCP connection to ``url``'s host opens within 3 s, else why not (DNS failure, refused...).
 
     Behind a proxy the direct probe says nothing, so it is skipped (None).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional, Union
 
 import numpy as np
 
@@ -67,8 +66,8 @@ def _title(explanation) -> str:
 def overlay_image(
     explanation,
     *,
-    columns: Optional[int] = None,
-    tile: Optional[int] = None,
+    columns: int | None = None,
+    tile: int | None = None,
     alpha: float = 0.6,
     show_frames: bool = True,
     title: bool = True,
@@ -114,10 +113,10 @@ def overlay_image(
 
 def save_overlay(
     explanation,
-    path: Union[str, os.PathLike],
+    path: str | os.PathLike,
     *,
-    columns: Optional[int] = None,
-    tile: Optional[int] = None,
+    columns: int | None = None,
+    tile: int | None = None,
     alpha: float = 0.6,
     show_frames: bool = True,
     title: bool = True,

@@ -4,8 +4,9 @@ over it (and, when given, the true segments as a thin band under it)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 __all__ = ["save_timeline", "require_matplotlib"]
 
@@ -24,11 +25,11 @@ def require_matplotlib():
 
 def save_timeline(
     result,
-    path: Union[str, os.PathLike],
+    path: str | os.PathLike,
     *,
-    truth: Optional[Sequence[Any]] = None,
-    classes: Optional[Sequence[str]] = None,
-    title: Optional[str] = None,
+    truth: Sequence[Any] | None = None,
+    classes: Sequence[str] | None = None,
+    title: str | None = None,
     show_background: bool = False,
     dpi: int = 120,
 ) -> Path:

@@ -13,8 +13,9 @@ import hashlib
 import json
 import os
 import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Union
 
 import torch
 from typing_extensions import Unpack
@@ -43,7 +44,7 @@ __all__ = [
 
 PathLike = Union[str, os.PathLike]
 Maker = Callable[[dict[str, Any], torch.Tensor], tuple[Any, dict[str, Any]]]
-_DIGESTS: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
+_DIGESTS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
 
 
 def model_digest(model) -> str:
@@ -81,13 +82,13 @@ class BatchJob:
             progress); an exception it raises stops the run with everything so far saved.
     """
 
-    output: Optional[PathLike] = None
+    output: PathLike | None = None
     num_workers: int = 0
     resume: bool = True
     retry_errors: bool = False
     progress: bool = True
-    keep_results: Optional[bool] = None
-    on_result: Optional[Callable[[Any], None]] = None
+    keep_results: bool | None = None
+    on_result: Callable[[Any], None] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
@@ -108,7 +109,7 @@ class BatchReport:
             when kept (by default only without an output file).
     """
 
-    output: Optional[str]
+    output: str | None
     total: int
     processed: int = 0
     skipped: int = 0
@@ -119,11 +120,11 @@ class BatchReport:
 class _Recorder:
     """Turns each video's features (or its error) into a record: written, kept, counted, reported."""
 
-    def __init__(self, job: BatchJob, report: BatchReport, results_file: Optional[ResultsFile], make: Maker, bar):
+    def __init__(self, job: BatchJob, report: BatchReport, results_file: ResultsFile | None, make: Maker, bar):
         self.job, self.report, self.results_file, self.make, self.bar = job, report, results_file, make, bar
         self.keep = job.output is None if job.keep_results is None else job.keep_results
 
-    def __call__(self, item: dict[str, Any], features: Optional[torch.Tensor]) -> None:
+    def __call__(self, item: dict[str, Any], features: torch.Tensor | None) -> None:
         base = {"source": item["source"], "path": video_key(item["source"])}
         if features is None:
             obj = VideoError(source=item["source"], error=item["error"], error_type=item["error_type"])
@@ -144,7 +145,7 @@ class _Recorder:
             self.job.on_result(obj)
 
 
-Engine = Callable[..., Iterator[tuple[dict[str, Any], Optional[torch.Tensor]]]]
+Engine = Callable[..., Iterator[tuple[dict[str, Any], torch.Tensor | None]]]
 
 
 def local_engine(model, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob):
@@ -166,7 +167,7 @@ def _run(
     job: BatchJob,
     setup: str,
     make: Maker,
-    engine: Optional[Engine] = None,
+    engine: Engine | None = None,
 ) -> BatchReport:
     """The shared loop: an engine decodes and encodes (`local_engine` by default), features become records."""
     from tqdm.auto import tqdm
@@ -216,23 +217,23 @@ def _job(output, num_workers, resume, retry_errors, progress, keep_results, on_r
 def classify_videos(
     model,
     videos: Sequence[PathLike],
-    class_names: Union[str, ClassNames],
+    class_names: str | ClassNames,
     *,
-    output: Optional[PathLike] = None,
+    output: PathLike | None = None,
     topk: int = 5,
-    descriptions: Optional[Union[Sequence[str], dict]] = None,
-    templates: Union[None, str, Sequence[str]] = None,
-    text: Optional[str] = None,
-    text_cache: Union[bool, TextEmbeddingCache] = True,
+    descriptions: Sequence[str] | dict | None = None,
+    templates: None | str | Sequence[str] = None,
+    text: str | None = None,
+    text_cache: bool | TextEmbeddingCache = True,
     all_classes: bool = False,
     num_workers: int = 0,
     resume: bool = True,
     retry_errors: bool = False,
     progress: bool = True,
-    keep_results: Optional[bool] = None,
-    on_result: Optional[Callable[[Any], None]] = None,
-    engine: Optional[Engine] = None,
-    options: Optional[InferenceOptions] = None,
+    keep_results: bool | None = None,
+    on_result: Callable[[Any], None] | None = None,
+    engine: Engine | None = None,
+    options: InferenceOptions | None = None,
     **kwargs: Unpack[InferenceKwargs],
 ) -> BatchReport:
     """Classify many video files, optionally into a resumable JSON Lines file.
@@ -296,14 +297,14 @@ def embed_videos(
     model,
     videos: Sequence[PathLike],
     *,
-    output: Optional[PathLike] = None,
+    output: PathLike | None = None,
     num_workers: int = 0,
     resume: bool = True,
     retry_errors: bool = False,
     progress: bool = True,
-    keep_results: Optional[bool] = None,
-    on_result: Optional[Callable[[Any], None]] = None,
-    options: Optional[InferenceOptions] = None,
+    keep_results: bool | None = None,
+    on_result: Callable[[Any], None] | None = None,
+    options: InferenceOptions | None = None,
     **kwargs: Unpack[InferenceKwargs],
 ) -> BatchReport:
     """Video embeddings (L2-normalised mean over views, float32 [E]) of many files; options as `classify_videos`.

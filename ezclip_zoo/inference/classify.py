@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -32,10 +33,10 @@ def model_text_mode(model) -> str:
 
 def label_set_for(
     model,
-    class_names: Union[str, ClassNames],
-    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-    templates: Union[None, str, Sequence[str]] = None,
-    text: Optional[str] = None,
+    class_names: str | ClassNames,
+    descriptions: Sequence[str] | Mapping[str, str] | None = None,
+    templates: None | str | Sequence[str] = None,
+    text: str | None = None,
 ) -> tuple[LabelSet, str]:
     """The label set to score against, and a description of the text it encodes.
 
@@ -51,7 +52,7 @@ def label_set_for(
             class_names = list(class_names)
     if isinstance(class_names, str):
         set_name = resolve_class_set(class_names)
-        names: Union[ClassNames, list[str]] = class_set_names(set_name)
+        names: ClassNames | list[str] = class_set_names(set_name)
         if descriptions is None and (text or model_text_mode(model)) == "descriptions":
             descriptions = class_descriptions(set_name)
         source = f"{'names' if descriptions is None else 'descriptions'} of {set_name}"
@@ -70,7 +71,7 @@ def make_result(
     probs: torch.Tensor,
     logits: torch.Tensor,
     topk: int,
-    clips: Optional[VideoClips],
+    clips: VideoClips | None,
     text: str = "",
 ) -> ClassificationResult:
     k = min(topk, labels.num_classes)
@@ -100,16 +101,16 @@ def check_topk(topk: Any) -> int:
 def classify(
     model,
     videos: Any,
-    class_names: Union[str, ClassNames],
+    class_names: str | ClassNames,
     *,
     topk: int = 5,
-    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-    templates: Union[None, str, Sequence[str]] = None,
-    text: Optional[str] = None,
-    text_cache: Union[bool, TextEmbeddingCache] = True,
-    options: Optional[InferenceOptions] = None,
+    descriptions: Sequence[str] | Mapping[str, str] | None = None,
+    templates: None | str | Sequence[str] = None,
+    text: str | None = None,
+    text_cache: bool | TextEmbeddingCache = True,
+    options: InferenceOptions | None = None,
     **kwargs: Unpack[InferenceKwargs],
-) -> Union[ClassificationResult, list[ClassificationResult]]:
+) -> ClassificationResult | list[ClassificationResult]:
     """Rank class names for one video or a list of videos (zero-shot).
 
     Args:
@@ -161,7 +162,7 @@ def _views(video: Any, model, transform, opts: InferenceOptions) -> tuple[torch.
 
 
 def embed_video(
-    model, videos: Any, *, options: Optional[InferenceOptions] = None, **kwargs: Unpack[InferenceKwargs]
+    model, videos: Any, *, options: InferenceOptions | None = None, **kwargs: Unpack[InferenceKwargs]
 ) -> torch.Tensor:
     """L2-normalised video embeddings (mean over views): one video -> float32 [E], a list -> [B, E].
 

@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any
 
 __all__ = ["ResultsFile", "read_jsonl", "video_key"]
 
 
-def video_key(source: Union[str, os.PathLike]) -> str:
+def video_key(source: str | os.PathLike) -> str:
     """The resume key of a video path: its absolute, symlink-resolved path."""
     return os.path.realpath(os.fspath(source))
 
 
-def read_jsonl(path: Union[str, os.PathLike]) -> list[dict[str, Any]]:
+def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
     """All complete records of a JSON Lines file (a torn last line is ignored)."""
     return [record for record, _ in _records(Path(path))]
 
@@ -63,7 +64,7 @@ class ResultsFile:
     """
 
     def __init__(
-        self, path: Union[str, os.PathLike], setup: str, *, resume: bool = True, retry_errors: bool = False
+        self, path: str | os.PathLike, setup: str, *, resume: bool = True, retry_errors: bool = False
     ) -> None:
         self.path = Path(path)
         self.setup = setup
@@ -121,13 +122,13 @@ class ResultsFile:
         if not self._file.closed:
             self._file.close()
 
-    def __enter__(self) -> "ResultsFile":
+    def __enter__(self) -> ResultsFile:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def is_done(self, source: Union[str, os.PathLike]) -> bool:
+    def is_done(self, source: str | os.PathLike) -> bool:
         return video_key(source) in self.done
 
     def __len__(self) -> int:
@@ -141,5 +142,5 @@ class ResultsFile:
         return f"ResultsFile({str(self.path)!r}, {len(self.done)} done)"
 
 
-def optional_results_file(path: Optional[Union[str, os.PathLike]], setup: str, **kwargs) -> Optional[ResultsFile]:
+def optional_results_file(path: str | os.PathLike | None, setup: str, **kwargs) -> ResultsFile | None:
     return ResultsFile(path, setup, **kwargs) if path is not None else None

@@ -4,8 +4,9 @@ every inference function passes down; `InferenceKwargs` types the same fields as
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import torch
 from typing_extensions import TypedDict
@@ -36,7 +37,7 @@ class InferenceOptions:
     num_clips: int = 1
     num_crops: int = 1
     protocol: str = "clip"
-    dtype: Optional[torch.dtype] = None
+    dtype: torch.dtype | None = None
     strategy: str = "auto"
     backend: str = "pyav"
 
@@ -60,7 +61,7 @@ class InferenceOptions:
         """The test-time transform of ``model`` under these options."""
         return VideoTransform.from_model(model, protocol=self.protocol, num_crops=self.num_crops)
 
-    def autocast_dtype(self, model: Any) -> Optional[torch.dtype]:
+    def autocast_dtype(self, model: Any) -> torch.dtype | None:
         """The autocast dtype for ``model`` (None: run in its own dtype)."""
         return autocast_dtype(self.dtype, device=model.device, model_dtype=model.dtype)
 
@@ -72,12 +73,12 @@ class InferenceKwargs(TypedDict, total=False):
     num_clips: int
     num_crops: int
     protocol: str
-    dtype: Optional[torch.dtype]
+    dtype: torch.dtype | None
     strategy: str
     backend: str
 
 
-def make_options(options: Optional[InferenceOptions], overrides: Mapping[str, Any]) -> InferenceOptions:
+def make_options(options: InferenceOptions | None, overrides: Mapping[str, Any]) -> InferenceOptions:
     """``options`` (default: the defaults) with keyword ``overrides``; an unknown keyword is a TypeError naming it."""
     known = [f.name for f in fields(InferenceOptions)]
     unknown = [k for k in overrides if k not in known]

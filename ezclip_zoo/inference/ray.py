@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterator, Optional, Sequence, Union
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ from .views import encode_views, eval_mode
 __all__ = ["classify_dataset", "ray_engine", "init_ray"]
 
 
-def init_ray(address: Optional[str] = None, **kwargs: Any) -> None:
+def init_ray(address: str | None = None, **kwargs: Any) -> None:
     """Connect to a Ray cluster (``address``: ``"auto"``, ``"ray://host:10001"``...) or start a local one, unless
     this process is connected already. Ray's usage statistics stay off unless the environment says otherwise."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -81,7 +82,7 @@ def ray_engine(
     *,
     num_actors: int = 1,
     num_gpus: float = 0.0,
-    address: Optional[str] = None,
+    address: str | None = None,
     decode_cpus: float = 0.5,
     actor_cpus: float = 1.0,
 ):
@@ -105,7 +106,7 @@ def ray_engine(
 
     def engine(
         model, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob
-    ) -> Iterator[tuple[dict[str, Any], Optional[torch.Tensor]]]:
+    ) -> Iterator[tuple[dict[str, Any], torch.Tensor | None]]:
         if len(dataset) == 0:
             return
         import ray
@@ -149,15 +150,15 @@ def ray_engine(
 
 
 def classify_dataset(
-    videos: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]], Any],
+    videos: str | os.PathLike | Sequence[str | os.PathLike] | Any,
     model,
     class_names: Any,
     *,
-    output: Optional[Union[str, os.PathLike]] = None,
+    output: str | os.PathLike | None = None,
     num_actors: int = 1,
     batch_size: int = 8,
     num_gpus: float = 0.0,
-    address: Optional[str] = None,
+    address: str | None = None,
     actor_cpus: float = 1.0,
     **kwargs: Any,
 ) -> BatchReport:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -34,8 +34,8 @@ class ClassificationResult:
     probabilities: list[float]
     logits: list[float]
     class_names: tuple[str, ...] = field(repr=False, default=())
-    all_probabilities: Optional[torch.Tensor] = field(repr=False, default=None)
-    all_logits: Optional[torch.Tensor] = field(repr=False, default=None)
+    all_probabilities: torch.Tensor | None = field(repr=False, default=None)
+    all_logits: torch.Tensor | None = field(repr=False, default=None)
     frame_indices: list[list[int]] = field(repr=False, default_factory=list)
     total_frames: int = field(repr=False, default=0)
     strategy: str = field(repr=False, default="")

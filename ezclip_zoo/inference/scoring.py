@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -49,7 +49,7 @@ def encode_class_texts(
     *,
     batch_size: int = 256,
     precision: str = "fp32",
-    cache: Union[bool, TextEmbeddingCache] = True,
+    cache: bool | TextEmbeddingCache = True,
 ) -> torch.Tensor:
     """Normalised text embeddings of every class text, [M, C, E] float32 (through the text-embedding cache).
 

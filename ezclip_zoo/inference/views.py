@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterable, Iterator, Optional, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -92,7 +93,7 @@ def prepare_views(
 
 
 def encode_views(
-    model, views: torch.Tensor, *, batch_size: int = 8, autocast_dtype: Optional[torch.dtype] = None
+    model, views: torch.Tensor, *, batch_size: int = 8, autocast_dtype: torch.dtype | None = None
 ) -> torch.Tensor:
     """L2-normalised clip embeddings, ``batch_size`` clips per forward: [N, T, 3, S, S] -> float32 [N, E]."""
     out = []
@@ -105,11 +106,11 @@ def encode_views(
 
 def encode_batches(
     model,
-    prepared: Iterable[tuple[Optional[torch.Tensor], Meta]],
+    prepared: Iterable[tuple[torch.Tensor | None, Meta]],
     *,
     batch_size: int,
-    autocast_dtype: Optional[torch.dtype] = None,
-) -> Iterator[tuple[Meta, Optional[torch.Tensor]]]:
+    autocast_dtype: torch.dtype | None = None,
+) -> Iterator[tuple[Meta, torch.Tensor | None]]:
     """Encode the views of many videos, ``batch_size`` clips per forward pass across video boundaries.
 
     Args:
@@ -122,9 +123,9 @@ def encode_batches(
         (the passed-through value, normalised float32 features [V, E] or None), in input order, as soon as the
         batch holding a video's last view is encoded.
     """
-    pending: list[tuple[Optional[torch.Tensor], Meta]] = []
+    pending: list[tuple[torch.Tensor | None, Meta]] = []
 
-    def flush() -> Iterator[tuple[Meta, Optional[torch.Tensor]]]:
+    def flush() -> Iterator[tuple[Meta, torch.Tensor | None]]:
         ready = [views for views, _ in pending if views is not None]
         features = (
             encode_views(model, torch.cat(ready), batch_size=batch_size, autocast_dtype=autocast_dtype)

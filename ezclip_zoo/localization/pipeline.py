@@ -10,7 +10,8 @@ scored by the one zero-shot scoring of `classify` (`score_views`).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterator, Mapping, Optional, Sequence, Union
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 from typing_extensions import Unpack
@@ -46,7 +47,7 @@ class _MemoryFrames:
             yield i, transform(self.frames[i].numpy())
 
 
-def open_frames(video: Any, *, fps: Optional[float], backend: str) -> tuple[Any, str]:
+def open_frames(video: Any, *, fps: float | None, backend: str) -> tuple[Any, str]:
     """A reader of ``video`` with ``frame_times()`` and ``stream(indices, strategy=, transform=)``, and its name.
 
     Encoded files are read with PyAV (their own timestamps); frames in memory need ``fps``.
@@ -105,25 +106,25 @@ def _with_background(labels: LabelSet, background: Sequence[str], templates) -> 
 def localize(
     model,
     video: Any,
-    class_names: Union[str, ClassNames],
+    class_names: str | ClassNames,
     *,
     window_s: float = 2.0,
-    stride_s: Optional[float] = None,
+    stride_s: float | None = None,
     background: Sequence[str] = (),
     min_score: float = 0.5,
-    keep_score: Optional[float] = None,
+    keep_score: float | None = None,
     min_margin: float = 0.0,
     min_duration_s: float = 0.0,
     merge_gap_s: float = 0.0,
     min_windows: int = 1,
     extent: str = "windows",
-    fps: Optional[float] = None,
-    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-    templates: Union[None, str, Sequence[str]] = None,
-    text: Optional[str] = None,
-    text_cache: Union[bool, TextEmbeddingCache] = True,
+    fps: float | None = None,
+    descriptions: Sequence[str] | Mapping[str, str] | None = None,
+    templates: None | str | Sequence[str] = None,
+    text: str | None = None,
+    text_cache: bool | TextEmbeddingCache = True,
     progress: bool = False,
-    options: Optional[InferenceOptions] = None,
+    options: InferenceOptions | None = None,
     **kwargs: Unpack[InferenceKwargs],
 ) -> LocalizationResult:
     """Find when each action happens in a (long) video: sliding windows of T frames, scored zero-shot.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -60,13 +60,13 @@ class LocalizationResult:
         """The stretch of time (seconds) nearer each window's centre than any other's (see `window_cells`)."""
         return window_cells([w.start for w in self.windows], [w.end for w in self.windows], self.duration)
 
-    def resegment(self, rule: Optional[SegmentRule] = None, **changes: Any) -> "LocalizationResult":
+    def resegment(self, rule: SegmentRule | None = None, **changes: Any) -> LocalizationResult:
         """The same windows with segments found by another rule: ``result.resegment(min_score=0.3)``."""
         new_rule = rule if rule is not None else replace(self.rule, **changes)
         segments = find_segments(self.spans, self.probabilities, self.class_names, new_rule, self.duration)
         return replace(self, rule=new_rule, segments=segments)
 
-    def label_at(self, t: float) -> Optional[str]:
+    def label_at(self, t: float) -> str | None:
         """The action at time ``t`` seconds: the highest-scoring segment covering it, or None (no action)."""
         covering = [s for s in self.segments if s.start <= t < s.end]
         return max(covering, key=lambda s: s.score).label if covering else None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 from ..video.frame_times import FrameTimes
 
@@ -48,7 +47,7 @@ class WindowLayout:
     notes: tuple[str, ...] = ()
 
 
-def check_seconds(name: str, value: object, *, allow_none: bool = False) -> Optional[float]:
+def check_seconds(name: str, value: object, *, allow_none: bool = False) -> float | None:
     """``value`` as a positive, finite number of seconds, or a ValueError/TypeError naming ``name``."""
     if value is None and allow_none:
         return None
@@ -65,7 +64,7 @@ def _window(times: FrameTimes, begin: float, length: float, num_frames: int) -> 
     return WindowPlan(start=times.starts[indices[0]], end=times.end(indices[-1]), indices=indices)
 
 
-def plan_windows(times: FrameTimes, num_frames: int, window_s: float, stride_s: Optional[float] = None) -> WindowLayout:
+def plan_windows(times: FrameTimes, num_frames: int, window_s: float, stride_s: float | None = None) -> WindowLayout:
     """Lay sliding windows over a video.
 
     Args:

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Optional, Union
 
+import open_clip
 import torch
 from torch import nn
 
-import open_clip
-
+from ..errors import UnsafeFileError
 from .config import BackboneConfig
 from .state_dict import check_state_dict
-from ..errors import UnsafeFileError
 
 __all__ = ["backbone_model_cfg", "build_backbone", "load_state_dict_file", "check_supported_backbone"]
 
@@ -34,7 +32,7 @@ def backbone_model_cfg(cfg: BackboneConfig) -> dict:
     return copy.deepcopy(model_cfg)
 
 
-def load_state_dict_file(path: Union[str, os.PathLike]) -> dict[str, torch.Tensor]:
+def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a state dict from ``.safetensors`` or a ``torch.save`` file (never unpickling arbitrary objects).
 
     Raises:
@@ -62,7 +60,7 @@ def load_state_dict_file(path: Union[str, os.PathLike]) -> dict[str, torch.Tenso
     return obj
 
 
-def torch_load_weights_only(path: Union[str, os.PathLike]) -> object:
+def torch_load_weights_only(path: str | os.PathLike) -> object:
     """``torch.load(path, weights_only=True)`` on CPU, with its refusals said in one sentence.
 
     Raises:
@@ -124,9 +122,9 @@ def check_supported_backbone(clip: nn.Module) -> None:
 def build_backbone(
     cfg: BackboneConfig,
     *,
-    weights: Optional[Union[str, os.PathLike]] = None,
-    model_cfg: Optional[dict] = None,
-    device: Optional[Union[str, torch.device]] = None,
+    weights: str | os.PathLike | None = None,
+    model_cfg: dict | None = None,
+    device: str | torch.device | None = None,
 ) -> nn.Module:
     """Build the open_clip ``CLIP`` a config describes.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Optional
+from typing import Any
 
 __all__ = ["BackboneConfig", "EZCLIPConfig", "CONFIG_FORMAT_VERSION"]
 
@@ -26,10 +26,10 @@ class BackboneConfig:
     CLIP state-dict file, ``.safetensors`` or a ``torch.save`` file read with ``weights_only=True``).
     """
 
-    model: Optional[str] = None
-    model_cfg: Optional[dict] = None
-    pretrained: Optional[str] = None
-    weights: Optional[str] = None
+    model: str | None = None
+    model_cfg: dict | None = None
+    pretrained: str | None = None
+    weights: str | None = None
     quick_gelu: bool = True  # OpenAI CLIP (all EZ-CLIP checkpoints) was trained with QuickGELU
 
     def __post_init__(self) -> None:
@@ -74,7 +74,7 @@ class EZCLIPConfig:
     drop_path: float = 0.1
     temporal_prompts: bool = True
     logit_scale: float = 100.0
-    name: Optional[str] = None
+    name: str | None = None
     extra: dict = field(default_factory=dict)  # free-form metadata (text mode, dataset, ...), kept on round trips
 
     def __post_init__(self) -> None:
@@ -96,7 +96,7 @@ class EZCLIPConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EZCLIPConfig":
+    def from_dict(cls, data: dict[str, Any]) -> EZCLIPConfig:
         """Inverse of `to_dict`; refuses configs of a newer format and names unknown keys."""
         data = copy.deepcopy(dict(data))
         version = data.pop("format_version", CONFIG_FORMAT_VERSION)
@@ -120,7 +120,7 @@ class EZCLIPConfig:
             backbone = BackboneConfig(**backbone)
         return cls(backbone=backbone, **data)
 
-    def replace(self, **overrides: Any) -> "EZCLIPConfig":
+    def replace(self, **overrides: Any) -> EZCLIPConfig:
         """A copy with some fields replaced; ``backbone`` may be a dict of backbone fields to update."""
         data = self.to_dict()
         if isinstance(overrides.get("backbone"), dict):

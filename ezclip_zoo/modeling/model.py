@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ContextManager, Iterator, Mapping, Optional, Sequence, Union
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ContextManager, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..text.tokenizer import tokenize
 from .backbone import check_supported_backbone
 from .config import EZCLIPConfig
 from .state_dict import check_state_dict
-from ..text.tokenizer import tokenize
 from .towers import TextTower, VideoTower
 
 if TYPE_CHECKING:  # the argument and result types of classify and localize, imported by those methods when called
@@ -172,16 +173,16 @@ class EZCLIP(nn.Module):
     def classify(
         self,
         videos: Any,
-        class_names: Union[str, ClassNames],
+        class_names: str | ClassNames,
         *,
         topk: int = 5,
-        descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-        templates: Union[None, str, Sequence[str]] = None,
-        text: Optional[str] = None,
-        text_cache: Union[bool, TextEmbeddingCache] = True,
-        options: Optional[InferenceOptions] = None,
+        descriptions: Sequence[str] | Mapping[str, str] | None = None,
+        templates: None | str | Sequence[str] = None,
+        text: str | None = None,
+        text_cache: bool | TextEmbeddingCache = True,
+        options: InferenceOptions | None = None,
         **kwargs: Unpack[InferenceKwargs],
-    ) -> Union[ClassificationResult, list[ClassificationResult]]:
+    ) -> ClassificationResult | list[ClassificationResult]:
         """Zero-shot ranking of class names for a video (path, bytes, file, frames) or a list of videos.
 
         ``model.classify("clip.mp4", ["dancing", "juggling"], topk=5)`` -> `ClassificationResult` (a list for a list
@@ -206,25 +207,25 @@ class EZCLIP(nn.Module):
     def localize(
         self,
         video: Any,
-        class_names: Union[str, ClassNames],
+        class_names: str | ClassNames,
         *,
         window_s: float = 2.0,
-        stride_s: Optional[float] = None,
+        stride_s: float | None = None,
         background: Sequence[str] = (),
         min_score: float = 0.5,
-        keep_score: Optional[float] = None,
+        keep_score: float | None = None,
         min_margin: float = 0.0,
         min_duration_s: float = 0.0,
         merge_gap_s: float = 0.0,
         min_windows: int = 1,
         extent: str = "windows",
-        fps: Optional[float] = None,
-        descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-        templates: Union[None, str, Sequence[str]] = None,
-        text: Optional[str] = None,
-        text_cache: Union[bool, TextEmbeddingCache] = True,
+        fps: float | None = None,
+        descriptions: Sequence[str] | Mapping[str, str] | None = None,
+        templates: None | str | Sequence[str] = None,
+        text: str | None = None,
+        text_cache: bool | TextEmbeddingCache = True,
         progress: bool = False,
-        options: Optional[InferenceOptions] = None,
+        options: InferenceOptions | None = None,
         **kwargs: Unpack[InferenceKwargs],
     ) -> LocalizationResult:
         """When each action happens in a long video: sliding windows of ``window_s`` seconds every ``stride_s``,
@@ -260,7 +261,7 @@ class EZCLIP(nn.Module):
             **kwargs,
         )
 
-    def capture_attention(self, blocks: Optional[Sequence[int]] = None) -> ContextManager[dict[int, torch.Tensor]]:
+    def capture_attention(self, blocks: Sequence[int] | None = None) -> ContextManager[dict[int, torch.Tensor]]:
         """Context manager recording the video tower's per-frame attention probabilities of ``blocks`` (None: all)
         in the forward passes inside: ``with model.capture_attention([-1]) as attn: model.encode_frames(x)`` ->
         ``attn[depth - 1]`` [B*T, heads, L, K] (see `VideoTower.capture_attention`). The normal path is unchanged."""
@@ -294,7 +295,7 @@ class EZCLIP(nn.Module):
                 param.copy_(state_dict[name].to(dtype=param.dtype, device=param.device))
 
     # ------------------------------------------------------------------ speed and memory
-    def set_grad_checkpointing(self, enable: bool = True) -> "EZCLIP":
+    def set_grad_checkpointing(self, enable: bool = True) -> EZCLIP:
         """Recompute each transformer block during backward instead of storing its activations.
 
         Cuts training memory several-fold (see the README's performance section) for about one extra forward
@@ -304,14 +305,14 @@ class EZCLIP(nn.Module):
         self.text_tower.grad_checkpointing = enable
         return self
 
-    def compile(self, **kwargs) -> "EZCLIP":  # type: ignore[override]
+    def compile(self, **kwargs) -> EZCLIP:  # type: ignore[override]
         """Compile both towers with ``torch.compile`` (``kwargs`` go to it); the text tower with dynamic shapes,
         since its length follows the longest text. Optional: the first calls pay the compilation."""
         self.video_tower.compile(**kwargs)
         self.text_tower.compile(**{"dynamic": True, **kwargs})
         return self
 
-    def train(self, mode: bool = True) -> "EZCLIP":
+    def train(self, mode: bool = True) -> EZCLIP:
         """Train mode for the EZ-CLIP parts (prompt dropout, drop-path); the frozen CLIP stays in eval mode."""
         super().train(mode)
         self.clip.eval()

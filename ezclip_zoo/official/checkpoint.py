@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -32,7 +33,7 @@ _ADAPTER_RE = re.compile(r"^(visual\.)?transformer\.resblocks\.(\d+)\.Adapter\.D
 _BUFFERS = ("input_resolution", "context_length", "vocab_size")  # non-tensor entries of OpenAI's JIT state dicts
 
 
-def read_official_state_dict(path: Union[str, os.PathLike]) -> dict[str, torch.Tensor]:
+def read_official_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """The model state dict of an authors' checkpoint, read with ``torch.load(weights_only=True)``.
 
     Accepts their training checkpoint ``{'epoch', 'model_state_dict', 'optimizer_state_dict'}`` or a bare state
@@ -141,9 +142,9 @@ def split_official_state_dict(
 
 
 def load_official_checkpoint(
-    path_or_state_dict: Union[str, os.PathLike, Mapping[str, torch.Tensor]],
+    path_or_state_dict: str | os.PathLike | Mapping[str, torch.Tensor],
     *,
-    device: Optional[Union[str, torch.device]] = None,
+    device: str | torch.device | None = None,
     **overrides: Any,
 ) -> EZCLIP:
     """Load an authors' EZ-CLIP checkpoint as an `EZCLIP` (float32, eval mode).

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from ..digest import sha256_file
 from ..errors import ExportedFileChangedError, ExportedModelError
@@ -57,7 +57,7 @@ def verify_files(folder: Path, files: dict[str, str]) -> None:
             )
 
 
-def read_manifest(folder: Union[str, os.PathLike], *, verify: bool = True) -> dict[str, Any]:
+def read_manifest(folder: str | os.PathLike, *, verify: bool = True) -> dict[str, Any]:
     """The manifest of an exported model folder, with its files checked (``verify``) against their sha256.
 
     Raises:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class RuntimeResult:
         }
 
 
-def _session(path: Path, threads: Optional[int], providers: Optional[Sequence[str]]):
+def _session(path: Path, threads: int | None, providers: Sequence[str] | None):
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -80,10 +81,10 @@ class OnnxModel:
 
     def __init__(
         self,
-        folder: Union[str, os.PathLike],
+        folder: str | os.PathLike,
         *,
-        threads: Optional[int] = None,
-        providers: Optional[Sequence[str]] = None,
+        threads: int | None = None,
+        providers: Sequence[str] | None = None,
         verify: bool = True,
     ) -> None:
         self.folder = Path(folder)
@@ -97,9 +98,9 @@ class OnnxModel:
         self._video = _session(self.folder / encoders["video"]["file"], threads, providers)
         self._text = _session(self.folder / encoders["text"]["file"], threads, providers)
         self.preprocess = FramePreprocess.from_manifest(self.manifest["preprocess"])
-        self._tokenizer: Optional[ClipTokenizer] = None
+        self._tokenizer: ClipTokenizer | None = None
         classes = self.manifest.get("classes")
-        self.class_names: Optional[list[str]] = list(classes["names"]) if classes else None
+        self.class_names: list[str] | None = list(classes["names"]) if classes else None
         self._class_embeddings = np.load(self.folder / classes["file"]) if classes else None
 
     # ------------------------------------------------------------------ properties
@@ -152,7 +153,7 @@ class OnnxModel:
             )
         return self._tokenizer(texts)
 
-    def encode_text(self, texts: Union[Sequence[str], np.ndarray]) -> np.ndarray:
+    def encode_text(self, texts: Sequence[str] | np.ndarray) -> np.ndarray:
         """L2-normalised text embeddings: C strings (or int64 ids [C, context_length]) -> float32 [C, E]."""
         return self._run_text(texts if isinstance(texts, np.ndarray) else self.tokenize(texts))
 
@@ -163,7 +164,7 @@ class OnnxModel:
         return self._text.run([entry["output"]], {entry["input"]: tokens.astype(np.int64)})[0]
 
     # ------------------------------------------------------------------ classification
-    def _class_features(self, class_names: Optional[Sequence[str]]) -> tuple[list[str], np.ndarray]:
+    def _class_features(self, class_names: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
         """(names, normalised text embeddings [M, C, E])."""
         if class_names is None:
             if self.class_names is None:
@@ -181,8 +182,8 @@ class OnnxModel:
 
     def classify(
         self,
-        video: Union[str, os.PathLike, bytes, np.ndarray],
-        class_names: Optional[Sequence[str]] = None,
+        video: str | os.PathLike | bytes | np.ndarray,
+        class_names: Sequence[str] | None = None,
         *,
         topk: int = 5,
     ) -> RuntimeResult:

@@ -9,8 +9,9 @@ implementation the eager `VideoTransform` runs too.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, Union
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class FramePreprocess:
     fill_color: int = 0
 
     @classmethod
-    def from_manifest(cls, entry: Mapping[str, Any]) -> "FramePreprocess":
+    def from_manifest(cls, entry: Mapping[str, Any]) -> FramePreprocess:
         return cls(
             image_size=int(entry["image_size"]),
             resize_size=int(entry["resize_size"]),
@@ -66,7 +67,7 @@ class FramePreprocess:
             fill_color=self.fill_color,
         )[0]
 
-    def frames(self, frames: Union[np.ndarray, Sequence[Any]]) -> np.ndarray:
+    def frames(self, frames: np.ndarray | Sequence[Any]) -> np.ndarray:
         """T frames (uint8 [T, H, W, 3], or a list of frames / PIL images) -> float32 [T, 3, S, S]."""
         if isinstance(frames, np.ndarray) and (frames.ndim != 4 or frames.dtype != np.uint8):
             raise ValueError(f"frames must be uint8 RGB [T, H, W, 3], got {frames.dtype} {frames.shape}")
@@ -76,7 +77,7 @@ class FramePreprocess:
 
 
 def read_clip(
-    video: Union[str, os.PathLike, bytes], num_frames: int, preprocess: FramePreprocess, *, threads: int = 0
+    video: str | os.PathLike | bytes, num_frames: int, preprocess: FramePreprocess, *, threads: int = 0
 ) -> tuple[np.ndarray, list[int], int]:
     """Sample, decode and preprocess one clip of an encoded video.
 

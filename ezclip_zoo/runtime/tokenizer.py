@@ -15,7 +15,7 @@ import gzip
 import html
 import os
 import warnings
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class ClipTokenizer:
         context_length: L (77 for CLIP).
     """
 
-    def __init__(self, bpe_path: Union[str, os.PathLike], context_length: int = 77) -> None:
+    def __init__(self, bpe_path: str | os.PathLike, context_length: int = 77) -> None:
         import regex
 
         with gzip.open(bpe_path, "rt", encoding="utf-8") as f:

@@ -24,8 +24,9 @@ import difflib
 import math
 import os
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Union
 
 import torch
 import torch.nn.functional as F
@@ -78,13 +79,13 @@ class Explanation:
     patch_maps: torch.Tensor
     frames: torch.Tensor
     frame_indices: list[int]
-    timestamps: Optional[list[float]]
+    timestamps: list[float] | None
     total_frames: int
     method: str
-    class_name: Optional[str]
-    score: Optional[float]
-    class_names: Optional[tuple[str, ...]]
-    probabilities: Optional[torch.Tensor]
+    class_name: str | None
+    score: float | None
+    class_names: tuple[str, ...] | None
+    probabilities: torch.Tensor | None
     source: str
     seconds: float
 
@@ -127,7 +128,7 @@ def _own_tokens(probs: torch.Tensor) -> torch.Tensor:
 
 
 def attention_maps(
-    method: str, probs: Sequence[torch.Tensor], grads: Optional[Sequence[torch.Tensor]] = None
+    method: str, probs: Sequence[torch.Tensor], grads: Sequence[torch.Tensor] | None = None
 ) -> torch.Tensor:
     """Patch maps from the captured attention of every block, not normalised.
 
@@ -178,8 +179,8 @@ def explain_frames(
     model,
     frames: torch.Tensor,
     method: str = "gradient",
-    text: Optional[torch.Tensor] = None,
-    class_index: Optional[int] = None,
+    text: torch.Tensor | None = None,
+    class_index: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The raw patch maps of one preprocessed clip, and its embedding.
 
@@ -217,8 +218,8 @@ def explain_frames(
 
 
 def _resolve_target(
-    model, target: Target, classes: Any, descriptions: Any, templates: Any, text: Optional[str]
-) -> tuple[Optional[LabelSet], Optional[int]]:
+    model, target: Target, classes: Any, descriptions: Any, templates: Any, text: str | None
+) -> tuple[LabelSet | None, int | None]:
     """(the label set to score, the target's index in it) from a class name or index and optional classes."""
     if isinstance(target, bool) or not isinstance(target, (str, int, type(None))):
         raise TypeError(f"the class must be a class name (str), an index into classes (int) or None, got {target!r}")
@@ -250,7 +251,7 @@ def _input_frames(views: torch.Tensor, transform: VideoTransform) -> torch.Tenso
     return rgb.round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
-def _timestamps(video: Any, indices: list[int]) -> Optional[list[float]]:
+def _timestamps(video: Any, indices: list[int]) -> list[float] | None:
     """Seconds of each frame for a video file with a known frame rate, else None."""
     if not isinstance(video, (str, os.PathLike)):
         return None
@@ -264,10 +265,10 @@ def explain(
     target: Target = None,
     *,
     method: str = "gradient",
-    classes: Union[None, str, Sequence[str], Mapping[str, str]] = None,
-    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-    templates: Union[None, str, Sequence[str]] = None,
-    text: Optional[str] = None,
+    classes: None | str | Sequence[str] | Mapping[str, str] = None,
+    descriptions: Sequence[str] | Mapping[str, str] | None = None,
+    templates: None | str | Sequence[str] = None,
+    text: str | None = None,
     normalize: str = "clip",
     protocol: str = "clip",
     strategy: str = "auto",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import torch
 from safetensors import SafetensorError
@@ -52,7 +52,7 @@ def shard_name(number: int) -> str:
     return f"shard-{number:06d}.safetensors"
 
 
-def new_manifest(model: dict[str, Any], setup: dict[str, Any], dim: Optional[int]) -> dict[str, Any]:
+def new_manifest(model: dict[str, Any], setup: dict[str, Any], dim: int | None) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -81,7 +81,7 @@ def write_manifest(folder: PathLike, manifest: dict[str, Any]) -> None:
     _atomic_write(Path(folder) / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def read_manifest(folder: PathLike) -> Optional[dict[str, Any]]:
+def read_manifest(folder: PathLike) -> dict[str, Any] | None:
     """The manifest of the library at ``folder`` (None when the folder holds none), checked for format and version."""
     path = Path(folder) / MANIFEST
     if not path.is_file():
@@ -121,7 +121,7 @@ def write_shard(folder: PathLike, number: int, embeddings: torch.Tensor, rows: l
     return name
 
 
-def read_shard(folder: PathLike, name: str, dim: Optional[int]) -> tuple[torch.Tensor, list[list[Any]]]:
+def read_shard(folder: PathLike, name: str, dim: int | None) -> tuple[torch.Tensor, list[list[Any]]]:
     """(float16 embeddings [N, E], rows) of a shard, or a `LibraryError` naming the damage."""
     path = Path(folder) / name
     if os.path.basename(name) != name or not name.startswith("shard-"):

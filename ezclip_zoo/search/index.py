@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Union
 
 import torch
 import torch.nn.functional as F
@@ -38,8 +39,8 @@ class Hit:
 
     path: str
     score: float
-    start: Optional[float] = None
-    end: Optional[float] = None
+    start: float | None = None
+    end: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "score": self.score}
@@ -91,7 +92,7 @@ class VideoIndex:
         self._ann = None
 
     @classmethod
-    def open(cls, path: PathLike, *, model=None) -> "VideoIndex":
+    def open(cls, path: PathLike, *, model=None) -> VideoIndex:
         """Open the library at ``path`` (``model``: the one that indexed it; default: load what it records)."""
         folder = Path(path)
         manifest = read_manifest(folder)
@@ -138,7 +139,7 @@ class VideoIndex:
                 )
         return self._model
 
-    def embed_query(self, query: Union[str, Sequence[str], Any]) -> torch.Tensor:
+    def embed_query(self, query: str | Sequence[str] | Any) -> torch.Tensor:
         """Normalised float32 query embeddings [Q, E]: a string (or list of strings) is text, through the text
         tower; a video (a `pathlib.Path`, bytes, a file object, frames) goes through `embed_video` with the
         library's setup (a plain string is always text: wrap a file name in `Path`)."""
@@ -165,8 +166,8 @@ class VideoIndex:
         return F.normalize(video.float().reshape(-1, video.shape[-1]), dim=-1)
 
     def search(
-        self, query: Any, k: int = 10, *, approximate: Optional[bool] = None
-    ) -> Union[list[Hit], list[list[Hit]]]:
+        self, query: Any, k: int = 10, *, approximate: bool | None = None
+    ) -> list[Hit] | list[list[Hit]]:
         """The ``k`` best rows for a query: a text, a list of texts (one hit list each), a video, or an embedding
         tensor [E] / [Q, E].
 
@@ -201,7 +202,7 @@ class VideoIndex:
             video = Path(video)
         return self.search(video, k, **kwargs)
 
-    def _top(self, q: torch.Tensor, k: int, approximate: Optional[bool]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _top(self, q: torch.Tensor, k: int, approximate: bool | None) -> tuple[torch.Tensor, torch.Tensor]:
         use_ann = approximate if approximate is not None else (len(self) >= APPROXIMATE_FROM and _has_faiss())
         if not use_ann:
             return torch.topk(q @ self.embeddings.T, k, dim=1)

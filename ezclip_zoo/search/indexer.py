@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Union
 
 import torch
 import torch.nn.functional as F
@@ -48,7 +49,7 @@ class IndexReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def library_setup(model, options: InferenceOptions, segments: bool, window_s: float, stride_s: Optional[float]) -> dict:
+def library_setup(model, options: InferenceOptions, segments: bool, window_s: float, stride_s: float | None) -> dict:
     """What decides the embeddings besides the weights (recorded in, and checked against, the manifest)."""
     setup = {k: v for k, v in asdict(options).items() if k in ("num_clips", "num_crops", "protocol")}
     setup["dtype"] = str(options.autocast_dtype(model) or model.dtype)
@@ -143,15 +144,15 @@ def _plan(manifest: dict, videos: list[str], library: Path, verify_hash: bool, r
 
 def index_videos(
     model,
-    videos: Union[PathLike, Sequence[PathLike]],
+    videos: PathLike | Sequence[PathLike],
     library: PathLike,
     *,
-    model_source: Optional[str] = None,
+    model_source: str | None = None,
     model_seed: int = 0,
     segments: bool = False,
     window_s: float = 2.0,
-    stride_s: Optional[float] = None,
-    options: Optional[InferenceOptions] = None,
+    stride_s: float | None = None,
+    options: InferenceOptions | None = None,
     flush_every: int = 32,
     verify_hash: bool = False,
     progress: bool = False,

@@ -2,7 +2,7 @@
 them out like real datasets, long videos with known action segments, and a tiny motion model trained on them."""
 
 from .layouts import LAYOUTS, write_motion_dataset
-from .long_videos import WindowClips, LongVideo, LongVideoConfig, TruthSegment, frame_labels, render_long_video
+from .long_videos import LongVideo, LongVideoConfig, TruthSegment, WindowClips, frame_labels, render_long_video
 from .motion import (
     MOTION_PAIRS,
     SHAPES,

@@ -7,7 +7,6 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Optional, Union
 
 import numpy as np
 
@@ -125,12 +124,12 @@ _ANNOTATION_WRITERS = {
 
 
 def write_motion_dataset(
-    root: Union[str, os.PathLike],
+    root: str | os.PathLike,
     layout: str,
     *,
     train_per_class: int = 4,
     test_per_class: int = 2,
-    config: Optional[MotionVideoConfig] = None,
+    config: MotionVideoConfig | None = None,
     num_frames: int = 16,
     seed: int = 0,
     fps: int = 8,

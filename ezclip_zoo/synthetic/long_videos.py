@@ -10,7 +10,7 @@ from the seed alone (`sample_seed`), so anyone regenerates the same video and tr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -162,7 +162,7 @@ def _still(config: LongVideoConfig, count: int, rng: np.random.Generator) -> np.
     return _draw(config, shape, np.full(count, rng.uniform(shape.r, config.clip.size - shape.r)), False)
 
 
-def render_stretch(config: LongVideoConfig, label: Optional[int], count: int, rng: np.random.Generator) -> np.ndarray:
+def render_stretch(config: LongVideoConfig, label: int | None, count: int, rng: np.random.Generator) -> np.ndarray:
     """``count`` frames uint8 [count, size, size, 3] of action ``label`` (an index into ``config.actions``; None:
     background, a shape standing still)."""
     if label is None:
@@ -171,7 +171,7 @@ def render_stretch(config: LongVideoConfig, label: Optional[int], count: int, rn
     return _draw(config, shape, along, config.clip.pairs[label // 2] == "vertical")
 
 
-def render_long_video(config: LongVideoConfig, seed: int, *, num_segments: Optional[int] = None) -> LongVideo:
+def render_long_video(config: LongVideoConfig, seed: int, *, num_segments: int | None = None) -> LongVideo:
     """Generate long video ``seed``: background, action, background, ..., background.
 
     An action's shape stands at its starting point before the action and stays where it stopped afterwards (as a
@@ -191,7 +191,7 @@ def render_long_video(config: LongVideoConfig, seed: int, *, num_segments: Optio
     )
     actions, fps = config.actions, config.fps
     parts, truth, at = [], [], 0
-    previous: Optional[tuple[_Shape, float, bool]] = None  # the last action's shape, where it stopped, its axis
+    previous: tuple[_Shape, float, bool] | None = None  # the last action's shape, where it stopped, its axis
     for _ in range(count):
         gap = max(2, round(rng.uniform(*config.gap_s) * fps))
         label = int(rng.integers(len(actions)))
@@ -216,9 +216,9 @@ def render_long_video(config: LongVideoConfig, seed: int, *, num_segments: Optio
     return LongVideo(frames=np.ascontiguousarray(np.concatenate(parts)), fps=fps, segments=tuple(truth))
 
 
-def frame_labels(video: LongVideo) -> list[Optional[str]]:
+def frame_labels(video: LongVideo) -> list[str | None]:
     """The true action of every frame (None on background)."""
-    labels: list[Optional[str]] = [None] * video.frames.shape[0]
+    labels: list[str | None] = [None] * video.frames.shape[0]
     for s in video.segments:
         labels[s.start_frame : s.end_frame] = [s.label] * (s.end_frame - s.start_frame)
     return labels
@@ -233,7 +233,7 @@ class WindowClips(Dataset):
     """
 
     def __init__(
-        self, num_clips: int, *, seed: int, config: Optional[LongVideoConfig] = None, num_frames: int = 8
+        self, num_clips: int, *, seed: int, config: LongVideoConfig | None = None, num_frames: int = 8
     ) -> None:
         if num_clips < 1:
             raise ValueError(f"num_clips must be positive, got {num_clips}")

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..transforms.train import normalize_frames
 from ..data.seeding import sample_seed
+from ..transforms.train import normalize_frames
 
 __all__ = [
     "MOTION_PAIRS",
@@ -221,7 +221,7 @@ class MotionClips(Dataset):
         num_clips: int,
         *,
         seed: int,
-        config: Optional[MotionVideoConfig] = None,
+        config: MotionVideoConfig | None = None,
         both_orders: bool = False,
         normalize: bool = True,
     ) -> None:

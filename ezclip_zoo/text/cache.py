@@ -15,8 +15,9 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -62,7 +63,7 @@ def encode_texts(
     texts: Sequence[str],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    autocast_dtype: Optional[torch.dtype] = None,
+    autocast_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """L2-normalised text embeddings, encoded ``chunk_size`` texts at a time.
 
@@ -109,18 +110,18 @@ class TextEmbeddingCache:
     def __init__(
         self,
         max_entries: int = 16,
-        directory: Optional[Union[str, os.PathLike]] = None,
+        directory: str | os.PathLike | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> None:
         self.max_entries = max_entries
         self.directory = Path(directory) if directory is not None else None
         self.chunk_size = chunk_size
-        self._memory: "weakref.WeakKeyDictionary[torch.nn.Module, OrderedDict]" = weakref.WeakKeyDictionary()
-        self._content: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
+        self._memory: weakref.WeakKeyDictionary[torch.nn.Module, OrderedDict] = weakref.WeakKeyDictionary()
+        self._content: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
         self.encoded = 0  # texts encoded so far (cache misses), for tests and diagnostics
 
-    def get(self, model, texts: Sequence[str], *, autocast_dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+    def get(self, model, texts: Sequence[str], *, autocast_dtype: torch.dtype | None = None) -> torch.Tensor:
         """Embeddings of ``texts`` (float32 [N, E], normalised), encoding only on a cache miss."""
         texts = tuple(texts)
         dtype = autocast_dtype if autocast_dtype is not None else model.dtype
@@ -146,7 +147,7 @@ class TextEmbeddingCache:
             self._memory = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ disk
-    def _disk_path(self, model, texts: tuple, dtype, fingerprint) -> Optional[Path]:
+    def _disk_path(self, model, texts: tuple, dtype, fingerprint) -> Path | None:
         if self.directory is None:
             return None
         cached = self._content.get(model)
@@ -156,7 +157,7 @@ class TextEmbeddingCache:
         key = f"{cached[1]}|{dtype}|" + "".join(t + "\0" for t in texts)  # the key of the texts, not a tensor digest
         return self.directory / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.safetensors"
 
-    def _from_disk(self, model, texts, dtype, fingerprint) -> Optional[torch.Tensor]:
+    def _from_disk(self, model, texts, dtype, fingerprint) -> torch.Tensor | None:
         path = self._disk_path(model, texts, dtype, fingerprint)
         if path is None or not path.is_file():
             return None
@@ -182,7 +183,7 @@ class TextEmbeddingCache:
         os.replace(tmp, path)  # atomic: readers never see half a file
 
 
-_DEFAULT: Optional[TextEmbeddingCache] = None
+_DEFAULT: TextEmbeddingCache | None = None
 _DEFAULT_LOCK = threading.Lock()
 
 
@@ -197,10 +198,10 @@ def default_cache() -> TextEmbeddingCache:
 
 def text_features(
     model,
-    labels: "LabelSet",
+    labels: LabelSet,
     *,
-    cache: Union[bool, TextEmbeddingCache, None] = True,
-    autocast_dtype: Optional[torch.dtype] = None,
+    cache: bool | TextEmbeddingCache | None = True,
+    autocast_dtype: torch.dtype | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> torch.Tensor:
     """Normalised text embeddings of a label set: float32 [M, C, E] (cached unless ``cache`` is False).

@@ -17,7 +17,7 @@ import json
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from ..digest import sha256_file
 from ..errors import ChecksumError, UnknownClassSetError, WeightsUnavailableError
@@ -134,7 +134,7 @@ def class_sets_described_by(filename: str) -> list[str]:
     ]
 
 
-def class_descriptions(name: str, *, local_files_only: Optional[bool] = None, progress: bool = False) -> dict[str, str]:
+def class_descriptions(name: str, *, local_files_only: bool | None = None, progress: bool = False) -> dict[str, str]:
     """``{readable class name: description}`` in the set's order, from the authors' CSV (downloaded once).
 
     Raises:

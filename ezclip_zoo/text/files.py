@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Union
 
 from .labels import check_strings
 
@@ -62,7 +61,7 @@ def _checked_path(path, what: str) -> str:
     return os.fspath(path)
 
 
-def read_labels_file(path) -> Union[list[str], dict[str, str]]:
+def read_labels_file(path) -> list[str] | dict[str, str]:
     """Read class names (and optional descriptions) from a file.
 
     * ``.json``: a list of names, or an object name -> description;
@@ -91,7 +90,7 @@ def read_labels_file(path) -> Union[list[str], dict[str, str]]:
         raise ValueError(f"labels file {path!r}: {exc}") from None
 
 
-def _read_labels(path: str) -> Union[list[str], dict[str, str]]:
+def _read_labels(path: str) -> list[str] | dict[str, str]:
     import csv
 
     text = read_text_file(path)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence, Union
+from typing import Union
 
 from .templates import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS
 
@@ -69,7 +70,7 @@ def check_strings(values: Sequence, what: str) -> list[str]:
     return values
 
 
-def _templates(templates: Union[None, str, Sequence[str]]) -> tuple[str, ...]:
+def _templates(templates: None | str | Sequence[str]) -> tuple[str, ...]:
     if templates is None:
         return ("{}",)
     if isinstance(templates, str):
@@ -90,8 +91,8 @@ def _templates(templates: Union[None, str, Sequence[str]]) -> tuple[str, ...]:
 
 def build_label_set(
     class_names: ClassNames,
-    descriptions: Optional[Union[Sequence[str], Mapping[str, str]]] = None,
-    templates: Union[None, str, Sequence[str]] = None,
+    descriptions: Sequence[str] | Mapping[str, str] | None = None,
+    templates: None | str | Sequence[str] = None,
 ) -> LabelSet:
     """Validate class names and turn them into texts.
 
@@ -148,8 +149,8 @@ def build_label_set(
 def class_texts(
     classes: Sequence[str],
     *,
-    descriptions: Optional[Mapping[str, str]] = None,
-    templates: Union[None, str, Sequence[str]] = ACTIONCLIP_TEMPLATES,
+    descriptions: Mapping[str, str] | None = None,
+    templates: None | str | Sequence[str] = ACTIONCLIP_TEMPLATES,
 ) -> list[list[str]]:
     """The candidate texts of every class, class-major (`build_label_set` with the evaluation defaults).
 

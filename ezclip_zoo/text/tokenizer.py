@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from open_clip.tokenizer import SimpleTokenizer

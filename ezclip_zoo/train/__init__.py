@@ -6,9 +6,9 @@ from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .distributed import DistributedContext, gather_with_grad
 from .loop import fit
-from .state import TrainResult, TrainState, trainable_digest
 from .optim import WarmupCosine, build_optimizer, build_scheduler
 from .recipe import finetune, training_splits
+from .state import TrainResult, TrainState, trainable_digest
 
 __all__ = [
     "CHECKPOINT_NAME",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,7 +58,7 @@ def restore_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in state["cuda"]])
 
 
-def save_checkpoint(path: Union[str, os.PathLike], payload: dict[str, Any]) -> Path:
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     """Write ``payload`` atomically (a crash while writing leaves the previous checkpoint intact)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +68,7 @@ def save_checkpoint(path: Union[str, os.PathLike], payload: dict[str, Any]) -> P
     return path
 
 
-def load_checkpoint(path: Union[str, os.PathLike]) -> dict[str, Any]:
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint written by `save_checkpoint` (``weights_only=True``: no code is unpickled)."""
     path = Path(path)
     if path.is_dir():

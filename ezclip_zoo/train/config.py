@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Optional
+from typing import Any
 
 __all__ = ["TrainConfig", "RESUME_KEYS"]
 
@@ -67,20 +67,20 @@ class TrainConfig:
     lr: float = 1e-4
     min_lr: float = 0.0
     warmup_epochs: float = 5.0
-    warmup_steps: Optional[int] = None
+    warmup_steps: int | None = None
     weight_decay: float = 0.2
     betas: tuple[float, float] = (0.9, 0.98)
     eps: float = 1e-8
-    max_grad_norm: Optional[float] = None
+    max_grad_norm: float | None = None
     motion_weight: float = 1.0
     precision: str = "auto"
     seed: int = 0
     num_workers: int = 0
     eval_every_epochs: int = 1
-    eval_batch_size: Optional[int] = None
-    checkpoint_every_steps: Optional[int] = None
+    eval_batch_size: int | None = None
+    checkpoint_every_steps: int | None = None
     log_every_steps: int = 10
-    device: Optional[str] = None
+    device: str | None = None
     gather_features: bool = True
     grad_checkpointing: bool = False
 
@@ -116,7 +116,7 @@ class TrainConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

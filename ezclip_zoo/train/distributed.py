@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -28,7 +28,7 @@ class DistributedContext:
     owns_group: bool = False
 
     @classmethod
-    def from_env(cls, device: Optional[str] = None) -> "DistributedContext":
+    def from_env(cls, device: str | None = None) -> DistributedContext:
         world = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -106,7 +106,7 @@ class _GatherWithGrad(torch.autograd.Function):
         return grad[start : start + ctx.counts[ctx.rank]], None, None
 
 
-def gather_with_grad(x: torch.Tensor, counts: Optional[tuple[int, ...]] = None) -> torch.Tensor:
+def gather_with_grad(x: torch.Tensor, counts: tuple[int, ...] | None = None) -> torch.Tensor:
     """Concatenate ``x`` [n_r, ...] from every rank in rank order, differentiably.
 
     When every rank computes the same loss from the gathered tensor and DDP averages the parameter gradients,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any
 
 from torch.utils.data import Dataset
 
 from .config import TrainConfig
 from .distributed import DistributedContext
-from .state import TrainResult, TrainState, trainable_digest
+from .state import TrainResult, TrainState
 from .trainer import Trainer
 
 __all__ = ["fit"]
@@ -21,12 +22,12 @@ def fit(
     config: TrainConfig,
     *,
     class_texts: Sequence[Sequence[str]],
-    output_dir: Optional[Union[str, Path]] = None,
-    val_data: Optional[Dataset] = None,
-    val_class_texts: Optional[Sequence[Sequence[str]]] = None,
-    resume: Union[bool, str, Path] = False,
+    output_dir: str | Path | None = None,
+    val_data: Dataset | None = None,
+    val_class_texts: Sequence[Sequence[str]] | None = None,
+    resume: bool | str | Path = False,
     callbacks: Sequence[Callable[[TrainState], None]] = (),
-    card: Optional[dict[str, Any]] = None,
+    card: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> TrainResult:
     """Fine-tune the prompts and adapters of ``model``; the frozen CLIP is never updated.

@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from typing import Any, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
 
 from ..data.csv_list import as_class_descriptions, as_class_list
 from ..data.dataset import VideoClipDataset
@@ -35,19 +36,19 @@ def _rank() -> int:
 def training_splits(
     format: str,
     *,
-    video_root: Optional[PathLike] = None,
-    annotations: Optional[PathLike] = None,
+    video_root: PathLike | None = None,
+    annotations: PathLike | None = None,
     split: int = 1,
-    train: Optional[PathLike] = None,
-    val: Optional[PathLike] = None,
-    labels: Optional[PathLike] = None,
+    train: PathLike | None = None,
+    val: PathLike | None = None,
+    labels: PathLike | None = None,
     val_fraction: float = 0.1,
     validate: bool = True,
-    classes: Union[PathLike, Sequence[str], None] = None,
-    k_shot: Optional[int] = None,
+    classes: PathLike | Sequence[str] | None = None,
+    k_shot: int | None = None,
     k_shot_seed: int = 1,
     seed: int = 0,
-) -> tuple[VideoSplit, Optional[VideoSplit]]:
+) -> tuple[VideoSplit, VideoSplit | None]:
     """(training split, validation split or None) as `finetune` selects them; its arguments of the same names
     say what each does (``seed`` draws the validation hold-out). The test split is never read."""
     splits = read_dataset(
@@ -71,7 +72,7 @@ def training_splits(
 
 
 def _model(
-    model: Union[PathLike, EZCLIP], *, seed: int, pretrained_backbone: bool, overrides: Optional[Mapping[str, Any]]
+    model: PathLike | EZCLIP, *, seed: int, pretrained_backbone: bool, overrides: Mapping[str, Any] | None
 ) -> EZCLIP:
     """The model to train: as given, or through `ezclip_zoo.zoo.loading.load` (the same weights on every rank)."""
     from ..zoo.loading import load
@@ -88,7 +89,7 @@ def _model(
         return load(model, seed=seed, pretrained_backbone=pretrained_backbone, overrides=overrides or None)
 
 
-def _text_kind(descriptions: Optional[Mapping[str, str]], templates: Union[str, Sequence[str], None]) -> str:
+def _text_kind(descriptions: Mapping[str, str] | None, templates: str | Sequence[str] | None) -> str:
     """How the class texts were made, for the model card."""
     if descriptions is not None:
         return "descriptions"
@@ -98,28 +99,28 @@ def _text_kind(descriptions: Optional[Mapping[str, str]], templates: Union[str, 
 
 
 def finetune(
-    model: Union[PathLike, EZCLIP] = "ezclip-vit-b16",
+    model: PathLike | EZCLIP = "ezclip-vit-b16",
     *,
     format: str,
-    video_root: Optional[PathLike] = None,
-    annotations: Optional[PathLike] = None,
+    video_root: PathLike | None = None,
+    annotations: PathLike | None = None,
     split: int = 1,
-    train: Optional[PathLike] = None,
-    val: Optional[PathLike] = None,
-    labels: Optional[PathLike] = None,
+    train: PathLike | None = None,
+    val: PathLike | None = None,
+    labels: PathLike | None = None,
     val_fraction: float = 0.1,
     validate: bool = True,
-    classes: Union[PathLike, Sequence[str], None] = None,
-    k_shot: Optional[int] = None,
+    classes: PathLike | Sequence[str] | None = None,
+    k_shot: int | None = None,
     k_shot_seed: int = 1,
-    descriptions: Union[PathLike, Mapping[str, str], None] = None,
-    templates: Union[str, Sequence[str], None] = "actionclip",
+    descriptions: PathLike | Mapping[str, str] | None = None,
+    templates: str | Sequence[str] | None = "actionclip",
     flip: bool = True,
     pretrained_backbone: bool = True,
-    overrides: Optional[Mapping[str, Any]] = None,
-    config: Optional[TrainConfig] = None,
-    output_dir: Optional[PathLike] = None,
-    resume: Union[bool, PathLike] = False,
+    overrides: Mapping[str, Any] | None = None,
+    config: TrainConfig | None = None,
+    output_dir: PathLike | None = None,
+    resume: bool | PathLike = False,
     progress: bool = False,
 ) -> TrainResult:
     """Fine-tune the prompts and adapters on a video dataset with the reference recipe (``ezclip-zoo finetune``).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from ..digest import tensor_digest
 
@@ -19,8 +19,8 @@ class TrainState:
     epoch: int = 0  # epochs completed
     step_in_epoch: int = 0  # optimizer steps done in the current epoch
     global_step: int = 0
-    best_metric: Optional[float] = None  # best validation top-1 (percent)
-    best_step: Optional[int] = None
+    best_metric: float | None = None  # best validation top-1 (percent)
+    best_step: int | None = None
     skipped_videos: int = 0  # clips that failed to decode, over all ranks
     skipped_batches: int = 0  # micro-batches dropped because a rank had no decodable clip
     failed_videos: list = field(default_factory=list)  # paths that failed to decode (first 1000)
@@ -44,7 +44,7 @@ class TrainResult:
     """
 
     state: TrainState
-    model_dir: Optional[Path]
+    model_dir: Path | None
     selected: str
     seconds: float
     rank_digests: list[str]

@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -109,7 +109,7 @@ class Trainer:
         if self.out is not None and ctx.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
         self.pending: dict[str, Any] = {"skipped": 0, "failures": []}  # this rank's failures not yet in ``state``
-        self.best_weights: Optional[dict[str, torch.Tensor]] = None  # in memory: selection without output_dir
+        self.best_weights: dict[str, torch.Tensor] | None = None  # in memory: selection without output_dir
         self.loader_generator = torch.Generator()  # the loader never draws from the global RNG (exact resume)
         self.progress = progress and ctx.is_main
         self._log_start()
@@ -416,7 +416,7 @@ class Trainer:
         )
 
 
-def _card(card: Optional[dict], state: TrainState, config: TrainConfig, selected: str) -> dict[str, Any]:
+def _card(card: dict | None, state: TrainState, config: TrainConfig, selected: str) -> dict[str, Any]:
     card = dict(card or {})
     training = dict(card.get("training", {}))
     training.update(

@@ -14,13 +14,14 @@ Multi-view testing takes ``num_crops`` = 3 crops per frame, at the start, centre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from open_clip.transform import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, PreprocessCfg, merge_preprocess_dict
 
-from .pixels import INTERPOLATIONS, RESIZE_MODES, crop_offsets, preprocess_frame
+from .pixels import INTERPOLATIONS, RESIZE_MODES, preprocess_frame
 
 __all__ = ["VideoTransform", "preprocess_frames", "preprocess_config", "PROTOCOLS"]
 
@@ -80,7 +81,7 @@ class VideoTransform:
             raise ValueError(f"resize_mode={self.resize_mode!r} supports one view only (num_crops=1)")
 
     @classmethod
-    def from_model(cls, model: Any, protocol: str = "clip", num_crops: int = 1) -> "VideoTransform":
+    def from_model(cls, model: Any, protocol: str = "clip", num_crops: int = 1) -> VideoTransform:
         """The transform for an `EZCLIP` under a protocol (``"clip"`` or ``"reference"``, see the module doc)."""
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -98,12 +99,12 @@ class VideoTransform:
         return base.under_protocol(protocol, num_crops)
 
     @classmethod
-    def for_protocol(cls, image_size: int, protocol: str = "reference", num_crops: int = 1) -> "VideoTransform":
+    def for_protocol(cls, image_size: int, protocol: str = "reference", num_crops: int = 1) -> VideoTransform:
         """The transform of a protocol for an ``image_size`` model with OpenAI CLIP's preprocessing (for code that
         has no model at hand, such as a dataset built before its model)."""
         return cls(image_size=image_size, resize_size=image_size).under_protocol(protocol, num_crops)
 
-    def under_protocol(self, protocol: str, num_crops: int = 1) -> "VideoTransform":
+    def under_protocol(self, protocol: str, num_crops: int = 1) -> VideoTransform:
         """This transform under a test protocol: ``"clip"`` keeps it; ``"reference"`` (EZ-CLIP/ActionCLIP) resizes
         the short side to ``image_size * 256 // 224`` with bilinear interpolation before the centre crop."""
         if protocol not in PROTOCOLS:

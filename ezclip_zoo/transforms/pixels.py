@@ -8,7 +8,8 @@ the output sizes torchvision and open_clip compute, so for one crop the result e
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -9,8 +9,8 @@ is drawn once per clip and applied to all its frames, so a clip is augmented con
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import torch
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
@@ -31,7 +31,7 @@ class AugmentParams:
     height: int
     width: int
     flip: bool
-    jitter: Optional[tuple[tuple[str, float], ...]]  # (operation, factor) in application order, None = no jitter
+    jitter: tuple[tuple[str, float], ...] | None  # (operation, factor) in application order, None = no jitter
     grayscale: bool
 
 
@@ -47,11 +47,11 @@ def normalize_frames(
     return x.sub_(mean_t).div_(std_t)
 
 
-def _uniform(generator: Optional[torch.Generator], low: float, high: float) -> float:
+def _uniform(generator: torch.Generator | None, low: float, high: float) -> float:
     return low + (high - low) * torch.rand((), generator=generator).item()
 
 
-def _choice(generator: Optional[torch.Generator], n: int) -> int:
+def _choice(generator: torch.Generator | None, n: int) -> int:
     return int(torch.randint(n, (), generator=generator).item())
 
 
@@ -137,7 +137,7 @@ class ClipAugment:
         ox, oy = offsets[_choice(generator, len(offsets))]
         return oy * h_step, ox * w_step, crop_h, crop_w
 
-    def sample(self, height: int, width: int, generator: Optional[torch.Generator] = None) -> AugmentParams:
+    def sample(self, height: int, width: int, generator: torch.Generator | None = None) -> AugmentParams:
         """Draw the random choices for a clip whose frames are ``height`` x ``width``."""
         top, left, crop_h, crop_w = self._crop_box(height, width, generator)
         flip = self.flip and torch.rand((), generator=generator).item() < 0.5
@@ -175,7 +175,7 @@ class ClipAugment:
             x = TF.rgb_to_grayscale(x, num_output_channels=3)
         return normalize_frames(x, self.mean, self.std)
 
-    def __call__(self, frames: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def __call__(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Augment one clip: uint8 [T, H, W, 3] -> float32 [T, 3, S, S]."""
         if frames.ndim != 4:
             raise ValueError(f"frames must be uint8 [T, H, W, 3], got shape {tuple(frames.shape)}")

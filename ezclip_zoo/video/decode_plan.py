@@ -4,7 +4,7 @@ keyframes), in frames decoded, from the keyframe positions alone."""
 from __future__ import annotations
 
 import bisect
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = [
     "STRATEGIES",

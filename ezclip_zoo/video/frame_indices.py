@@ -12,7 +12,7 @@ counted from 0 instead of its 1-based JPEG names):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # torch is imported only to draw random frames (train mode): test sampling needs none
     import torch
@@ -31,7 +31,7 @@ def _check(total_frames: int, num_frames: int, mode: str) -> None:
         raise ValueError(f"mode must be one of {SAMPLING_MODES}, got {mode!r}")
 
 
-def _randint(high: int, generator: Optional["torch.Generator"]) -> int:
+def _randint(high: int, generator: torch.Generator | None) -> int:
     import torch
 
     return int(torch.randint(high, (1,), generator=generator))
@@ -42,7 +42,7 @@ def sample_frame_indices(
     num_frames: int,
     *,
     mode: str = "test",
-    generator: Optional["torch.Generator"] = None,
+    generator: torch.Generator | None = None,
 ) -> list[int]:
     """Pick ``num_frames`` frame indices (0-based, non-decreasing) out of ``total_frames``, TSN style.
 

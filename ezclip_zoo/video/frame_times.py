@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional, Sequence
 
 __all__ = ["FrameTimes", "frame_times_from_pts", "frame_times_from_rate"]
 
@@ -43,13 +43,13 @@ class FrameTimes:
         return min(max(bisect.bisect_right(self.starts, t) - 1, 0), len(self.starts) - 1)
 
 
-def _typical(intervals: Sequence[float]) -> Optional[float]:
+def _typical(intervals: Sequence[float]) -> float | None:
     positive = sorted(d for d in intervals if d > 0)
     return positive[len(positive) // 2] if positive else None
 
 
 def frame_times_from_pts(
-    pts: Sequence[int], time_base: Fraction, last_duration: Optional[int] = None, fps: Optional[float] = None
+    pts: Sequence[int], time_base: Fraction, last_duration: int | None = None, fps: float | None = None
 ) -> FrameTimes:
     """`FrameTimes` from sorted presentation timestamps in ``time_base`` units.
 

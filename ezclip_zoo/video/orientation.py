@@ -13,7 +13,8 @@ arbitrary angle) is rounded to the nearest one; a degenerate (singular) matrix i
 from __future__ import annotations
 
 import struct
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def _mapped(a: int, b: int, c: int, d: int) -> np.ndarray:
     return out
 
 
-def orientation_from_matrix(matrix: Optional[Sequence[float]]) -> Orientation:
+def orientation_from_matrix(matrix: Sequence[float] | None) -> Orientation:
     """``(rotation, mirror)`` of a 3x3 display matrix given row-major as 9 numbers (only the 2x2 part is used;
     any fixed-point scale); ``(0, False)`` for None or a degenerate matrix."""
     if matrix is None or len(matrix) < 5:

@@ -20,7 +20,8 @@ are. A file plain PyAV decodes fully gives all its frames.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +140,7 @@ def first_frame_facts(container, stream, packet, state: dict) -> None:
 _REFORMAT_THREADS = True  # PyAV >= 16 takes `threads` (and defaults to a pool per call, which is slow)
 
 
-def to_rgb(frame, size: Optional[tuple[int, int]] = None) -> np.ndarray:
+def to_rgb(frame, size: tuple[int, int] | None = None) -> np.ndarray:
     """uint8 RGB [H, W, 3] of a decoded frame (scaled to ``size`` = (width, height) when given), converted with one
     swscale thread: a thread pool per frame costs far more than it saves at video frame sizes."""
     global _REFORMAT_THREADS
@@ -165,7 +166,7 @@ class FrameConverter:
     they had.
     """
 
-    def __init__(self, size: Optional[tuple[int, int]], orientation: Optional[Orientation]) -> None:
+    def __init__(self, size: tuple[int, int] | None, orientation: Orientation | None) -> None:
         self.size, self.orientation = size, orientation
         self.resized = 0
         self.sizes: set[tuple[int, int]] = set()

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import bisect
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,14 +57,14 @@ class VideoInfo:
     num_frames: int
     width: int
     height: int
-    fps: Optional[float]
+    fps: float | None
     rotation: int
     keyframes: tuple[int, ...]
     codec: str
     mirrored: bool = False
 
     @property
-    def duration(self) -> Optional[float]:
+    def duration(self) -> float | None:
         """Seconds, ``num_frames / fps`` (None without a frame rate)."""
         return self.num_frames / self.fps if self.fps else None
 
@@ -90,13 +91,13 @@ class PyAVReader:
     def __init__(self, source: VideoSource, *, threads: int = 0) -> None:
         self.source = source
         self.threads = threads
-        self._pts: Optional[list[int]] = None
+        self._pts: list[int] | None = None
         self._scan()
 
     # ------------------------------------------------------------------ index
     def _scan(self) -> None:
         container, stream = open_container(self.source)
-        packets: list[tuple[Optional[int], Optional[int], bool, Optional[int]]] = []
+        packets: list[tuple[int | None, int | None, bool, int | None]] = []
         truncated, discarded, first = None, 0, {}
         try:
             with translated(self.source, "reading"):
@@ -104,7 +105,7 @@ class PyAVReader:
                 self._coded_size = (stream.codec_context.width, stream.codec_context.height)
                 rate = stream.average_rate or stream.guessed_rate
                 self._fps = float(rate) if rate else None
-                self._time_base: Optional[Fraction] = stream.time_base
+                self._time_base: Fraction | None = stream.time_base
                 declared = stream.frames
             try:
                 for packet in container.demux(stream):
@@ -121,8 +122,8 @@ class PyAVReader:
             container.close()
         if not packets:
             raise VideoDecodeError(f"video {self.source.name} has a video stream but no readable frame")
-        self._first_size: Optional[tuple[int, int]] = first.get("size")
-        self._orientation: Optional[Orientation] = first.get("orientation")
+        self._first_size: tuple[int, int] | None = first.get("size")
+        self._orientation: Orientation | None = first.get("orientation")
         if self._first_size is None and min(self._coded_size) > 0:
             self._first_size = self._coded_size
         if truncated is not None or (declared and len(packets) + discarded < declared):
@@ -137,7 +138,7 @@ class PyAVReader:
         self.num_frames = len(packets)
         self._index(packets)
 
-    def _index(self, packets: list[tuple[Optional[int], Optional[int], bool, Optional[int]]]) -> None:
+    def _index(self, packets: list[tuple[int | None, int | None, bool, int | None]]) -> None:
         pts = [p for p, _, _, _ in packets]
         if all(p is not None for p in pts) and len(set(pts)) == len(pts):
             order = sorted(range(len(pts)), key=pts.__getitem__)
@@ -192,7 +193,7 @@ class PyAVReader:
         indices: Sequence[int],
         *,
         strategy: str = "auto",
-        transform: Optional[Callable[[np.ndarray], Any]] = None,
+        transform: Callable[[np.ndarray], Any] | None = None,
     ) -> tuple[list[Any], str]:
         """Decode frames by index.
 
@@ -216,8 +217,8 @@ class PyAVReader:
         indices: Sequence[int],
         *,
         strategy: str = "auto",
-        transform: Optional[Callable[[np.ndarray], Any]] = None,
-    ) -> "FrameStream":
+        transform: Callable[[np.ndarray], Any] | None = None,
+    ) -> FrameStream:
         """Decode frames by index lazily: an iterator of ``(index, frame)`` over the distinct indices in increasing
         order, each decoded once and handed over as soon as it is decoded (memory stays at one frame however long
         the video). Arguments as in `decode`; the returned `FrameStream`'s ``strategy`` says which was used.
@@ -317,7 +318,7 @@ class PyAVReader:
         try:
             stream.codec_context.thread_count = self.threads
             stream.codec_context.thread_type = "SLICE"  # frame threads would re-fill their pipeline after every seek
-            frames: Optional[Iterator[Any]] = None
+            frames: Iterator[Any] | None = None
             for w, (seek, _) in zip(wanted, plan_seeks(wanted, self.keyframes)):
                 target = self._pts[w]
                 if seek or frames is None:
@@ -358,7 +359,7 @@ class PyAVReader:
         raise _SeekMiss
 
     _missing = 0  # frames replaced by their predecessor because the stream lacked them (damaged files)
-    _last_duration: Optional[int] = None  # the last frame's packet duration (time-base units), when the file says
+    _last_duration: int | None = None  # the last frame's packet duration (time-base units), when the file says
 
 
 class FrameStream:

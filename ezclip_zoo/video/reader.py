@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 import numpy as np
 import torch
 
 from .arrays import frames_to_uint8, is_frame_sequence
 from .decode_plan import STRATEGIES
-from .pyav_reader import PyAVReader, VideoInfo
 from .frame_indices import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
+from .pyav_reader import PyAVReader, VideoInfo
 from .source import VideoSource, is_encoded_source
 
 __all__ = ["BACKENDS", "open_video", "probe_video", "read_video_frames", "read_video_clips", "VideoClips", "describe"]
@@ -124,11 +125,11 @@ def read_video_clips(
     *,
     num_clips: int = 1,
     mode: str = "test",
-    generator: Optional[torch.Generator] = None,
+    generator: torch.Generator | None = None,
     strategy: str = "auto",
     backend: str = "pyav",
     threads: int = 0,
-    transform: Optional[FrameTransform] = None,
+    transform: FrameTransform | None = None,
 ) -> VideoClips:
     """Sample and decode ``num_clips`` clips of ``num_frames`` frames (TSN sampling) from any video input.
 
@@ -187,11 +188,11 @@ def read_video_clips(
 
 
 def read_video_frames(
-    source: Union[str, bytes, Any],
+    source: str | bytes | Any,
     num_frames: int,
     *,
     mode: str = "test",
-    generator: Optional[torch.Generator] = None,
+    generator: torch.Generator | None = None,
     strategy: str = "auto",
     backend: str = "pyav",
     threads: int = 0,

@@ -81,7 +81,7 @@ class VideoSource:
         """The file path, when the source is one."""
         return self._path
 
-    def open(self) -> Union[str, BinaryIO]:
+    def open(self) -> str | BinaryIO:
         """Something `av.open` / torchcodec read from the start: the path, or a file object at its start."""
         if self._path is not None:
             return self._path

@@ -3,7 +3,8 @@ installed on the system, unlike PyAV which bundles its own). Same interface as `
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class TorchCodecReader:
         indices: Sequence[int],
         *,
         strategy: str = "auto",
-        transform: Optional[Callable[[np.ndarray], Any]] = None,
+        transform: Callable[[np.ndarray], Any] | None = None,
     ) -> tuple[list[Any], str]:
         """Same contract as `PyAVReader.decode`; returns (frames, ``"torchcodec"``)."""
         if strategy != "auto":

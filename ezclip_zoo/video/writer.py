@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, BinaryIO, Iterator, Optional, Union
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -48,7 +49,7 @@ def _default_pix_fmt(codec: str, h: int, w: int) -> str:
 
 
 def _encoder_options(
-    codec: str, bframes: Optional[int], crf: Optional[int], keyframe_interval: Optional[int], options: Optional[dict]
+    codec: str, bframes: int | None, crf: int | None, keyframe_interval: int | None, options: dict | None
 ) -> dict[str, str]:
     opts = {}
     if codec == "libx264":
@@ -63,19 +64,19 @@ def _encoder_options(
 
 
 def write_video(
-    path: Union[str, os.PathLike, BinaryIO],
+    path: str | os.PathLike | BinaryIO,
     frames: Any,
     *,
     fps: int = 25,
     codec: str = "libx264",
-    pix_fmt: Optional[str] = None,
-    keyframe_interval: Optional[int] = None,
-    bframes: Optional[int] = None,
-    crf: Optional[int] = None,
-    rotation: Optional[int] = None,
-    container_format: Optional[str] = None,
+    pix_fmt: str | None = None,
+    keyframe_interval: int | None = None,
+    bframes: int | None = None,
+    crf: int | None = None,
+    rotation: int | None = None,
+    container_format: str | None = None,
     faststart: bool = False,
-    options: Optional[dict] = None,
+    options: dict | None = None,
 ) -> None:
     """Write frames [T, H, W, 3] (uint8 or float in [0, 1]; any layout `frames_to_uint8` takes, or an iterator
     of [H, W, 3] frames for long videos) to a video file.

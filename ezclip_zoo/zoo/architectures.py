@@ -6,7 +6,6 @@ adapter ratio 0.25, prompt dropout 0.1, stochastic depth 0.1).
 
 from __future__ import annotations
 
-
 _EZCLIP_DEFAULTS = {
     "num_frames": 8,
     "adapter_ratio": 0.25,

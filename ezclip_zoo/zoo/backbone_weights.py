@@ -7,13 +7,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
-from ..modeling.config import BackboneConfig
-from ..errors import WeightsUnavailableError
-from ..errors import FileNotInRepoError
-from .hub_files import cached_hub_file, hf_download_command, hub_file
+from ..errors import FileNotInRepoError, WeightsUnavailableError
 from ..fetch.network import offline, unreachable_reason
+from ..modeling.config import BackboneConfig
+from .hub_files import cached_hub_file, hf_download_command, hub_file
 
 __all__ = ["BackboneFiles", "HF_HUB_MODEL_PREFIX", "backbone_files", "is_fetchable_by_name"]
 
@@ -27,8 +25,8 @@ class BackboneFiles:
     """A backbone as local files: ``model_cfg`` when the architecture comes from a downloaded open_clip config
     (``hf-hub:`` models, else None: the config names it), ``weights`` (None: no weights to load)."""
 
-    model_cfg: Optional[dict]
-    weights: Optional[Path]
+    model_cfg: dict | None
+    weights: Path | None
 
 
 def is_fetchable_by_name(cfg: BackboneConfig) -> bool:
@@ -39,9 +37,9 @@ def is_fetchable_by_name(cfg: BackboneConfig) -> bool:
 def _hub_weights(
     repo_id: str,
     candidates: tuple[str, ...],
-    revision: Optional[str],
-    cache_dir: Optional[str],
-    local_files_only: Optional[bool],
+    revision: str | None,
+    cache_dir: str | None,
+    local_files_only: bool | None,
     what: str,
 ) -> Path:
     for name in candidates:  # a cached candidate wins, so offline machines use whichever they have
@@ -75,8 +73,8 @@ def backbone_files(
     cfg: BackboneConfig,
     *,
     weights: bool = True,
-    cache_dir: Optional[str] = None,
-    local_files_only: Optional[bool] = None,
+    cache_dir: str | None = None,
+    local_files_only: bool | None = None,
 ) -> BackboneFiles:
     """Resolve ``cfg`` to local files, downloading what is missing (unless offline).
 
@@ -118,7 +116,7 @@ def backbone_files(
     return BackboneFiles(None, _tag_weights(cfg, cache_dir, local_files_only))
 
 
-def _tag_weights(cfg: BackboneConfig, cache_dir: Optional[str], local_files_only: Optional[bool]) -> Path:
+def _tag_weights(cfg: BackboneConfig, cache_dir: str | None, local_files_only: bool | None) -> Path:
     from open_clip.pretrained import download_pretrained_from_url, get_pretrained_cfg, list_pretrained_tags_by_model
 
     tag_cfg = get_pretrained_cfg(cfg.model, cfg.pretrained)

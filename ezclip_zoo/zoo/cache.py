@@ -18,7 +18,6 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 from ..digest import sha256_file
 from ..paths import cache_root
@@ -82,7 +81,7 @@ def _record_path(name: str) -> Path:
     return cache_root() / "checkpoints" / f"{_safe_name(name)}{RECORD_SUFFIX}"
 
 
-def read_record(name: str) -> Optional[SourceRecord]:
+def read_record(name: str) -> SourceRecord | None:
     """The record of ``name``, or None when there is none (or it is unreadable: then it is as good as absent)."""
     path = _record_path(name)
     try:
@@ -100,7 +99,7 @@ def write_record(record: SourceRecord) -> None:
     os.replace(tmp, path)
 
 
-def cached_checkpoint(name: str) -> Optional[Path]:
+def cached_checkpoint(name: str) -> Path | None:
     """The cached folder of ``name`` when it is complete and its weights match the record, else None."""
     folder = checkpoint_dir(name)
     record = read_record(name)
@@ -123,7 +122,7 @@ class CachedCheckpoint:
     folder: Path
     size_bytes: int
     valid: bool
-    source: Optional[str]
+    source: str | None
 
 
 def list_cached() -> list[CachedCheckpoint]:

@@ -10,21 +10,21 @@ converted checkpoint never silently runs over the wrong CLIP.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Union
-
-import torch
+from typing import Union
 
 import open_clip
+import torch
 
 from ..digest import sha256_file
 from ..modeling.backbone import build_backbone, load_state_dict_file
 from ..modeling.config import BackboneConfig
 from ..official.checkpoint import assemble, official_config, read_official_state_dict, split_official_state_dict
+from .backbone_weights import backbone_files
 from .pretrained import get_pretrained_entry, is_pretrained
 from .serialization import WEIGHTS_NAME, save_pretrained
-from .backbone_weights import backbone_files
 
 __all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "compare_backbones", "architecture_key"]
 
@@ -41,8 +41,8 @@ class ConversionReport:
     sha256: str
     size_bytes: int
     backbone: str
-    verified: Optional[bool]
-    max_abs_diff: Optional[float] = None
+    verified: bool | None
+    max_abs_diff: float | None = None
     notes: list = field(default_factory=list)
 
     def summary(self) -> str:
@@ -58,11 +58,11 @@ class ConversionReport:
         return "\n".join(lines + self.notes)
 
 
-def _describe(checkpoint: Union[PathLike, Mapping]) -> str:
+def _describe(checkpoint: PathLike | Mapping) -> str:
     return "the checkpoint" if isinstance(checkpoint, Mapping) else repr(os.fspath(checkpoint))
 
 
-def match_openai_backbone(model_cfg: dict) -> Optional[str]:
+def match_openai_backbone(model_cfg: dict) -> str | None:
     """The open_clip name whose architecture equals ``model_cfg`` among OpenAI CLIP ViTs, or None."""
 
     target = architecture_key(model_cfg)
@@ -136,10 +136,10 @@ def _verify_backbone(
     clip_sd: dict,
     target: BackboneConfig,
     description: str,
-    backbone_weights: Optional[PathLike],
-    cache_dir: Optional[str],
+    backbone_weights: PathLike | None,
+    cache_dir: str | None,
     checkpoint: str,
-) -> Optional[float]:
+) -> float | None:
     """Raise unless the checkpoint's CLIP equals the one the folder will be paired with; returns the max |diff|
     (None for an embedded backbone without ``backbone_weights``: it is its own reference)."""
     if backbone_weights is not None:
@@ -161,14 +161,14 @@ def _verify_backbone(
 
 
 def convert_official(
-    checkpoint: Union[PathLike, Mapping[str, torch.Tensor]],
+    checkpoint: PathLike | Mapping[str, torch.Tensor],
     out_dir: PathLike,
     *,
-    name: Optional[str] = None,
+    name: str | None = None,
     backbone: str = "auto",
     verify_backbone: bool = False,
-    backbone_weights: Optional[PathLike] = None,
-    cache_dir: Optional[str] = None,
+    backbone_weights: PathLike | None = None,
+    cache_dir: str | None = None,
 ) -> ConversionReport:
     """Convert an authors' checkpoint into a zoo folder.
 

@@ -11,14 +11,14 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 from ..errors import CheckpointNotAvailableError
-from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config, write_safetensors
 from ..text.class_sets import class_descriptions, class_sets_described_by
 from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
 from .official_release import fetch_official_release
 from .pretrained import has_official_release
+from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config, write_safetensors
 
 __all__ = ["download_checkpoint"]
 
@@ -28,12 +28,12 @@ PathLike = Union[str, os.PathLike]
 def download_checkpoint(
     name: str,
     *,
-    to: Optional[PathLike] = None,
+    to: PathLike | None = None,
     force: bool = False,
-    source_file: Optional[PathLike] = None,
+    source_file: PathLike | None = None,
     keep_source: bool = False,
     verify_backbone: bool = True,
-    cache_dir: Optional[str] = None,
+    cache_dir: str | None = None,
     progress: bool = True,
 ) -> Path:
     """Fetch checkpoint ``name``, its frozen CLIP and the class descriptions it was trained with (when its entry

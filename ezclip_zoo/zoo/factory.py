@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
-
 import os
+from typing import Any
 
 import torch
 
 from ..modeling.backbone import build_backbone
 from ..modeling.config import BackboneConfig, EZCLIPConfig
 from ..modeling.model import EZCLIP
-from .registry import get_model_config
 from .backbone_weights import backbone_files, is_fetchable_by_name
+from .registry import get_model_config
 
 __all__ = ["create_model", "build_model"]
 
@@ -21,10 +20,10 @@ def build_model(
     config: EZCLIPConfig,
     *,
     pretrained_backbone: bool = True,
-    device: Optional[Union[str, torch.device]] = None,
-    cache_dir: Optional[str] = None,
-    backbone_weights: Optional[Union[str, os.PathLike]] = None,
-    local_files_only: Optional[bool] = None,
+    device: str | torch.device | None = None,
+    cache_dir: str | None = None,
+    backbone_weights: str | os.PathLike | None = None,
+    local_files_only: bool | None = None,
 ) -> EZCLIP:
     """Build an `EZCLIP` from a config: backbone (with or without its weights) plus fresh
     prompts/adapters.
@@ -70,8 +69,8 @@ def create_model(
     name: str,
     pretrained_backbone: bool = True,
     *,
-    device: Optional[Union[str, torch.device]] = None,
-    cache_dir: Optional[str] = None,
+    device: str | torch.device | None = None,
+    cache_dir: str | None = None,
     **overrides: Any,
 ) -> EZCLIP:
     """Build a registered architecture with freshly initialised prompts and adapters: the explicit builder.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 from ..errors import FileNotInRepoError, WeightsUnavailableError
 from ..fetch.network import hub_endpoint, offline, unreachable_reason
@@ -19,13 +18,13 @@ __all__ = ["hub_file", "cached_hub_file", "hf_download_command", "remove_from_hu
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
-def hf_download_command(repo_id: str, filenames: list[str], revision: Optional[str] = None) -> str:
+def hf_download_command(repo_id: str, filenames: list[str], revision: str | None = None) -> str:
     """The ``hf download`` command line (huggingface_hub's CLI) that puts these files into the Hub cache."""
     rev = f" --revision {revision}" if revision else ""
     return f"hf download {repo_id.strip('/')} {' '.join(filenames)}{rev}"
 
 
-def cached_hub_file(repo_id: str, filename: str, revision: Optional[str], cache_dir: Optional[str]) -> Optional[Path]:
+def cached_hub_file(repo_id: str, filename: str, revision: str | None, cache_dir: str | None) -> Path | None:
     """The cached copy of ``filename`` at ``revision`` (None: the main branch), or None; no network."""
     from huggingface_hub import try_to_load_from_cache
 
@@ -37,10 +36,10 @@ def hub_file(
     repo_id: str,
     filename: str,
     *,
-    revision: Optional[str] = None,
-    cache_dir: Optional[str] = None,
-    local_files_only: Optional[bool] = None,
-    what: Optional[str] = None,
+    revision: str | None = None,
+    cache_dir: str | None = None,
+    local_files_only: bool | None = None,
+    what: str | None = None,
 ) -> Path:
     """Local path of ``filename`` in Hub repo ``repo_id``.
 

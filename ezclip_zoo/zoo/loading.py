@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Union
 
 import torch
 
+from ..digest import sha256_file
 from ..errors import (
     CheckpointNotAvailableError,
     ChecksumError,
@@ -29,11 +31,10 @@ from ..modeling.config import EZCLIPConfig
 from ..modeling.model import EZCLIP
 from .factory import build_model
 from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
+from .official_release import ensure_official_release
 from .pretrained import get_pretrained_entry, has_official_release, is_pretrained, list_pretrained
 from .registry import get_model_config, is_model, list_models
-from ..digest import sha256_file
 from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights
-from .official_release import ensure_official_release
 
 __all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]
 
@@ -43,11 +44,11 @@ PathLike = Union[str, os.PathLike]
 
 def _fetcher(
     repo_id: str,
-    revision: Optional[str],
-    cache_dir: Optional[str],
-    local_files_only: Optional[bool],
+    revision: str | None,
+    cache_dir: str | None,
+    local_files_only: bool | None,
     force: bool = False,
-    known: Optional[dict[str, Path]] = None,
+    known: dict[str, Path] | None = None,
 ) -> Callable[[str], Path]:
     """A function filename -> local path that downloads from ``repo_id`` at ``revision`` (or reads the cache);
     ``known`` files were fetched (and checked) already."""
@@ -71,7 +72,7 @@ def _folder_fetcher(folder: Path) -> Callable[[str], Path]:
     return fetch
 
 
-def _parse_hub_id(spec: str) -> tuple[str, Optional[str]]:
+def _parse_hub_id(spec: str) -> tuple[str, str | None]:
     repo = spec[len(HF_HUB_PREFIX) :]
     repo, _, revision = repo.partition("@")
     if repo.count("/") != 1 or not all(repo.split("/")):
@@ -88,7 +89,7 @@ def unavailable_message(name: str, entry: dict[str, Any]) -> str:
     )
 
 
-def _check_hub_sha256(path: Path, expected: Optional[str]) -> None:
+def _check_hub_sha256(path: Path, expected: str | None) -> None:
     if expected is None:
         return
     actual = sha256_file(path)
@@ -104,9 +105,9 @@ def hub_checkpoint_files(
     name: str,
     entry: dict[str, Any],
     *,
-    revision: Optional[str] = None,
-    cache_dir: Optional[str] = None,
-    local_files_only: Optional[bool] = None,
+    revision: str | None = None,
+    cache_dir: str | None = None,
+    local_files_only: bool | None = None,
     force: bool = False,
 ) -> tuple[Path, Path]:
     """(config.json, model.safetensors) of a published entry, the weights checked against its pinned sha256."""
@@ -138,15 +139,15 @@ def contained_name(name: str, origin: str) -> str:
 def load(
     name_or_path: PathLike,
     *,
-    device: Optional[Union[str, torch.device]] = None,
-    dtype: Optional[torch.dtype] = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
     seed: int = 0,
     pretrained_backbone: bool = True,
-    overrides: Optional[Mapping[str, Any]] = None,
-    revision: Optional[str] = None,
-    cache_dir: Optional[str] = None,
-    local_files_only: Optional[bool] = None,
-    backbone_weights: Optional[PathLike] = None,
+    overrides: Mapping[str, Any] | None = None,
+    revision: str | None = None,
+    cache_dir: str | None = None,
+    local_files_only: bool | None = None,
+    backbone_weights: PathLike | None = None,
     verify_backbone: bool = True,
     progress: bool = True,
 ) -> EZCLIP:
@@ -235,10 +236,10 @@ def _fresh_architecture(
     *,
     seed: int,
     pretrained_backbone: bool,
-    overrides: Optional[Mapping[str, Any]],
-    cache_dir: Optional[str],
-    local_files_only: Optional[bool],
-    backbone_weights: Optional[PathLike],
+    overrides: Mapping[str, Any] | None,
+    cache_dir: str | None,
+    local_files_only: bool | None,
+    backbone_weights: PathLike | None,
 ) -> EZCLIP:
     """A registered architecture with prompts/adapters (and any random backbone) drawn from ``seed``."""
     config = get_model_config(name)
@@ -268,10 +269,10 @@ def _fresh_architecture(
 def _trained_checkpoint(
     spec: str,
     *,
-    revision: Optional[str],
-    cache_dir: Optional[str],
-    local_files_only: Optional[bool],
-    backbone_weights: Optional[PathLike],
+    revision: str | None,
+    cache_dir: str | None,
+    local_files_only: bool | None,
+    backbone_weights: PathLike | None,
     verify_backbone: bool,
     progress: bool,
 ) -> EZCLIP:
@@ -318,7 +319,7 @@ def _trained_checkpoint(
 
 def _resolve(
     spec: str, *, revision, cache_dir, local_files_only, verify_backbone, progress
-) -> tuple[Callable[[str], Path], Optional[str]]:
+) -> tuple[Callable[[str], Path], str | None]:
     """(a function filename -> local path for the checkpoint ``spec`` names, its registry name or None)."""
     card_name = None
     if os.path.isdir(spec):
@@ -375,8 +376,8 @@ def _resolve(
 
 
 def _backbone_file(
-    config: EZCLIPConfig, fetch: Callable[[str], Path], backbone_weights: Optional[PathLike], *, origin: str
-) -> Optional[PathLike]:
+    config: EZCLIPConfig, fetch: Callable[[str], Path], backbone_weights: PathLike | None, *, origin: str
+) -> PathLike | None:
     """The local backbone file to load: the caller's, or the one the folder names inside itself (None: by tag)."""
     if backbone_weights is not None:
         return backbone_weights

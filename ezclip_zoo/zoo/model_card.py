@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
@@ -18,7 +18,7 @@ _DEFAULT_CITATION = (
 )
 
 
-def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: Optional[dict[str, Any]] = None) -> ModelCard:
+def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: dict[str, Any] | None = None) -> ModelCard:
     """A `ModelCard` whose metadata carries library, licence, tags, datasets and a ``model-index`` of results."""
     card = dict(card or {})
     name = card.get("name") or config.name or "ezclip-model"
@@ -87,5 +87,5 @@ def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: Optional
     return ModelCard("\n".join(lines))
 
 
-def write_model_card(path: Path, config: EZCLIPConfig, *, weights_bytes: int, card: Optional[dict] = None) -> None:
+def write_model_card(path: Path, config: EZCLIPConfig, *, weights_bytes: int, card: dict | None = None) -> None:
     build_model_card(config, weights_bytes=weights_bytes, card=card).save(path)

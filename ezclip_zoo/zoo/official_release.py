@@ -14,10 +14,12 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
-from ..errors import ChecksumError, SourceVerificationError, WeightsUnavailableError
 from ..digest import sha256_file
+from ..errors import ChecksumError, SourceVerificationError, WeightsUnavailableError
+from ..fetch.download import browser_url, download_file, drop_partials
+from ..fetch.network import offline
 from .cache import (
     SourceRecord,
     cached_checkpoint,
@@ -27,8 +29,6 @@ from .cache import (
     read_record,
     write_record,
 )
-from ..fetch.download import browser_url, download_file, drop_partials
-from ..fetch.network import offline
 from .pretrained import has_official_release
 
 __all__ = ["fetch_official_release", "ensure_official_release"]
@@ -36,7 +36,7 @@ __all__ = ["fetch_official_release", "ensure_official_release"]
 PathLike = Union[str, os.PathLike]
 
 
-def _origin(release: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
+def _origin(release: dict[str, Any]) -> tuple[str | None, str | None]:
     """(url, drive_id) of an entry's ``official_release``: an explicit ``url`` wins over the Drive id."""
     if release.get("url"):
         return str(release["url"]), None
@@ -47,9 +47,9 @@ def ensure_official_release(
     name: str,
     entry: dict[str, Any],
     *,
-    local_files_only: Optional[bool] = None,
+    local_files_only: bool | None = None,
     verify_backbone: bool = True,
-    cache_dir: Optional[str] = None,
+    cache_dir: str | None = None,
     progress: bool = True,
 ) -> Path:
     """The cached, converted folder of ``name``, fetching and converting its official release first if needed (see
@@ -71,10 +71,10 @@ def fetch_official_release(
     entry: dict[str, Any],
     *,
     force: bool = False,
-    source_file: Optional[PathLike] = None,
+    source_file: PathLike | None = None,
     keep_source: bool = False,
     verify_backbone: bool = True,
-    cache_dir: Optional[str] = None,
+    cache_dir: str | None = None,
     progress: bool = True,
 ) -> Path:
     """Download the official release of ``name`` (the authors' file), verify it and convert it into the zoo cache;
@@ -162,7 +162,7 @@ def _fetch_locked(name, entry, *, force, source_file, keep_source, verify_backbo
     return folder
 
 
-def _announce(name: str, entry: dict[str, Any], *, url: Optional[str], drive_id: Optional[str], progress: bool) -> None:
+def _announce(name: str, entry: dict[str, Any], *, url: str | None, drive_id: str | None, progress: bool) -> None:
     if not progress:
         return
     from .pretrained import expected_backbone_bytes, expected_source_bytes, expected_weights_bytes
@@ -199,8 +199,8 @@ def _verify_and_convert(
     from tqdm.auto import tqdm
 
     from .._version import __version__
-    from .conversion import convert_official
     from ..official.checkpoint import official_config, read_official_state_dict
+    from .conversion import convert_official
 
     release = entry.get("official_release") or {}
     url, drive_id = _origin(release) if has_official_release(entry) else (None, None)

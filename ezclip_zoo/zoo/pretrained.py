@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import functools
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import UnknownNameError
 from .checkpoint_table import USER_ENTRIES, builtin_entries
@@ -188,7 +188,7 @@ def metrics_summary(entry: dict[str, Any]) -> str:
     return ", ".join(parts) if parts else "-"
 
 
-def markdown_table(names: Optional[list[str]] = None) -> str:
+def markdown_table(names: list[str] | None = None) -> str:
     """The README's "Pretrained checkpoints" table, generated from the entries."""
     names = list_pretrained() if names is None else names
     rows = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -18,11 +18,11 @@ def push_to_hub(
     model: EZCLIP,
     repo_id: str,
     *,
-    private: Optional[bool] = None,
-    token: Optional[str] = None,
-    revision: Optional[str] = None,
+    private: bool | None = None,
+    token: str | None = None,
+    revision: str | None = None,
     commit_message: str = "Upload EZ-CLIP checkpoint",
-    card: Optional[dict[str, Any]] = None,
+    card: dict[str, Any] | None = None,
     adapter_dtype: torch.dtype = torch.float16,
 ) -> str:
     """Save ``model`` as a zoo folder and upload it to ``repo_id`` (created if needed); returns the commit URL."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -56,7 +56,7 @@ def file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-def write_safetensors(tensors: dict[str, torch.Tensor], path: PathLike, metadata: Optional[dict] = None) -> None:
+def write_safetensors(tensors: dict[str, torch.Tensor], path: PathLike, metadata: dict | None = None) -> None:
     """Write a safetensors file atomically (a temporary file beside it, renamed over it once complete: a kill leaves
     the old file or the new one, never half of one), with the permissions of any other file written here
     (safetensors itself makes its files private, mode 0600)."""
@@ -87,7 +87,7 @@ def save_pretrained(
     folder: PathLike,
     *,
     adapter_dtype: torch.dtype = torch.float16,
-    card: Optional[dict[str, Any]] = None,
+    card: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``model`` as a zoo folder and return its path.
 

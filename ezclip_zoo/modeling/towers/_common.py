@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -13,7 +13,7 @@ from ..layers import TokenDropPath
 
 __all__ = ["drop_rates", "drop_paths", "add_branch", "layer_norm"]
 
-Branch = Callable[[Optional[torch.Tensor]], torch.Tensor]  # branch(residual): its output, plus residual if given
+Branch = Callable[[torch.Tensor | None], torch.Tensor]  # branch(residual): its output, plus residual if given
 
 
 def add_branch(x: torch.Tensor, drop_path: TokenDropPath, branch: Branch) -> torch.Tensor:

@@ -134,7 +134,7 @@ def multi_head_attention(
     causal: bool = False,
     dropout_p: float = 0.0,
     sink: AttentionSink = None,
-    residual: Optional[torch.Tensor] = None,
+    residual: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Attention of projected queries ``q`` [N, Lq, D] over keys/values ``k``, ``v`` [N, Lk, D], output
     projection included: [N, Lq, D] (plus ``residual`` [N, Lq, D], added inside the projection's GEMM, if given).
@@ -162,7 +162,7 @@ def self_attention(
     causal: bool = False,
     dropout_p: float = 0.0,
     sink: AttentionSink = None,
-    residual: Optional[torch.Tensor] = None,
+    residual: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Self-attention of ``x`` [N, L, D] (already layer-normed) -> [N, L, D], output projection included (plus
     ``residual``, if given). ``sink``: see `multi_head_attention`."""

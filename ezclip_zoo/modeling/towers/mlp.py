@@ -15,8 +15,6 @@ per block instead of two.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 import torch.nn.functional as F
 from open_clip.transformer import QuickGELU
@@ -29,7 +27,7 @@ __all__ = ["mlp_forward"]
 _SCALE = 1.702  # QuickGELU's sigmoid slope
 
 
-def mlp_forward(mlp: nn.Module, x: torch.Tensor, residual: Optional[torch.Tensor] = None) -> torch.Tensor:
+def mlp_forward(mlp: nn.Module, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
     """Run an open_clip block's ``mlp`` (``c_fc``, ``gelu``, ``c_proj``) on ``x`` [..., W] -> [..., W].
 
     With open_clip's ``QuickGELU`` the activation is computed as a scaled ``SiLU`` (see the module docstring);

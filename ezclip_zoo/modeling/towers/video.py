@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -50,18 +50,18 @@ class VideoTower(nn.Module):
     ) -> None:
         super().__init__()
         self.num_frames = num_frames
-        self.prompts: Optional[TemporalPrompts] = (
+        self.prompts: TemporalPrompts | None = (
             TemporalPrompts(layers, num_frames, width, prompt_dropout) if temporal_prompts else None
         )
         self.adapters = nn.ModuleList(Adapter(width, adapter_ratio) for _ in range(layers))
         self.drop_paths = drop_paths(drop_path, layers)
         self.attn_dropout = drop_rates(drop_path, layers)
         self.grad_checkpointing = False  # recompute each block in backward instead of storing its activations
-        self._captured: Optional[dict[int, torch.Tensor]] = None  # block -> probabilities, in `capture_attention`
+        self._captured: dict[int, torch.Tensor] | None = None  # block -> probabilities, in `capture_attention`
         self._capture_blocks: frozenset[int] = frozenset()
 
     @contextlib.contextmanager
-    def capture_attention(self, blocks: Optional[Sequence[int]] = None) -> Iterator[dict[int, torch.Tensor]]:
+    def capture_attention(self, blocks: Sequence[int] | None = None) -> Iterator[dict[int, torch.Tensor]]:
         """Record the frame tokens' attention probabilities of chosen blocks during the forward passes inside.
 
         Opt-in and off the normal path: the captured blocks compute ``softmax(q k^T / sqrt(d)) @ v`` in its math
@@ -152,8 +152,8 @@ class VideoTower(nn.Module):
         t: int,
         *,
         dropout_p: float,
-        sink: Optional[list],
-        residual: Optional[torch.Tensor],
+        sink: list | None,
+        residual: torch.Tensor | None,
     ) -> torch.Tensor:
         """Steps 1-3 of the class docstring for block ``i``: x [B*T, L, W] -> attention output [B*T, L, W].
 
