@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Union
 
 from ..errors import AnnotationError
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def require_file(path: PathLike, what: str) -> Path:

@@ -84,7 +84,7 @@ def _sampled_frames(video: Any, explanation) -> list[tuple[np.ndarray, str]]:
 
     decoded, _ = open_video(video).decode(explanation.frame_indices)
     out = []
-    for k, (index, frame) in enumerate(zip(explanation.frame_indices, decoded)):
+    for k, (index, frame) in enumerate(zip(explanation.frame_indices, decoded, strict=True)):
         image = Image.fromarray(np.asarray(frame))
         image.thumbnail((FRAME_SIDE, FRAME_SIDE))
         when = f" at {explanation.timestamps[k]:.2f} s" if explanation.timestamps else ""

@@ -70,7 +70,9 @@ def _ranking_table(result) -> str:
     rows = "".join(
         f"<tr><td class='num'>{rank}</td><td>{html.escape(label)}</td><td class='num'>{prob:.2%}</td>"
         f"<td class='num'>{logit:.2f}</td></tr>"
-        for rank, (label, prob, logit) in enumerate(zip(result.labels, result.probabilities, result.logits), 1)
+        for rank, (label, prob, logit) in enumerate(
+            zip(result.labels, result.probabilities, result.logits, strict=True), 1
+        )
     )
     return (
         "<table><thead><tr><th class='num'>#</th><th>class</th><th class='num'>probability</th>"
@@ -126,7 +128,7 @@ def _handler(model, gr):
             ) from None
         ranking = result.ranking
         return (
-            dict(zip(ranking.labels, ranking.probabilities)),
+            dict(zip(ranking.labels, ranking.probabilities, strict=True)),
             _ranking_table(ranking),
             _summary(ranking, result.localization, result.seconds, result.notes),
             result.frames,

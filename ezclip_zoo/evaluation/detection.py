@@ -48,7 +48,7 @@ def average_precision(hits: Sequence[tuple[float, bool]], num_truth: int) -> flo
     for i in range(len(precisions) - 2, -1, -1):  # the precision envelope
         precisions[i] = max(precisions[i], precisions[i + 1])
     ap, prev_recall = 0.0, 0.0
-    for p, r in zip(precisions, recalls):
+    for p, r in zip(precisions, recalls, strict=True):
         ap += p * (r - prev_recall)
         prev_recall = r
     return ap
@@ -83,7 +83,7 @@ def segment_map(predictions: Sequence[Sequence[Any]], truths: Sequence[Sequence[
     aps = []
     for c in classes:
         hits, count = [], 0
-        for preds, trues in zip(predictions, truths):
+        for preds, trues in zip(predictions, truths, strict=True):
             mine = [t for t in trues if t.label == c]
             count += len(mine)
             hits += _match([p for p in preds if p.label == c], mine, tiou)
@@ -95,7 +95,7 @@ def frame_accuracy(predicted: Sequence[str | None], truth: Sequence[str | None])
     """Percent of frames whose predicted label (None: no action) equals the true one."""
     if len(predicted) != len(truth) or not truth:
         raise ValueError(f"frame labels differ in length ({len(predicted)} vs {len(truth)}) or are empty")
-    return 100.0 * sum(p == t for p, t in zip(predicted, truth)) / len(truth)
+    return 100.0 * sum(p == t for p, t in zip(predicted, truth, strict=True)) / len(truth)
 
 
 def background_false_positives(predictions: Sequence[Any], truths: Sequence[Any]) -> tuple[int, float]:
@@ -137,7 +137,7 @@ def detection_report(
     """`DetectionReport` of per-video predicted segments against the truth, and per-frame labels."""
     flat_pred = [label for video in frame_predictions for label in video]
     flat_true = [label for video in frame_truths for label in video]
-    fps = [background_false_positives(p, t) for p, t in zip(predictions, truths)]
+    fps = [background_false_positives(p, t) for p, t in zip(predictions, truths, strict=True)]
     return DetectionReport(
         frame_accuracy=frame_accuracy(flat_pred, flat_true),
         map={t: 100.0 * segment_map(predictions, truths, t) for t in thresholds},

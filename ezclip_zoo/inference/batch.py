@@ -15,7 +15,7 @@ import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import torch
 from typing_extensions import Unpack
@@ -42,7 +42,7 @@ __all__ = [
     "model_digest",
 ]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 Maker = Callable[[dict[str, Any], torch.Tensor], tuple[Any, dict[str, Any]]]
 _DIGESTS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
 

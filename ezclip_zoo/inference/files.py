@@ -6,7 +6,7 @@ import os
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -18,7 +18,7 @@ from .views import prepare_views
 
 __all__ = ["InferenceVideoDataset", "find_videos", "iter_items", "unique_paths"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 class InferenceVideoDataset(Dataset):

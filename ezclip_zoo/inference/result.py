@@ -66,7 +66,7 @@ class ClassificationResult:
             out["text"] = self.text
         if all_classes and self.all_probabilities is not None:
             out["all_probabilities"] = dict(
-                zip(self.class_names, (round(float(p), 6) for p in self.all_probabilities.tolist()))
+                zip(self.class_names, (round(float(p), 6) for p in self.all_probabilities.tolist()), strict=True)
             )
         return out
 
@@ -75,7 +75,9 @@ class ClassificationResult:
         rows = [f"{self.source}"]
         rows += [
             f"  {rank}. {label:<{width}}  {prob:7.2%}  (logit {logit:.2f})"
-            for rank, (label, prob, logit) in enumerate(zip(self.labels, self.probabilities, self.logits), 1)
+            for rank, (label, prob, logit) in enumerate(
+                zip(self.labels, self.probabilities, self.logits, strict=True), 1
+            )
         ]
         return "\n".join(rows)
 

@@ -63,6 +63,6 @@ def encode_class_texts(
     counts = {len(t) for t in texts}
     if len(counts) != 1 or 0 in counts:
         raise ValueError(f"every class needs the same non-zero number of texts, got counts {sorted(counts)}")
-    labels = LabelSet(names=tuple(str(c) for c in range(len(texts))), texts=tuple(zip(*texts)))
+    labels = LabelSet(names=tuple(str(c) for c in range(len(texts))), texts=tuple(zip(*texts, strict=True)))
     dtype = autocast_dtype(precision, device=model.device)
     return text_features(model, labels, cache=cache, autocast_dtype=dtype, chunk_size=batch_size)

@@ -100,7 +100,9 @@ def _with_background(labels: LabelSet, background: Sequence[str], templates) -> 
     clash = [b for b in extra.names if b in labels.names]
     if clash:
         raise ValueError(f"background classes {clash} are also listed as classes; give each name once")
-    return LabelSet(names=labels.names + extra.names, texts=tuple(a + b for a, b in zip(labels.texts, extra.texts)))
+    return LabelSet(
+        names=labels.names + extra.names, texts=tuple(a + b for a, b in zip(labels.texts, extra.texts, strict=True))
+    )
 
 
 def localize(

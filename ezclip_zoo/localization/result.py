@@ -85,9 +85,9 @@ class LocalizationResult:
                     "start": w.start,
                     "end": w.end,
                     "frame_indices": list(w.frame_indices),
-                    "probabilities": dict(zip(self.class_names, row)),
+                    "probabilities": dict(zip(self.class_names, row, strict=True)),
                 }
-                for w, row in zip(self.windows, probs)
+                for w, row in zip(self.windows, probs, strict=True)
             ],
             "segments": [s.to_dict() for s in self.segments],
             "text": self.text,
@@ -108,7 +108,7 @@ class LocalizationResult:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["start", "end", *self.class_names])
-        for w, row in zip(self.windows, self.probabilities.tolist()):
+        for w, row in zip(self.windows, self.probabilities.tolist(), strict=True):
             writer.writerow([f"{w.start:.3f}", f"{w.end:.3f}", *(f"{p:.4f}" for p in row)])
         return out.getvalue()
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import torch
 
@@ -108,9 +109,9 @@ class SegmentRule:
 def window_cells(starts: Sequence[float], ends: Sequence[float], duration: float) -> list[tuple[float, float]]:
     """The stretch of time each window owns: boundaries halfway between consecutive window centres, the first
     from 0, the last to ``duration`` (seconds)."""
-    centres = [(a + b) / 2 for a, b in zip(starts, ends)]
-    bounds = [0.0] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [max(duration, ends[-1] if ends else 0.0)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    centres = [(a + b) / 2 for a, b in zip(starts, ends, strict=True)]
+    bounds = [0.0] + [(a + b) / 2 for a, b in pairwise(centres)] + [max(duration, ends[-1] if ends else 0.0)]
+    return list(pairwise(bounds))
 
 
 def _runs(
@@ -126,7 +127,7 @@ def _runs(
     else:
         lead = [1.0] * len(p)
     runs, open_at = [], None
-    for w, (pw, lw) in enumerate(zip(p, lead)):
+    for w, (pw, lw) in enumerate(zip(p, lead, strict=True)):
         if open_at is None:
             if pw >= rule.min_score and lw >= rule.min_margin:
                 open_at = w

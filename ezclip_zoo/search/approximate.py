@@ -18,8 +18,9 @@ def _faiss():
 
 def build_ann(embeddings: torch.Tensor, *, nprobe: int = 16, seed: int = 0):
     """A faiss inverted-file index (``IndexIVFFlat``, inner product) over normalised float32 rows [N, E]:
-    about ``4 sqrt(N)`` k-means cells (at most 1024) trained on a sample of at most 64 rows per cell, ``nprobe`` cells scanned
-    per query. ``search(q, k)`` returns (scores, indices) arrays [Q, k] (-1 where fewer than k were found)."""
+    about ``4 sqrt(N)`` k-means cells (at most 1024) trained on a sample of at most 64 rows per cell, ``nprobe``
+    cells scanned per query. ``search(q, k)`` returns (scores, indices) arrays [Q, k] (-1 where fewer than k were
+    found)."""
     faiss = _faiss()
     rows, dim = embeddings.shape
     data = embeddings.float().contiguous().numpy()
@@ -38,5 +39,5 @@ def build_ann(embeddings: torch.Tensor, *, nprobe: int = 16, seed: int = 0):
 
 def recall_at_k(exact: torch.Tensor, approx: torch.Tensor) -> float:
     """Mean fraction of the exact top-k indices [Q, k] that the approximate top-k [Q, k] also found."""
-    found = [len(set(e.tolist()) & set(a.tolist())) / exact.shape[1] for e, a in zip(exact, approx)]
+    found = [len(set(e.tolist()) & set(a.tolist())) / exact.shape[1] for e, a in zip(exact, approx, strict=True)]
     return sum(found) / len(found)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -45,7 +45,7 @@ FORMAT = "ezclip-zoo video library"
 VERSION = 1
 MANIFEST = "library.json"
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def shard_name(number: int) -> str:

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +29,7 @@ __all__ = ["Hit", "VideoIndex", "APPROXIMATE_FROM", "load_library_model"]
 # at 10^6 rows, 1 ms at 10^4), where the IVF index answers in a few ms.
 APPROXIMATE_FROM = 200_000
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 @dataclass(frozen=True)
@@ -165,14 +165,13 @@ class VideoIndex:
         )
         return F.normalize(video.float().reshape(-1, video.shape[-1]), dim=-1)
 
-    def search(
-        self, query: Any, k: int = 10, *, approximate: bool | None = None
-    ) -> list[Hit] | list[list[Hit]]:
+    def search(self, query: Any, k: int = 10, *, approximate: bool | None = None) -> list[Hit] | list[list[Hit]]:
         """The ``k`` best rows for a query: a text, a list of texts (one hit list each), a video, or an embedding
         tensor [E] / [Q, E].
 
         Args:
-            approximate: use the faiss inverted-file index (default: only past `APPROXIMATE_FROM` rows, if faiss is there).
+            approximate: use the faiss inverted-file index (default: only past `APPROXIMATE_FROM` rows, if faiss is
+                there).
         """
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
@@ -191,8 +190,8 @@ class VideoIndex:
         else:
             scores, idx = self._top(q, min(k, len(self)), approximate)
             hits = [
-                [self._hit(int(i), float(s)) for s, i in zip(srow, irow) if i >= 0]
-                for srow, irow in zip(scores.tolist(), idx.tolist())
+                [self._hit(int(i), float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
+                for srow, irow in zip(scores.tolist(), idx.tolist(), strict=True)
             ]
         return hits[0] if single else hits
 

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,7 @@ from .format import new_manifest, read_manifest, read_shard, write_manifest, wri
 
 __all__ = ["IndexReport", "index_videos", "library_setup"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 @dataclass

@@ -3,8 +3,9 @@
 A video alternates background (`STILL_CLASS`: a shape standing still, with a cut to another shape halfway) with
 segments of one motion class each: a shape crossing the frame at one speed for the whole segment, so every window
 inside a segment shows the same motion, and (as for the clips of `motion`) a leftward segment is a rightward one
-played backwards. `WindowClips` draws training clips of what a window inside a segment or a background sees. The number, order, classes and lengths of the segments come
-from the seed alone (`sample_seed`), so anyone regenerates the same video and truth.
+played backwards. `WindowClips` draws training clips of what a window inside a segment or a background sees. The
+number, order, classes and lengths of the segments come from the seed alone (`sample_seed`), so anyone regenerates
+the same video and truth.
 """
 
 from __future__ import annotations

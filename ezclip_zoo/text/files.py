@@ -135,7 +135,9 @@ def _read_labels(path: str) -> list[str] | dict[str, str]:
             if desc_col is None:
                 return check_strings(names_list, f"labels in {path}")
             return _no_duplicate_keys(
-                list(zip(names_list, check_strings([r[desc_col] for r in rows], f"descriptions in {path}")))
+                list(
+                    zip(names_list, check_strings([r[desc_col] for r in rows], f"descriptions in {path}"), strict=True)
+                )
             )
         except IndexError:
             raise ValueError(f"labels file {path!r}: some rows have fewer columns than the first") from None

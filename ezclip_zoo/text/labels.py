@@ -7,13 +7,12 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 from .templates import ACTIONCLIP_TEMPLATES, TEMPLATE_SETS
 
 __all__ = ["ClassNames", "LabelSet", "build_label_set", "class_texts", "check_strings"]
 
-ClassNames = Union[Sequence[str], Mapping[str, str]]
+ClassNames = Sequence[str] | Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class LabelSet:
 
     def per_class(self) -> list[list[str]]:
         """The texts class-major: ``[c][m]`` is class c under template m (what evaluation and training take)."""
-        return [list(column) for column in zip(*self.texts)]
+        return [list(column) for column in zip(*self.texts, strict=True)]
 
     def flat_texts(self) -> list[str]:
         """The M * C texts, template-major (``[m * C + c]``)."""

@@ -96,7 +96,7 @@ class _GatherWithGrad(torch.autograd.Function):
         padded[: x.shape[0]] = x
         parts = [torch.empty_like(padded) for _ in counts]
         dist.all_gather(parts, padded.contiguous())
-        return torch.cat([p[:n] for p, n in zip(parts, counts)])
+        return torch.cat([p[:n] for p, n in zip(parts, counts, strict=True)])
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):

@@ -8,7 +8,7 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 from ..data.csv_list import as_class_descriptions, as_class_list
 from ..data.dataset import VideoClipDataset
@@ -25,7 +25,7 @@ from .state import TrainResult
 
 __all__ = ["finetune", "training_splits"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 logger = logging.getLogger(__name__)
 
 

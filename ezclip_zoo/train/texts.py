@@ -35,7 +35,7 @@ class TextTable:
     def batch(self, labels: torch.Tensor, indices: torch.Tensor, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Unique token rows [U, L] for the clips and, per clip, the row of its text [B]."""
         rows = []
-        for label, index in zip(labels.tolist(), indices.tolist()):
+        for label, index in zip(labels.tolist(), indices.tolist(), strict=True):
             n = self.counts[label]
             choice = 0 if n == 1 else sample_seed(self.seed, epoch, index, "text") % n
             rows.append(self.offsets[label] + choice)

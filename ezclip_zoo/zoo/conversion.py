@@ -13,7 +13,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 import open_clip
 import torch
@@ -30,7 +29,7 @@ __all__ = ["ConversionReport", "convert_official", "match_openai_backbone", "com
 
 # open_clip architectures with OpenAI weights that the authors' code can have been trained on
 _OPENAI_ARCHITECTURES = ("ViT-B-32", "ViT-B-16", "ViT-L-14", "ViT-L-14-336")
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 @dataclass

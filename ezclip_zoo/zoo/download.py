@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Union
 
 from ..errors import CheckpointNotAvailableError
 from ..text.class_sets import class_descriptions, class_sets_described_by
@@ -22,7 +21,7 @@ from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHT
 
 __all__ = ["download_checkpoint"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def download_checkpoint(

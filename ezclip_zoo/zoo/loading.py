@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import torch
 
@@ -39,7 +39,7 @@ from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights
 __all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]
 
 HF_HUB_PREFIX = "hf-hub:"
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def _fetcher(

@@ -64,7 +64,8 @@ def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: dict[str
         "EZ-CLIP (efficient zero-shot video action recognition, arXiv 2312.08010) for "
         "[ezclip-zoo](https://pypi.org/project/ezclip-zoo/) (reference code: "
         "[Shahzadnit/EZ-CLIP](https://github.com/Shahzadnit/EZ-CLIP)). This repository holds only the "
-        f"trainable temporal prompts and adapters ({weights_bytes / 1e6:.1f} MB); the frozen backbone is {backbone_text}.",
+        f"trainable temporal prompts and adapters ({weights_bytes / 1e6:.1f} MB); the frozen backbone is "
+        f"{backbone_text}.",
         "",
         "```python",
         "import ezclip_zoo",

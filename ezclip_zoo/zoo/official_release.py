@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from ..digest import sha256_file
 from ..errors import ChecksumError, SourceVerificationError, WeightsUnavailableError
@@ -33,7 +33,7 @@ from .pretrained import has_official_release
 
 __all__ = ["fetch_official_release", "ensure_official_release"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def _origin(release: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -35,7 +35,7 @@ WEIGHTS_NAME = "model.safetensors"
 BACKBONE_WEIGHTS_NAME = "backbone.safetensors"
 CARD_NAME = "README.md"
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def _umask() -> int:
