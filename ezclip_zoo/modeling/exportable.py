@@ -12,9 +12,14 @@ same tensors as a float32 one. Zero-shot logits are ``logit_scale * video @ text
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    from .model import EZCLIP
 
 __all__ = ["VideoEncoder", "TextEncoder"]
 
@@ -22,7 +27,7 @@ __all__ = ["VideoEncoder", "TextEncoder"]
 class VideoEncoder(nn.Module):
     """frames [B, T, 3, H, W] -> L2-normalised video embeddings [B, E] float32 (see the module docstring)."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: EZCLIP) -> None:
         super().__init__()
         self.model = model
 
@@ -33,7 +38,7 @@ class VideoEncoder(nn.Module):
 class TextEncoder(nn.Module):
     """tokens [C, context_length] int64 -> L2-normalised text embeddings [C, E] float32 (see the module docstring)."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: EZCLIP) -> None:
         super().__init__()
         self.model = model
 

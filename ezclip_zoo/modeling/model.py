@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ContextManager, Union
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +17,7 @@ from .state_dict import check_state_dict
 from .towers import TextTower, VideoTower
 
 if TYPE_CHECKING:  # the argument and result types of classify and localize, imported by those methods when called
+    from open_clip import CLIP
     from typing_extensions import Unpack
 
     from ..inference.options import InferenceKwargs, InferenceOptions
@@ -26,7 +28,7 @@ if TYPE_CHECKING:  # the argument and result types of classify and localize, imp
 
 __all__ = ["EZCLIP"]
 
-TextInput = Union[Sequence[str], torch.Tensor]
+TextInput = Sequence[str] | torch.Tensor
 
 
 class EZCLIP(nn.Module):
@@ -41,7 +43,7 @@ class EZCLIP(nn.Module):
         clip: the open_clip CLIP (frozen here).
     """
 
-    def __init__(self, config: EZCLIPConfig, clip: nn.Module) -> None:
+    def __init__(self, config: EZCLIPConfig, clip: CLIP) -> None:
         super().__init__()
         check_supported_backbone(clip)
         self.config = config
@@ -261,7 +263,7 @@ class EZCLIP(nn.Module):
             **kwargs,
         )
 
-    def capture_attention(self, blocks: Sequence[int] | None = None) -> ContextManager[dict[int, torch.Tensor]]:
+    def capture_attention(self, blocks: Sequence[int] | None = None) -> AbstractContextManager[dict[int, torch.Tensor]]:
         """Context manager recording the video tower's per-frame attention probabilities of ``blocks`` (None: all)
         in the forward passes inside: ``with model.capture_attention([-1]) as attn: model.encode_frames(x)`` ->
         ``attn[depth - 1]`` [B*T, heads, L, K] (see `VideoTower.capture_attention`). The normal path is unchanged."""
@@ -271,8 +273,7 @@ class EZCLIP(nn.Module):
     def trainable_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
         """(name, parameter) of the prompts and adapters: what fine-tuning updates."""
         for prefix in ("video_tower", "text_tower"):
-            for name, param in getattr(self, prefix).named_parameters(prefix=prefix):
-                yield name, param
+            yield from getattr(self, prefix).named_parameters(prefix=prefix)
 
     def trainable_parameters(self) -> Iterator[nn.Parameter]:
         """The prompt and adapter parameters (for an optimizer)."""
@@ -305,7 +306,7 @@ class EZCLIP(nn.Module):
         self.text_tower.grad_checkpointing = enable
         return self
 
-    def compile(self, **kwargs) -> EZCLIP:  # type: ignore[override]
+    def compile(self, **kwargs: Any) -> EZCLIP:  # type: ignore[override]  # returns self, nn.Module's returns None
         """Compile both towers with ``torch.compile`` (``kwargs`` go to it); the text tower with dynamic shapes,
         since its length follows the longest text. Optional: the first calls pay the compilation."""
         self.video_tower.compile(**kwargs)

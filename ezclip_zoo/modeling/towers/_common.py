@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeGuard
 
 import torch
 import torch.nn.functional as F
@@ -49,7 +50,12 @@ def layer_norm(norm: nn.Module, x: torch.Tensor) -> torch.Tensor:
     row), paid several times per block; the result is the module's own.
     """
     hooked = norm._forward_hooks or norm._forward_pre_hooks  # someone watches the module: call it
-    if hooked or type(norm) not in (nn.LayerNorm, CastBackLayerNorm):
+    if hooked or not _plain_layer_norm(norm):
         return norm(x)
     out = F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
     return out.to(x.dtype) if type(norm) is CastBackLayerNorm else out  # what each module's forward returns
+
+
+def _plain_layer_norm(norm: nn.Module) -> TypeGuard[nn.LayerNorm]:
+    """Whether ``norm`` is exactly ``nn.LayerNorm`` or open_clip's ``LayerNorm`` (a subclass), not a further one."""
+    return type(norm) in (nn.LayerNorm, CastBackLayerNorm)

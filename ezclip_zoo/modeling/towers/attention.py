@@ -18,7 +18,7 @@ such as the temporal prompts' T tokens, where one fused call beats the math form
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +28,7 @@ from ..layers import residual_linear
 
 __all__ = ["multi_head_attention", "self_attention", "qkv_projection", "with_extra_key_value"]
 
-AttentionSink = Optional[list]  # a list that receives the attention probabilities [N, H, Lq, Lk] of a call
+AttentionSink = list[torch.Tensor] | None  # a list that receives the attention probabilities [N, H, Lq, Lk] of a call
 
 
 def _heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -62,7 +62,9 @@ class _DropoutAttention(torch.autograd.Function):
 
     @staticmethod
     @torch.amp.custom_fwd(device_type="cpu")  # backward recomputes under the same autocast state as forward
-    def forward(ctx, q, k, v, dropout_p: float, causal: bool):
+    def forward(  # ctx: autograd's context object, which carries attributes set here into backward
+        ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float, causal: bool
+    ) -> torch.Tensor:
         # Drawn from the global generator: reproducible under torch.manual_seed, and replayed exactly when
         # activation checkpointing restores the RNG state to recompute a block.
         seed = int(torch.randint(0, 2**62, (1,)).item())
@@ -72,11 +74,13 @@ class _DropoutAttention(torch.autograd.Function):
 
     @staticmethod
     @torch.amp.custom_bwd(device_type="cpu")
-    def backward(ctx, grad: torch.Tensor):
-        inputs = [t.detach().requires_grad_(needed) for t, needed in zip(ctx.saved_tensors, ctx.needs_input_grad)]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        # needs_input_grad has one flag per forward input (q, k, v, dropout_p, causal): the first three pair up
+        saved = zip(ctx.saved_tensors, ctx.needs_input_grad, strict=False)
+        q, k, v = inputs = [t.detach().requires_grad_(needed) for t, needed in saved]
         wanted = [t for t in inputs if t.requires_grad]
         with torch.enable_grad():
-            out = _math_attention(*inputs, ctx.dropout_p, ctx.causal, ctx.seed)
+            out = _math_attention(q, k, v, ctx.dropout_p, ctx.causal, ctx.seed)
             grads = iter(torch.autograd.grad(out, wanted, grad))
         return tuple(next(grads) if t.requires_grad else None for t in inputs) + (None, None)
 
@@ -113,7 +117,7 @@ def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: boo
 
 
 def _recorded_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float, sink: list
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float, sink: list[torch.Tensor]
 ) -> torch.Tensor:
     """The math form ``softmax(q k^T / sqrt(d)) @ v`` that appends the probabilities [N, H, Lq, Lk] to ``sink``.
 

@@ -35,8 +35,14 @@ def mlp_forward(mlp: nn.Module, x: torch.Tensor, residual: torch.Tensor | None =
     ``residual`` [..., W], if given, is added to the output, inside ``c_proj``'s GEMM (`residual_linear`).
     """
     fc, proj = getattr(mlp, "c_fc", None), getattr(mlp, "c_proj", None)
-    linears = all(isinstance(layer, nn.Linear) and layer.bias is not None for layer in (fc, proj))
-    if not (linears and isinstance(getattr(mlp, "gelu", None), QuickGELU)):
+    quick_gelu = isinstance(getattr(mlp, "gelu", None), QuickGELU)
+    if not (
+        quick_gelu
+        and isinstance(fc, nn.Linear)
+        and isinstance(proj, nn.Linear)
+        and fc.bias is not None
+        and proj.bias is not None
+    ):
         return mlp(x) if residual is None else residual + mlp(x)
     flat = x.reshape(-1, x.shape[-1])
     # 1.702 * c_fc(x); the bias scaled apart (a [4W] vector) keeps the GEMM on its beta = 1 path, whose bias

@@ -9,6 +9,8 @@ float32 the convolution is as fast or faster (L/14 25 vs 36 ms), and on GPUs it 
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,7 +18,7 @@ from torch import nn
 __all__ = ["patch_tokens", "conv_tokens"]
 
 
-def _is_patchify(conv: nn.Module) -> bool:
+def _is_patchify(conv: nn.Module) -> TypeGuard[nn.Conv2d]:
     """Whether ``conv`` is a 2-D convolution over non-overlapping patches (stride == kernel, no padding)."""
     return (
         type(conv) is nn.Conv2d

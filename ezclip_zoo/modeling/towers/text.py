@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from ..layers import Adapter
+from ..layers import Adapter, TokenDropPath
 from ._common import add_branch, drop_paths, drop_rates, layer_norm
 from .attention import self_attention
 from .mlp import mlp_forward
+
+if TYPE_CHECKING:
+    from open_clip import CLIP
+    from open_clip.transformer import ResidualAttentionBlock
 
 __all__ = ["TextTower"]
 
@@ -31,7 +37,7 @@ class TextTower(nn.Module):
         self.attn_dropout = drop_rates(drop_path, layers)
         self.grad_checkpointing = False  # recompute each block in backward instead of storing its activations
 
-    def forward(self, clip: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, clip: CLIP, tokens: torch.Tensor) -> torch.Tensor:
         """Encode token ids.
 
         Args:
@@ -56,17 +62,16 @@ class TextTower(nn.Module):
         projection = clip.text_projection
         return projection(pooled) if isinstance(projection, nn.Linear) else pooled @ projection
 
-    def _block(self, i: int, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _block(self, i: int, block: ResidualAttentionBlock, x: torch.Tensor) -> torch.Tensor:
         """Text block ``i`` with its adapter: x [C, L, W] -> [C, L, W] (causal)."""
-        p, drop_path = (self.attn_dropout[i] if self.training else 0.0), self.drop_paths[i]
+        p = self.attn_dropout[i] if self.training else 0.0
+        drop_path = cast(TokenDropPath, self.drop_paths[i])  # a ModuleList's items are typed nn.Module
         x = add_branch(
             x,
             drop_path,
-            lambda residual, x=x: self_attention(
+            lambda residual: self_attention(
                 block.attn, layer_norm(block.ln_1, x), causal=True, dropout_p=p, residual=residual
             ),
         )
         x = self.adapters[i](x)
-        return add_branch(
-            x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual)
-        )
+        return add_branch(x, drop_path, lambda residual: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from ..layers import Adapter, TemporalPrompts
+from ..layers import Adapter, TemporalPrompts, TokenDropPath
 from ._common import add_branch, drop_paths, drop_rates, layer_norm
 from .attention import multi_head_attention, qkv_projection, self_attention, with_extra_key_value
 from .mlp import mlp_forward
 from .patch_embed import patch_tokens
+
+if TYPE_CHECKING:
+    from open_clip.transformer import ResidualAttentionBlock, VisionTransformer
 
 __all__ = ["VideoTower"]
 
@@ -92,7 +96,7 @@ class VideoTower(nn.Module):
         finally:
             self._captured, self._capture_blocks = None, frozenset()
 
-    def forward(self, visual: nn.Module, frames: torch.Tensor) -> torch.Tensor:
+    def forward(self, visual: VisionTransformer, frames: torch.Tensor) -> torch.Tensor:
         """Encode clips frame by frame.
 
         Args:
@@ -115,16 +119,16 @@ class VideoTower(nn.Module):
         pooled = visual.ln_post(x[:, 0])
         return (pooled @ visual.proj).view(b, t, -1)
 
-    def _block(self, i: int, block: nn.Module, x: torch.Tensor, b: int, t: int) -> torch.Tensor:
+    def _block(self, i: int, block: ResidualAttentionBlock, x: torch.Tensor, b: int, t: int) -> torch.Tensor:
         """Vision block ``i`` with its prompt and adapter: x [B*T, L, W] -> [B*T, L, W]."""
         p_attn = self.attn_dropout[i] if self.training else 0.0
-        drop_path = self.drop_paths[i]
-        sink = [] if self._captured is not None and i in self._capture_blocks else None
+        drop_path = cast(TokenDropPath, self.drop_paths[i])  # a ModuleList's items are typed nn.Module
+        sink: list[torch.Tensor] | None = [] if self._captured is not None and i in self._capture_blocks else None
         if self.prompts is not None:
             x = add_branch(
                 x,
                 drop_path,
-                lambda residual, x=x: self._prompted_attention(
+                lambda residual: self._prompted_attention(
                     i, block, x, b, t, dropout_p=p_attn, sink=sink, residual=residual
                 ),
             )
@@ -132,27 +136,25 @@ class VideoTower(nn.Module):
             x = add_branch(
                 x,
                 drop_path,
-                lambda residual, x=x: self_attention(
+                lambda residual: self_attention(
                     block.attn, layer_norm(block.ln_1, x), dropout_p=p_attn, sink=sink, residual=residual
                 ),
             )
-        if sink:
+        if sink and self._captured is not None:
             self._captured[i] = sink[0]
         x = self.adapters[i](x)
-        return add_branch(
-            x, drop_path, lambda residual, x=x: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual)
-        )
+        return add_branch(x, drop_path, lambda residual: mlp_forward(block.mlp, layer_norm(block.ln_2, x), residual))
 
     def _prompted_attention(
         self,
         i: int,
-        block: nn.Module,
+        block: ResidualAttentionBlock,
         x: torch.Tensor,
         b: int,
         t: int,
         *,
         dropout_p: float,
-        sink: list | None,
+        sink: list[torch.Tensor] | None,
         residual: torch.Tensor | None,
     ) -> torch.Tensor:
         """Steps 1-3 of the class docstring for block ``i``: x [B*T, L, W] -> attention output [B*T, L, W].
@@ -163,6 +165,7 @@ class VideoTower(nn.Module):
         tokens attend over their L keys plus it. Projecting the prompt in its own T-row GEMM would read the whole
         QKV weight again for T rows.
         """
+        assert self.prompts is not None  # called only by a tower with temporal prompts
         n, length, width = x.shape
         # prompts + the mean of each frame's tokens, as one add of the token sum scaled by 1 / L
         prompt = torch.add(self.prompts(i).to(x.dtype), x.sum(dim=1).view(b, t, width), alpha=1.0 / length)  # [B, T, W]
