@@ -4,7 +4,7 @@ autocast context that runs it. A float32 model under bf16 autocast computes its 
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager, Union
+from contextlib import AbstractContextManager
 
 import torch
 
@@ -12,7 +12,7 @@ __all__ = ["PRECISIONS", "COMPUTE_DTYPES", "autocast_dtype", "autocast", "autoca
 
 PRECISIONS = ("auto", "fp32", "bf16")
 COMPUTE_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
-Precision = Union[None, str, torch.dtype]
+Precision = str | torch.dtype | None
 
 
 def resolve_precision(precision: str, device: str | torch.device) -> str:
@@ -44,13 +44,13 @@ def autocast_dtype(
     return None if precision == model_dtype else precision
 
 
-def autocast(device: str | torch.device, dtype: torch.dtype | None) -> ContextManager:
+def autocast(device: str | torch.device, dtype: torch.dtype | None) -> AbstractContextManager[torch.autocast | None]:
     """``torch.autocast`` to ``dtype`` on ``device``'s type; a no-op for None."""
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
 
 
-def autocast_context(device: str | torch.device, precision: str) -> ContextManager:
+def autocast_context(device: str | torch.device, precision: str) -> AbstractContextManager[torch.autocast | None]:
     """The autocast of a ``precision`` string (``"fp32"``, ``"bf16"``, ``"auto"``)."""
     return autocast(device, autocast_dtype(precision, device=device))

@@ -49,6 +49,7 @@ def export_onnx(
             verbose=False,
             report=False,
         )
+    assert program is not None  # torch.onnx.export returns None only when dynamo=False
     program.save(str(path), external_data=False)
     import onnx
 

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import PIL.Image
+
+    from ..saliency.maps import Explanation
 
 __all__ = ["overlay_image", "save_overlay", "colorize"]
 
@@ -49,14 +55,14 @@ def _blend(frame: np.ndarray, heat: np.ndarray, alpha: float) -> np.ndarray:
     return np.rint(frame.astype(np.float32) * (1 - weight) + colour * weight).astype(np.uint8)
 
 
-def _caption(explanation, t: int) -> str:
+def _caption(explanation: Explanation, t: int) -> str:
     text = f"#{explanation.frame_indices[t]}"
     if explanation.timestamps is not None:
         text += f"  {explanation.timestamps[t]:.2f}s"
     return text
 
 
-def _title(explanation) -> str:
+def _title(explanation: Explanation) -> str:
     what = explanation.method
     if explanation.class_name is not None:
         what += f" | {explanation.class_name!r} logit {explanation.score:.2f}"
@@ -64,14 +70,14 @@ def _title(explanation) -> str:
 
 
 def overlay_image(
-    explanation,
+    explanation: Explanation,
     *,
     columns: int | None = None,
     tile: int | None = None,
     alpha: float = 0.6,
     show_frames: bool = True,
     title: bool = True,
-):
+) -> PIL.Image.Image:
     """A PIL image of the grid: per frame its tile (and the frame alone above it with ``show_frames``).
 
     Args:
@@ -98,7 +104,8 @@ def overlay_image(
     top = _TITLE if title else 0
     canvas = Image.new("RGB", (columns * side, top + rows * per_row), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
-    resample = Image.NEAREST if side % size == 0 else Image.BILINEAR
+    # Pillow sets its resampling constants with setattr, which its own types do not declare
+    resample = Image.NEAREST if side % size == 0 else Image.BILINEAR  # type: ignore[attr-defined]
     for t in range(count):
         x, y = (t % columns) * side, top + (t // columns) * per_row
         if show_frames:
@@ -112,7 +119,7 @@ def overlay_image(
 
 
 def save_overlay(
-    explanation,
+    explanation: Explanation,
     path: str | os.PathLike,
     *,
     columns: int | None = None,

@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..localization.result import LocalizationResult
 
 __all__ = ["save_timeline", "require_matplotlib"]
 
 
-def require_matplotlib():
+def require_matplotlib() -> ModuleType:
     """matplotlib's pyplot on the Agg backend, or an ImportError naming the extra that installs it."""
     try:
         import matplotlib
@@ -24,7 +28,7 @@ def require_matplotlib():
 
 
 def save_timeline(
-    result,
+    result: LocalizationResult,
     path: str | os.PathLike,
     *,
     truth: Sequence[Any] | None = None,
@@ -64,7 +68,7 @@ def save_timeline(
         c = result.class_names.index(name)
         base, colour = len(names) - 1 - row, colours(row % 10)
         xs, ys = [], []
-        for (a, b), p in zip(cells, probs[:, c].tolist()):
+        for (a, b), p in zip(cells, probs[:, c].tolist(), strict=True):
             xs += [a, b]
             ys += [base + 0.8 * p, base + 0.8 * p]
         ax.fill_between(xs, base, ys, color=colour, alpha=0.25, linewidth=0)

@@ -101,7 +101,7 @@ def official_config(state_dict: Mapping[str, torch.Tensor], **overrides: Any) ->
     fc1 = sd.get("visual.transformer.resblocks.0.Adapter.D_fc1.weight")
     if fc1 is None:
         raise ValueError("no adapters found (visual.transformer.resblocks.0.Adapter.D_fc1.weight); not EZ-CLIP")
-    fields = {
+    fields: dict[str, Any] = {
         "backbone": BackboneConfig(model_cfg=model_cfg, quick_gelu=True),
         "num_frames": num_frames,
         "adapter_ratio": fc1.shape[0] / vision_width,

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from ..errors import ExportedModelError
 from .manifest import read_manifest
 from .preprocess import FramePreprocess, read_clip
 from .tokenizer import ClipTokenizer
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 __all__ = ["OnnxModel", "RuntimeResult"]
 
@@ -50,7 +53,7 @@ class RuntimeResult:
         }
 
 
-def _session(path: Path, threads: int | None, providers: Sequence[str] | None):
+def _session(path: Path, threads: int | None, providers: Sequence[str] | None) -> onnxruntime.InferenceSession:
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -167,7 +170,7 @@ class OnnxModel:
     def _class_features(self, class_names: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
         """(names, normalised text embeddings [M, C, E])."""
         if class_names is None:
-            if self.class_names is None:
+            if self.class_names is None or self._class_embeddings is None:  # both or neither
                 raise ValueError(
                     f"{self.folder} was exported without classes: pass class_names, or export with "
                     "--label/--labels/--class-set"

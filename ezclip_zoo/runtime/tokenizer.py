@@ -16,6 +16,7 @@ import html
 import os
 import warnings
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class ClipTokenizer:
     """
 
     def __init__(self, bpe_path: str | os.PathLike, context_length: int = 77) -> None:
-        import regex
+        import regex  # type: ignore[import-untyped]  # regex ships no type information (types-regex apart)
 
         with gzip.open(bpe_path, "rt", encoding="utf-8") as f:
             lines = f.read().split("\n")
@@ -81,7 +82,7 @@ class ClipTokenizer:
         word = [*piece[:-1], piece[-1] + "</w>"]
         never = len(self._ranks)
         while len(word) > 1:
-            pairs = list(zip(word, word[1:]))
+            pairs = list(pairwise(word))
             best = min(pairs, key=lambda pair: self._ranks.get(pair, never))
             if best not in self._ranks:
                 break

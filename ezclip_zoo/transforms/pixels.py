@@ -39,7 +39,8 @@ def _pil_resize(image: Any, height: int, width: int, interpolation: str) -> Any:
 
     if image.size == (width, height):
         return image  # torchvision returns the image untouched when it already has the size
-    mode = Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR
+    # Pillow sets its resampling constants with setattr, which its own types do not declare
+    mode = Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR  # type: ignore[attr-defined]
     return image.resize((width, height), mode)
 
 
@@ -93,7 +94,7 @@ def normalise_views(
     numpy float32 arithmetic, rounded exactly like torchvision's ToTensor + Normalize (bit-identical).
     """
     offsets = crop_offsets(pixels.shape[0], pixels.shape[1], size, num_crops)
-    views = np.stack([pixels[t : t + size, l : l + size] for t, l in offsets]).transpose(0, 3, 1, 2)
+    views = np.stack([pixels[top : top + size, left : left + size] for top, left in offsets]).transpose(0, 3, 1, 2)
     x = views.astype(np.float32) / np.float32(255)
     x -= np.asarray(mean, dtype=np.float32).reshape(1, 3, 1, 1)
     x /= np.asarray(std, dtype=np.float32).reshape(1, 3, 1, 1)

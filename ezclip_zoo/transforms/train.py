@@ -110,7 +110,7 @@ class ClipAugment:
         )
 
     # ---------------------------------------------------------------- random choices
-    def _crop_box(self, height: int, width: int, generator) -> tuple[int, int, int, int]:
+    def _crop_box(self, height: int, width: int, generator: torch.Generator | None) -> tuple[int, int, int, int]:
         base = min(height, width)
         sizes = [int(base * s) for s in self.scales]
         # sides within 3 px of the output size snap to it (saves a resize), as TSN does

@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 __all__ = ["FrameTimes", "frame_times_from_pts", "frame_times_from_rate"]
 
@@ -61,7 +62,7 @@ def frame_times_from_pts(
         raise ValueError("a video has at least one frame")
     first = pts[0]
     starts = tuple(float((p - first) * time_base) for p in pts)
-    intervals = [float((b - a) * time_base) for a, b in zip(pts, pts[1:])]
+    intervals = [float((b - a) * time_base) for a, b in pairwise(pts)]
     last = float(last_duration * time_base) if last_duration and last_duration > 0 else None
     if last is None:
         last = _typical(intervals) or (1.0 / fps if fps else None)

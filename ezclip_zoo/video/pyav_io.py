@@ -21,13 +21,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from ..errors import VideoDecodeError
 from .orientation import Orientation, frame_orientation, orient
 from .source import VideoSource
+
+if TYPE_CHECKING:
+    from av.container import InputContainer
+    from av.packet import Packet
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
 
 __all__ = [
     "FFMPEG_ERRORS",
@@ -71,19 +77,19 @@ def _open_problem(source: VideoSource) -> str:
     return "not a video FFmpeg can read (unknown format or corrupt data)"
 
 
-def open_container(source: VideoSource):
+def open_container(source: VideoSource) -> tuple[InputContainer, VideoStream]:
     """``(container, its first video stream)``, other streams discarded; raises `VideoDecodeError` for a file that
     cannot be opened, has no video stream, or whose video stream has no decoder."""
     import av
 
     try:
         container = av.open(source.open(), mode="r", metadata_errors="ignore")
-    except (*FFMPEG_ERRORS, OSError) as exc:  # OSError: a caller's file object failing to read or seek
+    except FFMPEG_ERRORS + (OSError,) as exc:  # OSError: a caller's file object failing to read or seek
         raise VideoDecodeError(
             f"cannot open video {source.name}: {_open_problem(source)} [{type(exc).__name__}: {exc}]"
         ) from exc
     if not container.streams.video:
-        kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+        kinds: list[str] = sorted({s.type for s in container.streams}) or ["nothing"]
         container.close()
         raise VideoDecodeError(f"video {source.name} has no video stream (it holds: {', '.join(kinds)})")
     stream = container.streams.video[0]
@@ -100,11 +106,11 @@ def open_container(source: VideoSource):
     return container, stream
 
 
-def _has_pixels(frame) -> bool:
+def _has_pixels(frame: VideoFrame) -> bool:
     return frame.width > 0 and frame.height > 0
 
 
-def demuxed_frames(container, stream) -> Iterator[Any]:
+def demuxed_frames(container: InputContainer, stream: VideoStream) -> Iterator[VideoFrame]:
     """Decoded frames from the current position; damaged packets are skipped as FFmpeg's tools do, and a damaged
     container ends the stream where it breaks (the decoder's buffered frames are drained)."""
     try:
@@ -121,7 +127,7 @@ def demuxed_frames(container, stream) -> Iterator[Any]:
             return
 
 
-def first_frame_facts(container, stream, packet, state: dict) -> None:
+def first_frame_facts(container: InputContainer, stream: VideoStream, packet: Packet, state: dict[str, Any]) -> None:
     """During the packet scan, decode packets until the first frame comes out and record its size and
     orientation in ``state`` (``"size"``, ``"orientation"``); gives up after 64 packets (damaged start)."""
     if "size" in state or state.setdefault("tried", 0) >= 64:
@@ -140,11 +146,11 @@ def first_frame_facts(container, stream, packet, state: dict) -> None:
 _REFORMAT_THREADS = True  # PyAV >= 16 takes `threads` (and defaults to a pool per call, which is slow)
 
 
-def to_rgb(frame, size: tuple[int, int] | None = None) -> np.ndarray:
+def to_rgb(frame: VideoFrame, size: tuple[int, int] | None = None) -> np.ndarray:
     """uint8 RGB [H, W, 3] of a decoded frame (scaled to ``size`` = (width, height) when given), converted with one
     swscale thread: a thread pool per frame costs far more than it saves at video frame sizes."""
     global _REFORMAT_THREADS
-    scale = {"width": size[0], "height": size[1]} if size is not None else {}
+    scale: dict[str, Any] = {"width": size[0], "height": size[1]} if size is not None else {}  # to `reformat`
     if _REFORMAT_THREADS:
         try:
             return frame.to_ndarray(format="rgb24", threads=1, **scale)
@@ -171,7 +177,7 @@ class FrameConverter:
         self.resized = 0
         self.sizes: set[tuple[int, int]] = set()
 
-    def __call__(self, frame) -> np.ndarray:
+    def __call__(self, frame: VideoFrame) -> np.ndarray:
         if self.orientation is None:
             self.orientation = frame_orientation(frame)
         if self.size is None:
@@ -185,6 +191,10 @@ class FrameConverter:
         return orient(image, self.orientation)
 
 
-def chain(first, rest: Iterator[Any]) -> Iterator[Any]:
+_T = TypeVar("_T")
+
+
+def chain(first: _T, rest: Iterator[_T]) -> Iterator[_T]:
+    """``first``, then what ``rest`` yields."""
     yield first
     yield from rest

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,11 @@ from .frame_times import FrameTimes, frame_times_from_pts, frame_times_from_rate
 from .orientation import Orientation
 from .pyav_io import FFMPEG_ERRORS, FrameConverter, chain, demuxed_frames, first_frame_facts, open_container, translated
 from .source import VideoSource
+
+if TYPE_CHECKING:
+    from av.container import InputContainer
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
 
 __all__ = ["PyAVReader", "FrameStream", "VideoInfo"]
 
@@ -98,7 +103,9 @@ class PyAVReader:
     def _scan(self) -> None:
         container, stream = open_container(self.source)
         packets: list[tuple[int | None, int | None, bool, int | None]] = []
-        truncated, discarded, first = None, 0, {}
+        first: dict[str, Any] = {}  # the first frame's facts (`first_frame_facts`)
+        truncated: BaseException | None = None
+        discarded = 0
         try:
             with translated(self.source, "reading"):
                 self._codec = stream.codec_context.name
@@ -139,14 +146,15 @@ class PyAVReader:
         self._index(packets)
 
     def _index(self, packets: list[tuple[int | None, int | None, bool, int | None]]) -> None:
-        pts = [p for p, _, _, _ in packets]
-        if all(p is not None for p in pts) and len(set(pts)) == len(pts):
+        pts = [p for p, _, _, _ in packets if p is not None]
+        if len(pts) == len(packets) and len(set(pts)) == len(pts):
             order = sorted(range(len(pts)), key=pts.__getitem__)
             self._pts = [pts[i] for i in order]
             self._last_duration = packets[order[-1]][3]
             rank = {pts[i]: r for r, i in enumerate(order)}
+            keys = [key for _, _, key, _ in packets]
             # decoding can always start at the first frame shown (an edit list may start between keyframes)
-            self.keyframes = tuple(sorted({0} | {rank[p] for p, _, key, _ in packets if key}))
+            self.keyframes = tuple(sorted({0} | {rank[p] for p, key in zip(pts, keys, strict=True) if key}))
         else:  # no usable timestamps (some raw streams): frames can only be counted, so read sequentially
             self._pts = None
             self.keyframes = (0,)
@@ -156,6 +164,7 @@ class PyAVReader:
         """The video's `VideoInfo` (decodes the first frame once if the scan could not learn its orientation)."""
         if self._orientation is None or self._first_size is None:
             self.decode([0], strategy="sequential")
+        assert self._first_size is not None and self._orientation is not None  # set by decoding a frame
         w, h = self._first_size
         rotation, mirrored = self._orientation
         if rotation % 180:
@@ -175,7 +184,7 @@ class PyAVReader:
     def frame_times(self) -> FrameTimes:
         """When each frame is shown and for how long, in seconds from the first frame (from the packet index: no
         decoding). Without timestamps in the stream, frames are spaced by the container's frame rate."""
-        if self._pts is None:
+        if self._pts is None or self._time_base is None:  # timestamps without a time base say no time either
             if not self._fps:
                 raise VideoDecodeError(f"video {self.source.name} has neither timestamps nor a frame rate")
             return frame_times_from_rate(self.num_frames, self._fps)
@@ -240,19 +249,17 @@ class PyAVReader:
             used = "sequential"  # nothing to seek by
         return FrameStream(self, wanted, used, self._converter(transform))
 
-    def _converter(self, transform: Callable[[np.ndarray], Any]) -> Callable[[Any], Any]:
-        frames = FrameConverter(self._first_size, self._orientation)
+    def _converter(self, transform: Callable[[np.ndarray], Any]) -> _Converter:
+        return _Convert(self, FrameConverter(self._first_size, self._orientation), transform)
 
-        def convert(frame) -> Any:
-            image = frames(frame)
-            if self._orientation is None or self._first_size is None:  # learnt from the first frame decoded
-                self._orientation, self._first_size = frames.orientation, frames.size
-            return transform(image)
+    def _index_pts(self) -> list[int]:
+        """The frames' pts in presentation order, which decoding by pts and seeking need (both are chosen only when
+        the index has them; without, a `_SeekMiss` sends the caller to decoding by count)."""
+        if self._pts is None:
+            raise _SeekMiss
+        return self._pts
 
-        convert.frames = frames  # type: ignore[attr-defined]
-        return convert
-
-    def _decode_sequential(self, wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
+    def _decode_sequential(self, wanted: list[int], convert: _Converter) -> Iterator[tuple[int, Any]]:
         container, stream = open_container(self.source)
         try:
             stream.codec_context.thread_count = self.threads
@@ -272,7 +279,9 @@ class PyAVReader:
         finally:
             container.close()
 
-    def _select_by_count(self, frames: Iterator[Any], wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
+    def _select_by_count(
+        self, frames: Iterator[VideoFrame], wanted: list[int], convert: _Converter
+    ) -> Iterator[tuple[int, Any]]:
         it, last = 0, None
         for count, frame in enumerate(frames):
             last = frame
@@ -283,8 +292,11 @@ class PyAVReader:
                     return
         yield from self._fill_missing(wanted[it:], last, convert)
 
-    def _select_by_pts(self, frames: Iterator[Any], wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
-        targets = [self._pts[i] for i in wanted]
+    def _select_by_pts(
+        self, frames: Iterator[VideoFrame], wanted: list[int], convert: _Converter
+    ) -> Iterator[tuple[int, Any]]:
+        pts = self._index_pts()
+        targets = [pts[i] for i in wanted]
         it, prev, prev_converted = 0, None, None
         for frame in frames:
             if frame.pts is None:
@@ -303,7 +315,7 @@ class PyAVReader:
             prev, prev_converted = frame, None
         yield from self._fill_missing(wanted[it:], prev, convert)
 
-    def _fill_missing(self, rest: list[int], last, convert) -> Iterator[tuple[int, Any]]:
+    def _fill_missing(self, rest: list[int], last: VideoFrame | None, convert: _Converter) -> Iterator[tuple[int, Any]]:
         if not rest:
             return
         if last is None:
@@ -313,14 +325,15 @@ class PyAVReader:
         for w in rest:
             yield w, converted
 
-    def _decode_seek(self, wanted: list[int], convert) -> Iterator[tuple[int, Any]]:
+    def _decode_seek(self, wanted: list[int], convert: _Converter) -> Iterator[tuple[int, Any]]:
+        pts = self._index_pts()
         container, stream = open_container(self.source)
         try:
             stream.codec_context.thread_count = self.threads
             stream.codec_context.thread_type = "SLICE"  # frame threads would re-fill their pipeline after every seek
-            frames: Iterator[Any] | None = None
-            for w, (seek, _) in zip(wanted, plan_seeks(wanted, self.keyframes)):
-                target = self._pts[w]
+            frames: Iterator[VideoFrame] | None = None
+            for w, (seek, _) in zip(wanted, plan_seeks(wanted, self.keyframes), strict=True):
+                target = pts[w]
                 if seek or frames is None:
                     ki = max(0, bisect.bisect_right(self.keyframes, w) - 1)
                     frames = self._seek(container, stream, ki, target)
@@ -343,13 +356,14 @@ class PyAVReader:
         finally:
             container.close()
 
-    def _seek(self, container, stream, ki: int, target: int) -> Iterator[Any]:
+    def _seek(self, container: InputContainer, stream: VideoStream, ki: int, target: int) -> Iterator[VideoFrame]:
         """Seek to keyframe ``keyframes[ki]`` and return the frame iterator; retry one keyframe earlier if the
         demuxer lands after the target (its index may hold decode, not presentation, timestamps)."""
+        pts = self._index_pts()
         for k in range(ki, max(-1, ki - 3), -1):
             # FFmpeg's demuxers seek to the keyframe at or before a presentation timestamp: the keyframe's own pts
             try:
-                container.seek(self._pts[self.keyframes[k]], stream=stream, backward=True, any_frame=False)
+                container.seek(pts[self.keyframes[k]], stream=stream, backward=True, any_frame=False)
             except FFMPEG_ERRORS:  # the demuxer cannot seek there (damaged index): decode sequentially instead
                 raise _SeekMiss from None
             frames = demuxed_frames(container, stream)
@@ -360,6 +374,25 @@ class PyAVReader:
 
     _missing = 0  # frames replaced by their predecessor because the stream lacked them (damaged files)
     _last_duration: int | None = None  # the last frame's packet duration (time-base units), when the file says
+
+
+_Converter = Callable[["VideoFrame"], Any]  # a decoded frame -> the caller's transform of its RGB image
+
+
+class _Convert:
+    """A decoded frame -> ``transform`` of its uint8 RGB image as displayed; ``frames`` is the `FrameConverter`,
+    which counts the frames scaled to the first one's size. The first frame converted tells the reader its size and
+    orientation when the packet scan could not."""
+
+    def __init__(self, reader: PyAVReader, frames: FrameConverter, transform: Callable[[np.ndarray], Any]) -> None:
+        self.reader, self.frames, self.transform = reader, frames, transform
+
+    def __call__(self, frame: VideoFrame) -> Any:
+        image = self.frames(frame)
+        reader = self.reader
+        if reader._orientation is None or reader._first_size is None:  # learnt from the first frame decoded
+            reader._orientation, reader._first_size = self.frames.orientation, self.frames.size
+        return self.transform(image)
 
 
 class FrameStream:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, Protocol
 
 from ..errors import VideoDecodeError, VideoNotFoundError
 
 __all__ = ["VideoSource", "is_encoded_source"]
 
-EncodedSource = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+EncodedSource = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+
+class ReadableFile(Protocol):
+    """What `VideoSource.open` gives a decoder when the video is not a path: a readable, seekable binary file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int: ...
+
+    def tell(self) -> int: ...
 
 
 def is_encoded_source(obj: Any) -> bool:
@@ -81,13 +91,14 @@ class VideoSource:
         """The file path, when the source is one."""
         return self._path
 
-    def open(self) -> str | BinaryIO:
+    def open(self) -> str | ReadableFile:
         """Something `av.open` / torchcodec read from the start: the path, or a file object at its start."""
         if self._path is not None:
             return self._path
         if self._file is not None:
             self._file.seek(self._start)
             return _Window(self._file, self._start) if self._start else self._file
+        assert self._data is not None  # neither a path nor a file: bytes
         return io.BytesIO(self._data)
 
     def head(self, size: int = 12) -> bytes:
@@ -100,6 +111,7 @@ class VideoSource:
             data = self._file.read(size)
             self._file.seek(self._start)
             return data
+        assert self._data is not None  # neither a path nor a file: bytes
         return self._data[:size]
 
     def __repr__(self) -> str:

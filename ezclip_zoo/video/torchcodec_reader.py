@@ -4,17 +4,20 @@ installed on the system, unlike PyAV which bundles its own). Same interface as `
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import TorchCodecUnavailableError, VideoDecodeError
 from .source import VideoSource
 
+if TYPE_CHECKING:
+    from torchcodec.decoders import VideoDecoder
+
 __all__ = ["TorchCodecReader"]
 
 
-def _decoder_class():
+def _decoder_class() -> type[VideoDecoder]:
     try:
         from torchcodec.decoders import VideoDecoder
     except Exception as exc:  # ImportError, or OSError/RuntimeError when its FFmpeg libraries are missing
@@ -36,7 +39,8 @@ class TorchCodecReader:
     def __init__(self, source: VideoSource, *, threads: int = 1) -> None:
         decoder_class = _decoder_class()
         self.source = source
-        data = source.path if source.path is not None else source.open().read()
+        opened = source.open()  # the path, or a file object: torchcodec takes a path or the bytes
+        data = opened if isinstance(opened, str) else opened.read()
         try:
             self._decoder = decoder_class(data, dimension_order="NHWC", seek_mode="exact", num_ffmpeg_threads=threads)
             meta = self._decoder.metadata
