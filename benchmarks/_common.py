@@ -83,7 +83,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     """A GitHub-markdown table (pastes straight into the README); a ``|`` inside a cell is escaped."""
     cells = [[str(c).replace("|", "\\|") for c in r] for r in [header, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
     lines = [line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     return "\n".join(lines + [line(r) for r in cells[1:]])
 

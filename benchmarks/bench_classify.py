@@ -148,14 +148,16 @@ def synthetic_videos(n: int, size: int = 256, frames: int = 32) -> list[torch.Te
 def agreement(fp32, bf16, videos: list, names: list[str]) -> dict[str, float]:
     a = fp32.classify(videos, names, topk=5)
     b = bf16.classify(videos, names, topk=5)
-    diffs = [(x.all_logits - y.all_logits).abs() for x, y in zip(a, b)]
+    diffs = [(x.all_logits - y.all_logits).abs() for x, y in zip(a, b, strict=True)]
     return {
         "videos": len(a),
-        "top-1 agreement": sum(x.labels[0] == y.labels[0] for x, y in zip(a, b)) / len(a),
-        "top-5 overlap": statistics.mean(len(set(x.labels) & set(y.labels)) / 5 for x, y in zip(a, b)),
+        "top-1 agreement": sum(x.labels[0] == y.labels[0] for x, y in zip(a, b, strict=True)) / len(a),
+        "top-5 overlap": statistics.mean(len(set(x.labels) & set(y.labels)) / 5 for x, y in zip(a, b, strict=True)),
         "mean |logit diff|": statistics.mean(float(d.mean()) for d in diffs),
         "max |logit diff|": max(float(d.max()) for d in diffs),
-        "max |prob diff|": max(float((x.all_probabilities - y.all_probabilities).abs().max()) for x, y in zip(a, b)),
+        "max |prob diff|": max(
+            float((x.all_probabilities - y.all_probabilities).abs().max()) for x, y in zip(a, b, strict=True)
+        ),
         "median float32 top-1 margin (logits)": statistics.median(float(x.logits[0] - x.logits[1]) for x in a),
         "median float32 logit range": statistics.median(float(x.all_logits.max() - x.all_logits.min()) for x in a),
     }

@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -139,14 +140,14 @@ def main() -> None:
     rows = []
     videos = [(name, make(args.workdir, seconds, gop, height, width)) for name, seconds, gop in VIDEOS]
     for name, path in videos + real_videos():
-        scan = median_seconds(lambda: open_video(path, threads=args.threads), args.repeats)
+        scan = median_seconds(partial(open_video, path, threads=args.threads), args.repeats)
         reader = open_video(path, threads=args.threads)
         idx = sample_frame_indices(reader.num_frames, args.frames)
-        t_seq = median_seconds(lambda: reader.decode(idx, strategy="sequential"), args.repeats)
-        t_seek = median_seconds(lambda: reader.decode(idx, strategy="seek"), args.repeats)
+        t_seq = median_seconds(partial(reader.decode, idx, strategy="sequential"), args.repeats)
+        t_seek = median_seconds(partial(reader.decode, idx, strategy="seek"), args.repeats)
         auto = reader.choose_strategy(idx)
         plan = plan_seeks(idx, reader.keyframes)
-        t_all = median_seconds(lambda: decode_all_frames(path, args.threads), args.repeats)
+        t_all = median_seconds(partial(decode_all_frames, path, args.threads), args.repeats)
         t_auto = scan + (t_seek if auto == "seek" else t_seq)
         rows.append(
             (
@@ -199,7 +200,7 @@ def main() -> None:
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for i, row in enumerate(table):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     print("\ncalibration of the cost model (median over packets / seeks):")

@@ -8,7 +8,8 @@ OpenAI's weights use) and given the same weights, never the EZ-CLIP model's own 
 ezclip-zoo does to its backbone can reach it. Each ratio is measured in one process, EZ-CLIP and CLIP timed
 round-robin (``--repeats`` calls each, median): absolute times vary between machines, ratios much less. The whole
 measurement runs ``--runs`` times (default 3), each with both models built anew (see `measure`); the table gives
-the median ratio and the spread (lowest-highest) over the runs. Weights are random: speed does not depend on their values. GFLOPs: 2 x multiply-adds counted by
+the median ratio and the spread (lowest-highest) over the runs. Weights are random: speed does not depend on their
+values. GFLOPs: 2 x multiply-adds counted by
 ``torch.utils.flop_counter``; their ratio is the arithmetic EZ-CLIP adds.
 
 ``--ablation`` adds a column: EZ-CLIP with the frozen MLPs run as open_clip's own modules (QuickGELU as three

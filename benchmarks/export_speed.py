@@ -16,7 +16,8 @@ encoder float), then measures
   and int8, with the same thread count.
 
 Weights are random (the parity checkpoint's too: the authors' code run on tiny random weights), so predictions
-mean nothing; speed does not depend on the weights, agreement does (through the top-1 margins). Speed ratios are from one process on one machine.
+mean nothing; speed does not depend on the weights, agreement does (through the top-1 margins). Speed ratios are
+from one process on one machine.
 """
 
 from __future__ import annotations

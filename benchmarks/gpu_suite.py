@@ -31,6 +31,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -69,7 +70,8 @@ class Report:
 
     def __init__(self, path: Path | None, device: str) -> None:
         self.path = path
-        head = f"# ezclip-zoo GPU suite, {datetime.datetime.now().isoformat(timespec='seconds')}\n\n{device_line(device)}\n"
+        now = datetime.datetime.now().isoformat(timespec="seconds")
+        head = f"# ezclip-zoo GPU suite, {now}\n\n{device_line(device)}\n"
         print(head, flush=True)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +124,7 @@ def throughput_rows(name: str, dtype_name: str, cfg: dict, device: str) -> list[
             with peak_memory(device) as peak:
                 model.encode_frames(frames)
             ez_s, clip_s = interleaved_medians(
-                [lambda: model.encode_frames(frames), lambda: clip.encode_image(flat)],
+                [partial(model.encode_frames, frames), partial(clip.encode_image, flat)],
                 repeats=cfg["repeats"],
                 warmup=cfg["warmup"],
                 device=device,
@@ -182,7 +184,8 @@ def compiled(report: Report, cfg: dict, device: str) -> None:
         )
     report.table(
         "model.compile()",
-        f"{name}, bfloat16, batch {batch}; compile time = the first call; median of {cfg['repeats']} interleaved calls.",
+        f"{name}, bfloat16, batch {batch}; compile time = the first call; "
+        f"median of {cfg['repeats']} interleaved calls.",
         ["model", "batch", "eager clips/s", "compiled clips/s", "speed-up", "compile s", "outputs match"],
         [
             [
@@ -222,7 +225,7 @@ def text_encoder(report: Report, cfg: dict, device: str, dtypes: list[str]) -> N
             encode_texts(model, names)  # loads the BPE vocabulary and fills the tokenizer's word cache
             with peak_memory(device) as peak:
                 seconds = interleaved_medians(
-                    [lambda: encode_texts(model, names)], repeats=max(3, cfg["repeats"] // 2), warmup=1, device=device
+                    [partial(encode_texts, model, names)], repeats=max(3, cfg["repeats"] // 2), warmup=1, device=device
                 )[0]
         rows.append(
             [

@@ -6,7 +6,8 @@ prompts), both trained the same way on other seeds; one text query per class (it
 the first 1 / 5 hits that show the class; mAP over all the clips of the class.
 
 Throughput: `index_videos` against `classify` per video on the same files. Latency: exact search (one matrix
-product) and a faiss IVF-Flat index on clustered unit vectors (E=512; 1000 rows per cluster) at 10^4 and 10^6 rows, with IVF's recall@10 against exact.
+product) and a faiss IVF-Flat index on clustered unit vectors (E=512; 1000 rows per cluster) at 10^4 and 10^6 rows,
+with IVF's recall@10 against exact.
 
     python benchmarks/search_synthetic.py           # the README tables
     python benchmarks/search_synthetic.py --quick
@@ -50,7 +51,9 @@ def retrieval(index: VideoIndex, labels: dict[str, str], classes: list[str]) -> 
         rel = [labels[h.path] == name for h in hits]
         p1 += rel[0]
         p5 += sum(rel[:5]) / 5
-        ap += average_precision([(h.score, r) for h, r in zip(hits, rel)], sum(labels[p] == name for p in labels))
+        ap += average_precision(
+            [(h.score, r) for h, r in zip(hits, rel, strict=True)], sum(labels[p] == name for p in labels)
+        )
     n = len(classes)
     return 100 * p1 / n, 100 * p5 / n, 100 * ap / n
 

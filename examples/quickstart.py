@@ -22,7 +22,7 @@ def main(name: str = "ezclip-test-tiny") -> None:
     with torch.inference_mode():
         probs = model(frames, labels).softmax(-1)
     for i, row in enumerate(probs):
-        print(f"clip {i}:", ", ".join(f"{label} {p:.2f}" for label, p in zip(labels, row.tolist())))
+        print(f"clip {i}:", ", ".join(f"{label} {p:.2f}" for label, p in zip(labels, row.tolist(), strict=True)))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Usage: python _zoo_driver.py SPEC.json, where SPEC has ``entries`` ({name: entry}), ``action`` ("load",
 "download" or "cli"), ``name``, optional ``to``, ``force``, ``argv`` (for "cli"), ``parity`` (inputs file) and
-``out`` (where to write the logits); or "descriptions" of class set ``name`` (``class_sets`` overrides entries). Prints one JSON line: {"ok": true} or {"error": TYPE, "message": ...}.
+``out`` (where to write the logits); or "descriptions" of class set ``name`` (``class_sets`` overrides entries).
+Prints one JSON line: {"ok": true} or {"error": TYPE, "message": ...}.
 """
 
 import json

@@ -56,7 +56,7 @@ def test_records_match_classify_and_errors_are_recorded(model, folder, tmp_path)
     assert (report.total, report.processed, report.skipped, report.failed) == (9, 9, 0, 4)
     records = read_jsonl(out)
     assert [r["source"] for r in records] == videos  # input order, failures in place
-    for record, video in zip(records[:5], videos[:5]):
+    for record, video in zip(records[:5], videos[:5], strict=True):
         expected = model.classify(video, LABELS, topk=2)
         assert record["labels"] == expected.labels
         assert record["probabilities"] == pytest.approx(expected.probabilities, abs=1e-5)
@@ -145,7 +145,7 @@ def test_workers_give_the_same_records(model, folder, tmp_path):
     classify_videos(model, videos, LABELS, output=b, num_workers=2, progress=False)
     ra, rb = read_jsonl(a), read_jsonl(b)
     assert [r["source"] for r in ra] == [r["source"] for r in rb]
-    for x, y in zip(ra, rb):
+    for x, y in zip(ra, rb, strict=True):
         assert x.get("labels") == y.get("labels") and x.get("error_type") == y.get("error_type")
         assert x.get("probabilities", [0]) == pytest.approx(y.get("probabilities", [0]), abs=1e-5)
 
@@ -186,7 +186,7 @@ def test_embed_videos(model, folder, tmp_path):
     report = embed_videos(model, videos, output=out, progress=False)
     assert (report.processed, report.failed) == (4, 1)
     records = read_jsonl(out)
-    for record, video in zip(records[:3], videos[:3]):
+    for record, video in zip(records[:3], videos[:3], strict=True):
         vector = torch.tensor(record["embedding"])
         assert vector.shape == (64,)
         torch.testing.assert_close(vector, embed_video(model, video), atol=1e-5, rtol=0)

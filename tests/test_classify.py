@@ -94,7 +94,7 @@ def test_lists_and_batches(model, clips):
     for batch_size in (1, 2, 8):
         results = model.classify(clips, LABELS, batch_size=batch_size)
         assert [r.source for r in results] == clips
-        for r, s in zip(results, singles):
+        for r, s in zip(results, singles, strict=True):
             torch.testing.assert_close(r.all_logits, s, atol=1e-4, rtol=1e-5)
     assert isinstance(model.classify([clips[0]], LABELS), list)
     batch = torch.randint(0, 256, (2, 8, 40, 40, 3), dtype=torch.uint8)  # [B, T, H, W, C]: two videos
@@ -283,7 +283,7 @@ def test_four_threads_give_the_serial_results(model, clips):
         for t in threads:
             t.join()
     assert not errors
-    for a, b in zip(out, serial):
+    for a, b in zip(out, serial, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 

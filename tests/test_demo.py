@@ -188,8 +188,10 @@ def visit(browser, server):
 def _shown(result) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """What the page must show for a `ClassificationResult`: the chart's whole percents (rounded half up, as the
     page's Math.round) and the table's two decimals."""
-    chart = [(label, f"{math.floor(p * 100 + 0.5)}%") for label, p in zip(result.labels, result.probabilities)]
-    table = [(label, f"{p:.2%}") for label, p in zip(result.labels, result.probabilities)]
+    chart = [
+        (label, f"{math.floor(p * 100 + 0.5)}%") for label, p in zip(result.labels, result.probabilities, strict=True)
+    ]
+    table = [(label, f"{p:.2%}") for label, p in zip(result.labels, result.probabilities, strict=True)]
     return chart, table
 
 

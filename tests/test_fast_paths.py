@@ -37,7 +37,7 @@ def test_residual_linear_equals_residual_plus_linear_in_value_and_gradient():
     torch.testing.assert_close(ours, plain, atol=1e-12, rtol=1e-12)
     grads = torch.autograd.grad(ours.square().sum(), [residual, x, linear.weight, linear.bias])
     plain_grads = torch.autograd.grad(plain.square().sum(), [residual, x, linear.weight, linear.bias])
-    for a, b in zip(grads, plain_grads):
+    for a, b in zip(grads, plain_grads, strict=True):
         torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
     assert residual.grad is None and ours.data_ptr() != residual.data_ptr()  # the residual itself is untouched
 

@@ -73,7 +73,7 @@ def test_each_of_the_eight_orientations_is_shown_as_players_show_it(plain_mp4, t
     _set_tkhd_matrix(oriented, EIGHT[name])
     for strategy in ("sequential", "seek"):
         frames = read_video_frames(str(oriented), 6, strategy=strategy).numpy()
-        for got, raw in zip(frames, stored):
+        for got, raw in zip(frames, stored, strict=True):
             np.testing.assert_array_equal(got, _displayed(raw, EIGHT[name]))
     info = probe_video(str(oriented))
     assert (info.height, info.width) == frames.shape[1:3]

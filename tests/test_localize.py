@@ -255,7 +255,7 @@ print(len(result.windows), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 def test_memory_stays_bounded_from_one_to_ten_minutes(tmp_path):
     def frames(n):
         rng = np.random.default_rng(0)
-        for i in range(n):
+        for _ in range(n):
             yield rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
 
     peaks = {}

@@ -62,7 +62,7 @@ def test_ray_records_equal_classify_folder_and_a_bad_file_does_not_stop_the_run(
             assert other["error_type"] == rec["error_type"] and "broken.mp4" in path
             continue
         assert other["labels"] == rec["labels"] and other["frame_indices"] == rec["frame_indices"]
-        assert max(abs(x - y) for x, y in zip(rec["probabilities"], other["probabilities"])) <= 1e-6
+        assert max(abs(x - y) for x, y in zip(rec["probabilities"], other["probabilities"], strict=True)) <= 1e-6
         assert other["setup"] == rec["setup"]  # one results format: either engine resumes the other's file
     order = [r["path"] for r in read_jsonl(tmp_path / "ray.jsonl")]
     assert order == sorted(order)  # written in input order

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ def test_index_then_search_returns_the_queried_class_first(motion_model, motion_
     for name in classes:
         hits = index.search(name, 8)
         assert [_label(h.path) for h in hits] == [name] * 8, (name, hits)
-        assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+        assert all(a.score >= b.score for a, b in pairwise(hits))
     first = sorted(folder.glob("*.mp4"))[0]
     similar = index.search_video(first, 3)
     assert similar[0].path == str(first) and similar[0].score == pytest.approx(1.0, abs=2e-3)  # float16 rows

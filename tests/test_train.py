@@ -259,7 +259,8 @@ def test_grad_checkpointing_option_trains_the_same_weights(motion):
 
     plain, checkpointed = step(False), step(True)
     assert checkpointed.video_tower.grad_checkpointing and not plain.video_tower.grad_checkpointing
-    for (name, a), (_, b) in zip(plain.trainable_named_parameters(), checkpointed.trainable_named_parameters()):
+    pairs = zip(plain.trainable_named_parameters(), checkpointed.trainable_named_parameters(), strict=True)
+    for (name, a), (_, b) in pairs:
         torch.testing.assert_close(b, a, msg=name)
     assert plain.video_tower.adapters[0].fc2.weight.abs().sum() > 0
 

@@ -63,7 +63,7 @@ def test_cpu_dropout_attention_replays_its_mask_in_backward(causal):
     seed = int(torch.randint(0, 2**62, (1,)).item())
     expected = _math_attention(q, k, v, 0.3, causal, seed)
     torch.testing.assert_close(out, expected)
-    for ours, ref in zip(grads, torch.autograd.grad(expected, (q, k, v), g)):
+    for ours, ref in zip(grads, torch.autograd.grad(expected, (q, k, v), g), strict=True):
         torch.testing.assert_close(ours, ref)
 
     # dropout really drops: some probabilities are zeroed, and without dropout the result is SDPA's
@@ -109,5 +109,6 @@ def test_dropout_attention_backward_recomputes_under_the_forward_autocast_state(
         expected = _math_attention(q, k, v, 0.3, False, int(torch.randint(0, 2**62, (1,)).item()))
     assert out.dtype == torch.bfloat16
     assert torch.equal(out, expected)
-    for ours, ref in zip(torch.autograd.grad(out, (q, k, v), g), torch.autograd.grad(expected, (q, k, v), g)):
+    ours_grads = torch.autograd.grad(out, (q, k, v), g)
+    for ours, ref in zip(ours_grads, torch.autograd.grad(expected, (q, k, v), g), strict=True):
         assert torch.equal(ours, ref)

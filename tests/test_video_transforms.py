@@ -24,7 +24,7 @@ def test_clip_protocol_equals_open_clip_eval_transform(size, h, w):
     reference = image_transform_v2(PreprocessCfg(size=size), is_train=False)
     out = preprocess_frames(frames, size)
     assert out.dtype == torch.float32 and out.shape == (3, 3, size, size)
-    for got, frame in zip(out, frames):
+    for got, frame in zip(out, frames, strict=True):
         assert torch.equal(got, reference(Image.fromarray(frame)))
 
 
@@ -39,7 +39,7 @@ def test_reference_protocol_is_short_side_256_centre_crop_224_bilinear():
         ]
     )
     out = preprocess_frames(frames, 224, resize_size=256, interpolation="bilinear")
-    for got, frame in zip(out, frames):
+    for got, frame in zip(out, frames, strict=True):
         assert torch.equal(got, reference(Image.fromarray(frame)))
 
 
