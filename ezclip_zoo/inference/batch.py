@@ -15,7 +15,7 @@ import os
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from typing_extensions import Unpack
@@ -32,6 +32,9 @@ from .result import ClassificationResult, EmbeddingResult, VideoError
 from .scoring import score_views
 from .views import encode_batches, eval_mode
 
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+
 __all__ = [
     "BatchJob",
     "BatchReport",
@@ -44,10 +47,10 @@ __all__ = [
 
 PathLike = str | os.PathLike
 Maker = Callable[[dict[str, Any], torch.Tensor], tuple[Any, dict[str, Any]]]
-_DIGESTS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
+_DIGESTS: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, str]] = weakref.WeakKeyDictionary()
 
 
-def model_digest(model) -> str:
+def model_digest(model: torch.nn.Module) -> str:
     """sha256 of every parameter and buffer of the model (memoised until a tensor changes)."""
     tensors = list(model.state_dict().items())
     token = change_token(t for _, t in tensors)
@@ -58,7 +61,7 @@ def model_digest(model) -> str:
     return cached[1]
 
 
-def _setup_id(model, options: InferenceOptions, **fields: Any) -> str:
+def _setup_id(model: EZCLIP, options: InferenceOptions, **fields: Any) -> str:
     described = {k: v for k, v in asdict(options).items() if k in ("num_clips", "num_crops", "protocol")}
     dtype = str(options.autocast_dtype(model) or model.dtype)
     blob = json.dumps(
@@ -120,7 +123,9 @@ class BatchReport:
 class _Recorder:
     """Turns each video's features (or its error) into a record: written, kept, counted, reported."""
 
-    def __init__(self, job: BatchJob, report: BatchReport, results_file: ResultsFile | None, make: Maker, bar):
+    def __init__(
+        self, job: BatchJob, report: BatchReport, results_file: ResultsFile | None, make: Maker, bar: Any
+    ) -> None:
         self.job, self.report, self.results_file, self.make, self.bar = job, report, results_file, make, bar
         self.keep = job.output is None if job.keep_results is None else job.keep_results
 
@@ -145,10 +150,14 @@ class _Recorder:
             self.job.on_result(obj)
 
 
-Engine = Callable[..., Iterator[tuple[dict[str, Any], torch.Tensor | None]]]
+Engine = Callable[
+    ["EZCLIP", InferenceVideoDataset, InferenceOptions, BatchJob], Iterator[tuple[dict[str, Any], torch.Tensor | None]]
+]
 
 
-def local_engine(model, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob):
+def local_engine(
+    model: EZCLIP, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob
+) -> Iterator[tuple[dict[str, Any], torch.Tensor | None]]:
     """This process's engine: decode in ``job.num_workers`` DataLoader workers, encode in batches across videos.
 
     An engine takes (model, dataset, options, job) and yields (item, features [V, E] or None), one per video of
@@ -161,7 +170,7 @@ def local_engine(model, dataset: InferenceVideoDataset, options: InferenceOption
 
 
 def _run(
-    model,
+    model: EZCLIP,
     videos: Sequence[PathLike],
     options: InferenceOptions,
     job: BatchJob,
@@ -202,7 +211,15 @@ def _run(
     return report
 
 
-def _job(output, num_workers, resume, retry_errors, progress, keep_results, on_result) -> BatchJob:
+def _job(
+    output: PathLike | None,
+    num_workers: int,
+    resume: bool,
+    retry_errors: bool,
+    progress: bool,
+    keep_results: bool | None,
+    on_result: Callable[[Any], None] | None,
+) -> BatchJob:
     return BatchJob(
         output=output,
         num_workers=num_workers,
@@ -215,7 +232,7 @@ def _job(output, num_workers, resume, retry_errors, progress, keep_results, on_r
 
 
 def classify_videos(
-    model,
+    model: EZCLIP,
     videos: Sequence[PathLike],
     class_names: str | ClassNames,
     *,
@@ -278,7 +295,7 @@ def classify_videos(
 
 
 def classify_folder(
-    model,
+    model: EZCLIP,
     folder: PathLike,
     class_names: ClassNames,
     *,
@@ -294,7 +311,7 @@ def classify_folder(
 
 
 def embed_videos(
-    model,
+    model: EZCLIP,
     videos: Sequence[PathLike],
     *,
     output: PathLike | None = None,

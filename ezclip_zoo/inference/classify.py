@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -19,20 +19,24 @@ from .result import ClassificationResult
 from .scoring import score_views
 from .views import encode_batches, eval_mode, is_single_video, prepare_views, split_videos
 
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+    from ..transforms.eval import VideoTransform
+
 __all__ = ["classify", "embed_video", "make_result", "check_topk", "label_set_for", "model_text_mode"]
 
 
 TEXT_MODES = ("names", "descriptions")
 
 
-def model_text_mode(model) -> str:
+def model_text_mode(model: EZCLIP) -> str:
     """The class text a model was trained with (its config's ``extra.text.mode``; ``"names"`` when unrecorded)."""
     mode = ((getattr(model.config, "extra", None) or {}).get("text") or {}).get("mode")
     return mode if mode in TEXT_MODES else "names"
 
 
 def label_set_for(
-    model,
+    model: EZCLIP,
     class_names: str | ClassNames,
     descriptions: Sequence[str] | Mapping[str, str] | None = None,
     templates: None | str | Sequence[str] = None,
@@ -99,7 +103,7 @@ def check_topk(topk: Any) -> int:
 
 
 def classify(
-    model,
+    model: EZCLIP,
     videos: Any,
     class_names: str | ClassNames,
     *,
@@ -155,14 +159,16 @@ def classify(
     return results[0] if single else results
 
 
-def _views(video: Any, model, transform, opts: InferenceOptions) -> tuple[torch.Tensor, VideoClips]:
+def _views(
+    video: Any, model: EZCLIP, transform: VideoTransform, opts: InferenceOptions
+) -> tuple[torch.Tensor, VideoClips]:
     return prepare_views(
         video, model.num_frames, transform, num_clips=opts.num_clips, strategy=opts.strategy, backend=opts.backend
     )
 
 
 def embed_video(
-    model, videos: Any, *, options: InferenceOptions | None = None, **kwargs: Unpack[InferenceKwargs]
+    model: EZCLIP, videos: Any, *, options: InferenceOptions | None = None, **kwargs: Unpack[InferenceKwargs]
 ) -> torch.Tensor:
     """L2-normalised video embeddings (mean over views): one video -> float32 [E], a list -> [B, E].
 

@@ -63,9 +63,7 @@ class ResultsFile:
         ValueError: the existing file was written with another setup, or is not a results file.
     """
 
-    def __init__(
-        self, path: str | os.PathLike, setup: str, *, resume: bool = True, retry_errors: bool = False
-    ) -> None:
+    def __init__(self, path: str | os.PathLike, setup: str, *, resume: bool = True, retry_errors: bool = False) -> None:
         self.path = Path(path)
         self.setup = setup
         self.done: set[str] = set()
@@ -125,7 +123,7 @@ class ResultsFile:
     def __enter__(self) -> ResultsFile:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def is_done(self, source: str | os.PathLike) -> bool:
@@ -142,5 +140,5 @@ class ResultsFile:
         return f"ResultsFile({str(self.path)!r}, {len(self.done)} done)"
 
 
-def optional_results_file(path: str | os.PathLike | None, setup: str, **kwargs) -> ResultsFile | None:
+def optional_results_file(path: str | os.PathLike | None, setup: str, **kwargs: Any) -> ResultsFile | None:
     return ResultsFile(path, setup, **kwargs) if path is not None else None

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from ..text.cache import encode_texts
-from .batch import BatchJob, BatchReport, classify_videos
+from .batch import BatchJob, BatchReport, Engine, classify_videos
 from .files import InferenceVideoDataset, find_videos
 from .options import InferenceOptions
 from .views import encode_views, eval_mode
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["classify_dataset", "ray_engine", "init_ray"]
 
@@ -68,7 +71,9 @@ class _Encoder:
         return {"meta": batch["meta"], "ok": ok, "features": features}
 
 
-def _decoder(dataset: InferenceVideoDataset, views_shape: tuple[int, ...]):
+def _decoder(
+    dataset: InferenceVideoDataset, views_shape: tuple[int, ...]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def decode(row: dict[str, Any]) -> dict[str, Any]:
         item = dataset[int(row["id"])]
         views = item.pop("views")
@@ -85,7 +90,7 @@ def ray_engine(
     address: str | None = None,
     decode_cpus: float = 0.5,
     actor_cpus: float = 1.0,
-):
+) -> Engine:
     """An engine for `classify_videos` (``engine=``) that runs on Ray.
 
     Args:
@@ -105,7 +110,7 @@ def ray_engine(
         raise ValueError(f"num_gpus must be a number >= 0, got {num_gpus!r}")
 
     def engine(
-        model, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob
+        model: EZCLIP, dataset: InferenceVideoDataset, options: InferenceOptions, job: BatchJob
     ) -> Iterator[tuple[dict[str, Any], torch.Tensor | None]]:
         if len(dataset) == 0:
             return
@@ -151,7 +156,7 @@ def ray_engine(
 
 def classify_dataset(
     videos: str | os.PathLike | Sequence[str | os.PathLike] | Any,
-    model,
+    model: EZCLIP,
     class_names: Any,
     *,
     output: str | os.PathLike | None = None,
@@ -173,6 +178,7 @@ def classify_dataset(
         batch_size: clips per forward pass in each actor.
         kwargs: the other arguments of `classify_videos` (topk, templates, resume, retry_errors, progress, ...).
     """
+    paths: Sequence[str | os.PathLike]
     if isinstance(videos, (str, os.PathLike)) and os.path.isdir(videos):
         paths = find_videos(videos)
     elif hasattr(videos, "select_columns") and hasattr(videos, "take_all"):  # a Ray Dataset

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +12,9 @@ import torch.nn.functional as F
 from ..precision import autocast_dtype
 from ..text.cache import TextEmbeddingCache, text_features
 from ..text.labels import LabelSet
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["score_views", "class_probabilities", "encode_class_texts"]
 
@@ -44,7 +48,7 @@ def class_probabilities(video_features: torch.Tensor, text_features: torch.Tenso
 
 
 def encode_class_texts(
-    model,
+    model: EZCLIP,
     texts: Sequence[Sequence[str]],
     *,
     batch_size: int = 256,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 import torch
@@ -16,6 +16,9 @@ import torch.nn.functional as F
 from ..precision import autocast
 from ..transforms.eval import VideoTransform
 from ..video import VideoClips, is_encoded_source, is_frame_sequence, read_video_clips
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["is_single_video", "split_videos", "eval_mode", "prepare_views", "encode_views", "encode_batches"]
 
@@ -49,7 +52,7 @@ def split_videos(videos: Any) -> list[Any]:
 
 
 @contextlib.contextmanager
-def eval_mode(model):
+def eval_mode(model: EZCLIP) -> Iterator[None]:
     """Inference for the call: ``torch.inference_mode`` and eval mode (dropout / drop-path off), restoring train
     mode afterwards."""
     was_training = model.training
@@ -93,7 +96,7 @@ def prepare_views(
 
 
 def encode_views(
-    model, views: torch.Tensor, *, batch_size: int = 8, autocast_dtype: torch.dtype | None = None
+    model: EZCLIP, views: torch.Tensor, *, batch_size: int = 8, autocast_dtype: torch.dtype | None = None
 ) -> torch.Tensor:
     """L2-normalised clip embeddings, ``batch_size`` clips per forward: [N, T, 3, S, S] -> float32 [N, E]."""
     out = []
@@ -104,8 +107,28 @@ def encode_views(
     return torch.cat(out)
 
 
+@overload
 def encode_batches(
-    model,
+    model: EZCLIP,
+    prepared: Iterable[tuple[torch.Tensor, Meta]],
+    *,
+    batch_size: int,
+    autocast_dtype: torch.dtype | None = None,
+) -> Iterator[tuple[Meta, torch.Tensor]]: ...
+
+
+@overload
+def encode_batches(
+    model: EZCLIP,
+    prepared: Iterable[tuple[torch.Tensor | None, Meta]],
+    *,
+    batch_size: int,
+    autocast_dtype: torch.dtype | None = None,
+) -> Iterator[tuple[Meta, torch.Tensor | None]]: ...
+
+
+def encode_batches(
+    model: EZCLIP,
     prepared: Iterable[tuple[torch.Tensor | None, Meta]],
     *,
     batch_size: int,
@@ -134,7 +157,7 @@ def encode_batches(
         )
         start = 0
         for views, meta in pending:
-            if views is None:
+            if views is None or features is None:  # features is None only when every video of the batch failed
                 yield meta, None
                 continue
             yield meta, features[start : start + len(views)]

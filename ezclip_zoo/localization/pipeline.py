@@ -10,8 +10,8 @@ scored by the one zero-shot scoring of `classify` (`score_views`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 from typing_extensions import Unpack
@@ -29,6 +29,11 @@ from .result import LocalizationResult, Window
 from .segments import SegmentRule, find_segments
 from .windows import WindowLayout, check_seconds, plan_windows
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..modeling.model import EZCLIP
+
 __all__ = ["localize", "open_frames", "window_views"]
 
 
@@ -42,7 +47,9 @@ class _MemoryFrames:
     def frame_times(self) -> FrameTimes:
         return self.times
 
-    def stream(self, indices: Sequence[int], *, strategy: str, transform) -> Iterator[tuple[int, Any]]:
+    def stream(
+        self, indices: Sequence[int], *, strategy: str, transform: Callable[[np.ndarray], Any]
+    ) -> Iterator[tuple[int, Any]]:
         for i in sorted(set(indices)):
             yield i, transform(self.frames[i].numpy())
 
@@ -70,7 +77,9 @@ def open_frames(video: Any, *, fps: float | None, backend: str) -> tuple[Any, st
     )
 
 
-def window_views(reader, layout: WindowLayout, transform, strategy: str = "auto") -> Iterator[tuple[torch.Tensor, int]]:
+def window_views(
+    reader: Any, layout: WindowLayout, transform: Callable[[np.ndarray], Any], strategy: str = "auto"
+) -> Iterator[tuple[torch.Tensor, int]]:
     """Model inputs of every window, in order, streaming: (views [num_crops, T, 3, S, S], window index).
 
     Each needed frame is decoded and transformed once; a frame is released once the last window using it has
@@ -93,7 +102,7 @@ def window_views(reader, layout: WindowLayout, transform, strategy: str = "auto"
             w += 1
 
 
-def _with_background(labels: LabelSet, background: Sequence[str], templates) -> LabelSet:
+def _with_background(labels: LabelSet, background: Sequence[str], templates: None | str | Sequence[str]) -> LabelSet:
     if not background:
         return labels
     extra = build_label_set(list(background), None, templates)
@@ -106,7 +115,7 @@ def _with_background(labels: LabelSet, background: Sequence[str], templates) -> 
 
 
 def localize(
-    model,
+    model: EZCLIP,
     video: Any,
     class_names: str | ClassNames,
     *,
@@ -192,7 +201,13 @@ def localize(
 
 
 def _score_windows(
-    model, reader, layout: WindowLayout, labels: LabelSet, opts: InferenceOptions, text_cache, progress: bool
+    model: EZCLIP,
+    reader: Any,
+    layout: WindowLayout,
+    labels: LabelSet,
+    opts: InferenceOptions,
+    text_cache: bool | TextEmbeddingCache,
+    progress: bool,
 ) -> torch.Tensor:
     """[W, C] float32 probabilities of every window."""
     from tqdm.auto import tqdm

@@ -167,7 +167,10 @@ def find_segments(
             duration if duration is not None else (spans[-1][1] if spans else 0.0),
         )
     segments = []
-    top2 = tuple(probs.topk(2, dim=1)) if probs.shape[1] > 1 else None
+    top2: tuple[torch.Tensor, torch.Tensor] | None = None
+    if probs.shape[1] > 1:
+        best = probs.topk(2, dim=1)
+        top2 = (best.values, best.indices)
     for c, name in enumerate(class_names):
         if name in rule.background:
             continue

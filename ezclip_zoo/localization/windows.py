@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from ..video.frame_times import FrameTimes
 
@@ -45,6 +46,14 @@ class WindowLayout:
     stride_s: float
     duration: float
     notes: tuple[str, ...] = ()
+
+
+@overload
+def check_seconds(name: str, value: object, *, allow_none: Literal[False] = False) -> float: ...
+
+
+@overload
+def check_seconds(name: str, value: object, *, allow_none: bool) -> float | None: ...
 
 
 def check_seconds(name: str, value: object, *, allow_none: bool = False) -> float | None:
@@ -92,7 +101,7 @@ def plan_windows(times: FrameTimes, num_frames: int, window_s: float, stride_s: 
     begins = [w * stride_s for w in range(count)]
     if begins[-1] + window_s < duration - _EPS:
         begins.append(duration - window_s)  # cover the tail
-    notes = ()
+    notes: tuple[str, ...] = ()
     if stride_s > duration:
         notes = (
             f"stride_s={stride_s:g} s is longer than the video ({duration:.3f} s): only its first and last "

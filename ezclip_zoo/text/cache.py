@@ -27,6 +27,7 @@ from ..paths import cache_root
 from ..precision import autocast
 
 if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
     from .labels import LabelSet
 
 __all__ = [
@@ -41,25 +42,25 @@ __all__ = [
 DEFAULT_CHUNK_SIZE = 256
 
 
-def _text_tensors(model) -> list[tuple[str, torch.Tensor]]:
+def _text_tensors(model: EZCLIP) -> list[tuple[str, torch.Tensor]]:
     """The tensors that determine text embeddings: the CLIP text tower and the text adapters."""
     named = [(n, p) for n, p in model.clip.named_parameters() if not n.startswith("visual.") and n != "logit_scale"]
     named += [(f"text_tower.{n}", p) for n, p in model.text_tower.named_parameters()]
     return named
 
 
-def text_weights_fingerprint(model) -> tuple:
+def text_weights_fingerprint(model: EZCLIP) -> tuple:
     """Cheap identity of the current text weights (changes on in-place updates and on ``.to()``)."""
     return change_token(p for _, p in _text_tensors(model))
 
 
-def _content_hash(model) -> str:
+def _content_hash(model: EZCLIP) -> str:
     """sha256 over the text weights' bytes (for the on-disk cache, which must survive restarts)."""
     return tensor_digest(_text_tensors(model))
 
 
 def encode_texts(
-    model,
+    model: EZCLIP,
     texts: Sequence[str],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -116,12 +117,14 @@ class TextEmbeddingCache:
         self.max_entries = max_entries
         self.directory = Path(directory) if directory is not None else None
         self.chunk_size = chunk_size
-        self._memory: weakref.WeakKeyDictionary[torch.nn.Module, OrderedDict] = weakref.WeakKeyDictionary()
-        self._content: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
+        self._memory: weakref.WeakKeyDictionary[torch.nn.Module, OrderedDict[tuple, torch.Tensor]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._content: weakref.WeakKeyDictionary[torch.nn.Module, tuple[tuple, str]] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
         self.encoded = 0  # texts encoded so far (cache misses), for tests and diagnostics
 
-    def get(self, model, texts: Sequence[str], *, autocast_dtype: torch.dtype | None = None) -> torch.Tensor:
+    def get(self, model: EZCLIP, texts: Sequence[str], *, autocast_dtype: torch.dtype | None = None) -> torch.Tensor:
         """Embeddings of ``texts`` (float32 [N, E], normalised), encoding only on a cache miss."""
         texts = tuple(texts)
         dtype = autocast_dtype if autocast_dtype is not None else model.dtype
@@ -147,7 +150,7 @@ class TextEmbeddingCache:
             self._memory = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ disk
-    def _disk_path(self, model, texts: tuple, dtype, fingerprint) -> Path | None:
+    def _disk_path(self, model: EZCLIP, texts: tuple[str, ...], dtype: torch.dtype, fingerprint: tuple) -> Path | None:
         if self.directory is None:
             return None
         cached = self._content.get(model)
@@ -157,7 +160,9 @@ class TextEmbeddingCache:
         key = f"{cached[1]}|{dtype}|" + "".join(t + "\0" for t in texts)  # the key of the texts, not a tensor digest
         return self.directory / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.safetensors"
 
-    def _from_disk(self, model, texts, dtype, fingerprint) -> torch.Tensor | None:
+    def _from_disk(
+        self, model: EZCLIP, texts: tuple[str, ...], dtype: torch.dtype, fingerprint: tuple
+    ) -> torch.Tensor | None:
         path = self._disk_path(model, texts, dtype, fingerprint)
         if path is None or not path.is_file():
             return None
@@ -171,7 +176,9 @@ class TextEmbeddingCache:
             return None
         return features.to(model.device)
 
-    def _to_disk(self, model, texts, dtype, fingerprint, features: torch.Tensor) -> None:
+    def _to_disk(
+        self, model: EZCLIP, texts: tuple[str, ...], dtype: torch.dtype, fingerprint: tuple, features: torch.Tensor
+    ) -> None:
         path = self._disk_path(model, texts, dtype, fingerprint)
         if path is None:
             return
@@ -197,7 +204,7 @@ def default_cache() -> TextEmbeddingCache:
 
 
 def text_features(
-    model,
+    model: EZCLIP,
     labels: LabelSet,
     *,
     cache: bool | TextEmbeddingCache | None = True,

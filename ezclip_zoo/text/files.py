@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from .labels import check_strings
+
+if TYPE_CHECKING:
+    import os
 
 __all__ = ["read_labels_file", "read_authors_descriptions"]
 
 
-def _no_duplicate_keys(pairs: list) -> dict:
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     from collections import Counter
 
     dupes = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
@@ -53,7 +57,7 @@ def read_text_file(path: str, what: str = "labels file") -> str:
         ) from None
 
 
-def _checked_path(path, what: str) -> str:
+def _checked_path(path: object, what: str) -> str:
     import os
 
     if not isinstance(path, (str, os.PathLike)):
@@ -61,7 +65,7 @@ def _checked_path(path, what: str) -> str:
     return os.fspath(path)
 
 
-def read_labels_file(path) -> list[str] | dict[str, str]:
+def read_labels_file(path: str | os.PathLike) -> list[str] | dict[str, str]:
     """Read class names (and optional descriptions) from a file.
 
     * ``.json``: a list of names, or an object name -> description;
@@ -118,12 +122,12 @@ def _read_labels(path: str) -> list[str] | dict[str, str]:
         header = [c.lower() for c in rows[0]]
         if set(header) & _HEADER_WORDS and not any(c.isdigit() for c in header):
             rows = rows[1:]
-            names = [
+            name_cols = [
                 i for i, c in enumerate(header) if c in ("name", "label", "class", "class_name", "classname", "action")
             ]
-            descs = [i for i, c in enumerate(header) if c in ("description", "text", "prompt")]
-            name_col = names[0] if names else 0
-            desc_col = descs[0] if descs else None
+            desc_cols = [i for i, c in enumerate(header) if c in ("description", "text", "prompt")]
+            name_col = name_cols[0] if name_cols else 0
+            desc_col = desc_cols[0] if desc_cols else None
         else:
             width = len(rows[0])
             if width >= 3 and rows[0][0].isdigit():
@@ -146,7 +150,7 @@ def _read_labels(path: str) -> list[str] | dict[str, str]:
     return check_strings(names, f"labels in {path}")
 
 
-def read_authors_descriptions(path) -> dict[str, str]:
+def read_authors_descriptions(path: str | os.PathLike) -> dict[str, str]:
     """The EZ-CLIP authors' description CSV (``SNo, Class Name, GPT3 discription``; descriptions CSV-quoted, with
     leading blank lines) -> ``{readable class name: description}`` in file order.
 
