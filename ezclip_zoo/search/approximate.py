@@ -3,12 +3,14 @@ products, and recall@k against exact search to say what it costs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 __all__ = ["build_ann", "recall_at_k"]
 
 
-def _faiss():
+def _faiss() -> Any:  # the faiss module (faiss ships no type information)
     try:
         import faiss
     except ImportError:
@@ -16,7 +18,7 @@ def _faiss():
     return faiss
 
 
-def build_ann(embeddings: torch.Tensor, *, nprobe: int = 16, seed: int = 0):
+def build_ann(embeddings: torch.Tensor, *, nprobe: int = 16, seed: int = 0) -> Any:
     """A faiss inverted-file index (``IndexIVFFlat``, inner product) over normalised float32 rows [N, E]:
     about ``4 sqrt(N)`` k-means cells (at most 1024) trained on a sample of at most 64 rows per cell, ``nprobe``
     cells scanned per query. ``search(q, k)`` returns (scores, indices) arrays [Q, k] (-1 where fewer than k were

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +22,9 @@ from ..inference.batch import model_digest
 from ..text.cache import text_features
 from ..text.labels import build_label_set
 from .format import MANIFEST, read_manifest, read_shard
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["Hit", "VideoIndex", "APPROXIMATE_FROM", "load_library_model"]
 
@@ -49,7 +52,7 @@ class Hit:
         return out
 
 
-def load_library_model(manifest: dict, where: Path):
+def load_library_model(manifest: dict[str, Any], where: Path) -> EZCLIP:
     """The model a library records (`ezclip_zoo.load` of its source and seed), checked against the recorded weights
     digest by the caller."""
     from ..zoo.loading import load
@@ -86,13 +89,20 @@ class VideoIndex:
         manifest: the library's ``library.json``.
     """
 
-    def __init__(self, folder: Path, manifest: dict, embeddings: torch.Tensor, rows: list[tuple], model=None):
+    def __init__(
+        self,
+        folder: Path,
+        manifest: dict[str, Any],
+        embeddings: torch.Tensor,
+        rows: list[tuple],
+        model: EZCLIP | None = None,
+    ) -> None:
         self.folder, self.manifest, self.embeddings, self.rows = folder, manifest, embeddings, rows
         self._model = model
-        self._ann = None
+        self._ann: Any = None  # a faiss index (faiss ships no types), built on first approximate search
 
     @classmethod
-    def open(cls, path: PathLike, *, model=None) -> VideoIndex:
+    def open(cls, path: PathLike, *, model: EZCLIP | None = None) -> VideoIndex:
         """Open the library at ``path`` (``model``: the one that indexed it; default: load what it records)."""
         folder = Path(path)
         manifest = read_manifest(folder)
@@ -128,7 +138,7 @@ class VideoIndex:
         return len(self.rows)
 
     @property
-    def model(self):
+    def model(self) -> EZCLIP:
         """The model that indexed the library (loaded on first use)."""
         if self._model is None:
             self._model = load_library_model(self.manifest, self.folder)
@@ -173,8 +183,7 @@ class VideoIndex:
             approximate: use the faiss inverted-file index (default: only past `APPROXIMATE_FROM` rows, if faiss is
                 there).
         """
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k must be a positive int, got {k!r}")
+        _check_k(k)
         single = (
             isinstance(query, str)
             or (isinstance(query, torch.Tensor) and query.ndim == 1)
@@ -185,21 +194,25 @@ class VideoIndex:
             if isinstance(query, torch.Tensor)
             else self.embed_query(query)
         )
-        if len(self) == 0:
-            hits: list[list[Hit]] = [[] for _ in range(q.shape[0])]
-        else:
-            scores, idx = self._top(q, min(k, len(self)), approximate)
-            hits = [
-                [self._hit(int(i), float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
-                for srow, irow in zip(scores.tolist(), idx.tolist(), strict=True)
-            ]
+        hits = self._nearest(q, k, approximate)
         return hits[0] if single else hits
 
-    def search_video(self, video: Any, k: int = 10, **kwargs: Any) -> list[Hit]:
+    def search_video(self, video: Any, k: int = 10, *, approximate: bool | None = None) -> list[Hit]:
         """More like this: the ``k`` rows nearest a video (path or str file name, bytes, frames)."""
+        _check_k(k)
         if isinstance(video, str):
             video = Path(video)
-        return self.search(video, k, **kwargs)
+        return self._nearest(self.embed_query(video), k, approximate)[0]
+
+    def _nearest(self, q: torch.Tensor, k: int, approximate: bool | None) -> list[list[Hit]]:
+        """The ``k`` best rows for each normalised query embedding [Q, E]."""
+        if len(self) == 0:
+            return [[] for _ in range(q.shape[0])]
+        scores, idx = self._top(q, min(k, len(self)), approximate)
+        return [
+            [self._hit(int(i), float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
+            for srow, irow in zip(scores.tolist(), idx.tolist(), strict=True)
+        ]
 
     def _top(self, q: torch.Tensor, k: int, approximate: bool | None) -> tuple[torch.Tensor, torch.Tensor]:
         use_ann = approximate if approximate is not None else (len(self) >= APPROXIMATE_FROM and _has_faiss())
@@ -215,6 +228,11 @@ class VideoIndex:
     def _hit(self, i: int, score: float) -> Hit:
         path, start, end = self.rows[i]
         return Hit(path=path, score=score, start=start, end=end)
+
+
+def _check_k(k: object) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
 
 
 def _has_faiss() -> bool:

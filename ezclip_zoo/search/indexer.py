@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +29,9 @@ from ..inference.views import encode_views, eval_mode, prepare_views
 from ..localization.pipeline import open_frames, window_views
 from ..localization.windows import plan_windows
 from .format import new_manifest, read_manifest, read_shard, write_manifest, write_shard
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["IndexReport", "index_videos", "library_setup"]
 
@@ -49,7 +52,9 @@ class IndexReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def library_setup(model, options: InferenceOptions, segments: bool, window_s: float, stride_s: float | None) -> dict:
+def library_setup(
+    model: EZCLIP, options: InferenceOptions, segments: bool, window_s: float, stride_s: float | None
+) -> dict[str, Any]:
     """What decides the embeddings besides the weights (recorded in, and checked against, the manifest)."""
     setup = {k: v for k, v in asdict(options).items() if k in ("num_clips", "num_crops", "protocol")}
     setup["dtype"] = str(options.autocast_dtype(model) or model.dtype)
@@ -73,7 +78,7 @@ def _check_same(manifest: dict, model_record: dict, setup: dict, library: Path) 
         )
 
 
-def _embed(model, path: str, options: InferenceOptions, setup: dict) -> tuple[torch.Tensor, list[list[Any]]]:
+def _embed(model: EZCLIP, path: str, options: InferenceOptions, setup: dict) -> tuple[torch.Tensor, list[list[Any]]]:
     """Normalised float32 embeddings and rows [path, start, end] of one video."""
     transform = options.transform(model)
     dtype = options.autocast_dtype(model)
@@ -143,7 +148,7 @@ def _plan(manifest: dict, videos: list[str], library: Path, verify_hash: bool, r
 
 
 def index_videos(
-    model,
+    model: EZCLIP,
     videos: PathLike | Sequence[PathLike],
     library: PathLike,
     *,
@@ -179,15 +184,16 @@ def index_videos(
     from tqdm.auto import tqdm
 
     options = options or InferenceOptions()
+    found: Sequence[PathLike]
     if isinstance(videos, (str, os.PathLike)) and os.path.isdir(videos):
-        paths = find_videos(videos)
-        if not paths:
+        found = find_videos(videos)
+        if not found:
             raise ValueError(f"no video files in folder {os.fspath(videos)!r}: nothing to index")
     else:
-        paths = [videos] if isinstance(videos, (str, os.PathLike)) else list(videos)
-        if not paths:
+        found = [videos] if isinstance(videos, (str, os.PathLike)) else list(videos)
+        if not found:
             raise ValueError("no videos given: nothing to index")
-    paths = sorted({os.path.abspath(os.fspath(p)) for p in paths})
+    paths = sorted({os.path.abspath(os.fspath(p)) for p in found})
     folder = Path(library)
     folder.mkdir(parents=True, exist_ok=True)
     setup = library_setup(model, options, segments, window_s, stride_s)
