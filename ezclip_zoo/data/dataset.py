@@ -121,9 +121,12 @@ class VideoClipDataset(Dataset):
                 frames = read_video_frames(
                     record.path, self.num_frames, mode="train", generator=generator, threads=self.decode_threads
                 )
-                clip = self.augment(frames, generator)
+                augment = self.augment
+                assert augment is not None  # a training dataset always has one
+                clip = augment(frames, generator)
             else:
                 transform = self.transform
+                assert transform is not None  # a test-time dataset always has one
                 clips = read_video_clips(
                     record.path,
                     self.num_frames,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sized
+from collections.abc import Iterator
+from typing import Any
 
-from torch.utils.data import DistributedSampler
+from torch.utils.data import Dataset, DistributedSampler
 
 __all__ = ["ResumableDistributedSampler"]
 
@@ -19,7 +20,7 @@ class ResumableDistributedSampler(DistributedSampler):
 
     def __init__(
         self,
-        dataset: Sized,
+        dataset: Dataset[Any],
         *,
         num_replicas: int = 1,
         rank: int = 0,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
+from typing import Any
 
 from ..errors import AnnotationError
 from ..text.names import remove_brackets
@@ -13,7 +15,7 @@ from .records import VideoRecord, VideoSplit
 __all__ = ["read_ssv2", "read_ssv2_labels"]
 
 
-def _load_json(path, what):
+def _load_json(path: PathLike, what: str) -> tuple[Path, Any]:
     path = require_file(path, what)
     try:
         with open(path, encoding="utf-8-sig") as f:

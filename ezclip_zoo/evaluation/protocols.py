@@ -4,7 +4,7 @@ base-to-novel (base, novel, harmonic mean). Few-shot training sets come from `ez
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.dataset import VideoClipDataset
 from ..data.records import VideoSplit
@@ -13,6 +13,9 @@ from ..text.templates import ACTIONCLIP_TEMPLATES
 from ..transforms.eval import VideoTransform
 from .metrics import harmonic_mean, mean_std
 from .zero_shot import EvalResult, evaluate
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["summarize_splits", "evaluate_splits", "evaluate_base_to_novel", "base_to_novel_summary"]
 
@@ -28,7 +31,7 @@ def summarize_splits(results: Sequence[EvalResult]) -> dict[str, Any]:
     return out
 
 
-def _dataset(model, split: VideoSplit, num_clips: int, num_crops: int) -> VideoClipDataset:
+def _dataset(model: EZCLIP, split: VideoSplit, num_clips: int, num_crops: int) -> VideoClipDataset:
     transform = VideoTransform.from_model(model, protocol="reference", num_crops=num_crops)  # the paper's protocol
     return VideoClipDataset(
         split, model.num_frames, model.image_size, train=False, num_clips=num_clips, transform=transform
@@ -36,7 +39,7 @@ def _dataset(model, split: VideoSplit, num_clips: int, num_crops: int) -> VideoC
 
 
 def evaluate_splits(
-    model,
+    model: EZCLIP,
     splits: Sequence[VideoSplit],
     *,
     descriptions: Mapping[str, str] | None = None,
@@ -85,7 +88,7 @@ def base_to_novel_summary(base: EvalResult, novel: EvalResult) -> dict[str, Any]
 
 
 def evaluate_base_to_novel(
-    model,
+    model: EZCLIP,
     test_split: VideoSplit,
     base_classes: Sequence[str],
     novel_classes: Sequence[str],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +16,9 @@ from ..data.dataset import collate_clips
 from ..inference.scoring import encode_class_texts, score_views
 from ..precision import autocast_context
 from .metrics import topk_correct
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["EvalResult", "evaluate"]
 
@@ -77,12 +80,13 @@ def _shard(dataset: Dataset) -> Dataset:
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        return Subset(dataset, range(dist.get_rank(), len(dataset), dist.get_world_size()))
+        size = len(cast(Sized, dataset))  # a map-style dataset has a length; torch's Dataset type does not say so
+        return Subset(dataset, range(dist.get_rank(), size, dist.get_world_size()))
     return dataset
 
 
 def _score_shard(
-    model,
+    model: EZCLIP,
     dataset: Dataset,
     text_features: torch.Tensor,
     *,
@@ -96,7 +100,7 @@ def _score_shard(
 
     num_classes = text_features.shape[1]
     shard = _shard(dataset)
-    bar = tqdm(total=len(shard), unit="video", desc="evaluating", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=len(cast(Sized, shard)), unit="video", desc="evaluating", disable=not progress, dynamic_ncols=True)
     loader = DataLoader(
         shard,
         batch_size=batch_size,
@@ -143,7 +147,7 @@ def _gather_in_order(local: tuple) -> tuple[torch.Tensor, torch.Tensor, torch.Te
 
 @torch.no_grad()
 def evaluate(
-    model,
+    model: EZCLIP,
     dataset: Dataset,
     class_texts: Sequence[Sequence[str]],
     *,

@@ -10,13 +10,21 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from ..errors import ResumeError
 from .config import RESUME_KEYS
+
+if TYPE_CHECKING:
+    from torch.optim.lr_scheduler import LRScheduler
+
+    from ..modeling.model import EZCLIP
+    from .config import TrainConfig
+    from .distributed import DistributedContext
+    from .state import TrainState
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -35,7 +43,9 @@ _VERSION = 1
 def capture_rng_state() -> dict[str, Any]:
     """This process's torch (CPU and CUDA), Python and NumPy global random states, as plain Python values (so
     they can be gathered from every rank and stored in a ``weights_only`` checkpoint)."""
-    np_name, np_keys, np_pos, np_has_gauss, np_cached = np.random.get_state()
+    np_state = np.random.get_state()
+    assert isinstance(np_state, tuple)  # the global RandomState is an MT19937: its legacy state is a tuple
+    np_name, np_keys, np_pos, np_has_gauss, np_cached = np_state
     version, internal, gauss_next = random.getstate()
     state = {
         "torch": torch.get_rng_state().tolist(),
@@ -86,7 +96,16 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def restore_run(path, model, optimizer, scheduler, state, config, ctx, steps_per_epoch) -> None:
+def restore_run(
+    path: str | os.PathLike,
+    model: EZCLIP,
+    optimizer: torch.optim.Optimizer,
+    scheduler: LRScheduler,
+    state: TrainState,
+    config: TrainConfig,
+    ctx: DistributedContext,
+    steps_per_epoch: int,
+) -> None:
     """Load a run's checkpoint into the model, optimizer, scheduler, state and RNG, refusing one written by another
     run (other settings, world size, training data or model)."""
     data = load_checkpoint(path)

@@ -89,7 +89,7 @@ class _GatherWithGrad(torch.autograd.Function):
     of the result and returns this rank's rows (an all-reduce, which every backend supports)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, counts: tuple[int, ...], rank: int) -> torch.Tensor:
+    def forward(ctx: Any, x: torch.Tensor, counts: tuple[int, ...], rank: int) -> torch.Tensor:
         ctx.counts, ctx.rank = counts, rank
         largest = max(counts)
         padded = x.new_zeros((largest, *x.shape[1:]))
@@ -99,7 +99,7 @@ class _GatherWithGrad(torch.autograd.Function):
         return torch.cat([p[:n] for p, n in zip(parts, counts, strict=True)])
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         grad = grad.contiguous().clone()
         dist.all_reduce(grad)
         start = sum(ctx.counts[: ctx.rank])

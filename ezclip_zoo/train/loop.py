@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch.utils.data import Dataset
 
@@ -13,17 +14,20 @@ from .distributed import DistributedContext
 from .state import TrainResult, TrainState
 from .trainer import Trainer
 
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+
 __all__ = ["fit"]
 
 
 def fit(
-    model,
-    train_data: Dataset,
+    model: EZCLIP,
+    train_data: Dataset[Any],
     config: TrainConfig,
     *,
     class_texts: Sequence[Sequence[str]],
-    output_dir: str | Path | None = None,
-    val_data: Dataset | None = None,
+    output_dir: str | os.PathLike | None = None,
+    val_data: Dataset[Any] | None = None,
     val_class_texts: Sequence[Sequence[str]] | None = None,
     resume: bool | str | Path = False,
     callbacks: Sequence[Callable[[TrainState], None]] = (),

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch.optim.lr_scheduler import LambdaLR
 
 from .config import TrainConfig
 
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+
 __all__ = ["build_optimizer", "WarmupCosine", "build_scheduler"]
 
 
-def build_optimizer(model, config: TrainConfig) -> torch.optim.AdamW:
+def build_optimizer(model: EZCLIP, config: TrainConfig) -> torch.optim.AdamW:
     """AdamW over ``model.trainable_parameters()`` (prompts and adapters; the frozen CLIP is never given to it),
     with weight decay on every one of them, as the reference applies it."""
     params = list(model.trainable_parameters())

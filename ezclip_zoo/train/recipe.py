@@ -8,6 +8,7 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..data.csv_list import as_class_descriptions, as_class_list
@@ -120,7 +121,7 @@ def finetune(
     overrides: Mapping[str, Any] | None = None,
     config: TrainConfig | None = None,
     output_dir: PathLike | None = None,
-    resume: bool | PathLike = False,
+    resume: bool | str | Path = False,
     progress: bool = False,
 ) -> TrainResult:
     """Fine-tune the prompts and adapters on a video dataset with the reference recipe (``ezclip-zoo finetune``).

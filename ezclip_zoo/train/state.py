@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..digest import tensor_digest
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = ["TrainState", "TrainResult", "trainable_digest"]
 
@@ -51,6 +54,6 @@ class TrainResult:
     model: Any = field(default=None, repr=False)
 
 
-def trainable_digest(model) -> str:
+def trainable_digest(model: EZCLIP) -> str:
     """sha256 over the names and bytes of the trainable tensors: equal digests mean bit-identical weights."""
     return tensor_digest((name, tensor.float()) for name, tensor in model.trainable_named_parameters())

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.data import Dataset
 
 from ..data.seeding import sample_seed
 
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+
 __all__ = ["check_class_texts", "TextTable"]
 
 
-def check_class_texts(class_texts: Sequence[Sequence[str]], dataset: Dataset) -> list[list[str]]:
+def check_class_texts(class_texts: Sequence[Sequence[str]], dataset: Dataset[Any]) -> list[list[str]]:
     texts = [list(t) for t in class_texts]
     if not texts or any(not t or not all(isinstance(s, str) and s for s in t) for t in texts):
         raise ValueError("class_texts must give every class at least one non-empty text")
@@ -25,7 +29,7 @@ def check_class_texts(class_texts: Sequence[Sequence[str]], dataset: Dataset) ->
 class TextTable:
     """Token ids of every class text, tokenized once; picks one text per clip deterministically."""
 
-    def __init__(self, model, class_texts: list[list[str]], seed: int) -> None:
+    def __init__(self, model: EZCLIP, class_texts: list[list[str]], seed: int) -> None:
         self.counts = [len(t) for t in class_texts]
         flat = [s for t in class_texts for s in t]
         self.offsets = [sum(self.counts[:c]) for c in range(len(class_texts))]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
+from collections.abc import Callable, Iterator, Sequence, Sized
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -31,6 +33,9 @@ from .optim import build_optimizer, build_scheduler
 from .state import TrainResult, TrainState, trainable_digest
 from .texts import TextTable, check_class_texts
 
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+
 __all__ = ["Trainer", "MODEL_DIR", "BEST_DIR", "LOG_NAME", "SUMMARY_NAME"]
 
 logger = logging.getLogger("ezclip_zoo.train")
@@ -44,7 +49,7 @@ SUMMARY_NAME = "train_summary.json"
 class _TrainStep(nn.Module):
     """What DistributedDataParallel wraps: one forward of the trainable path, returning features for the loss."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: EZCLIP) -> None:
         super().__init__()
         self.model = model
 
@@ -52,14 +57,14 @@ class _TrainStep(nn.Module):
         return self.model.encode_frames(frames), self.model.encode_text(tokens)
 
 
-def _save_zoo_folder(model, folder: Path, card: dict[str, Any]) -> Path:
+def _save_zoo_folder(model: EZCLIP, folder: Path, card: dict[str, Any]) -> Path:
     # adapters in float32: a fine-tuned model keeps its exact weights (the default fp16 is for published files)
     from ..zoo.serialization import save_pretrained
 
     return save_pretrained(model, folder, adapter_dtype=torch.float32, card=card)
 
 
-def _load_zoo_weights(model, folder: Path) -> None:
+def _load_zoo_weights(model: EZCLIP, folder: Path) -> None:
     from safetensors.torch import load_file
 
     model.load_trainable_state_dict(load_file(str(folder / "model.safetensors")))
@@ -71,17 +76,17 @@ class Trainer:
     def __init__(
         self,
         ctx: DistributedContext,
-        model,
-        train_data: Dataset,
+        model: EZCLIP,
+        train_data: Dataset[Any],
         config: TrainConfig,
         *,
-        class_texts,
-        output_dir,
-        val_data,
-        val_class_texts,
-        resume,
-        callbacks,
-        card,
+        class_texts: Sequence[Sequence[str]],
+        output_dir: str | os.PathLike | None,
+        val_data: Dataset[Any] | None,
+        val_class_texts: Sequence[Sequence[str]] | None,
+        resume: bool | str | Path,
+        callbacks: Sequence[Callable[[TrainState], None]],
+        card: dict[str, Any] | None,
         progress: bool = False,
     ) -> None:
         self.start_time = time.perf_counter()
@@ -136,15 +141,16 @@ class Trainer:
         micro_per_epoch = self.sampler.num_samples // config.batch_size
         self.steps_per_epoch = micro_per_epoch // config.grad_accum_steps
         if self.steps_per_epoch < 1:
-            raise ValueError(
-                f"the training set ({len(self.train_data)} clips over {ctx.world_size} process(es)) does not fill "
-                f"one optimizer step of batch_size {config.batch_size} x grad_accum_steps "
+            raise ValueError(  # a map-style dataset has a length (the sampler needs it); torch's type does not say so
+                f"the training set ({len(cast(Sized, self.train_data))} clips over {ctx.world_size} process(es)) "
+                f"does not fill one optimizer step of batch_size {config.batch_size} x grad_accum_steps "
                 f"{config.grad_accum_steps}; lower them"
             )
         self.total_steps = config.epochs * self.steps_per_epoch
 
-    def _resume(self, resume) -> None:
+    def _resume(self, resume: bool | str | Path) -> None:
         out = self.out
+        assert out is not None  # __init__ refuses to resume without output_dir
         path = Path(resume) if isinstance(resume, (str, Path)) else out / CHECKPOINT_NAME
         restore_run(
             path, self.model, self.optimizer, self.scheduler, self.state, self.config, self.ctx, self.steps_per_epoch
@@ -225,7 +231,7 @@ class Trainer:
             self._step(batches, epoch, window)
         self._end_epoch(epoch)
 
-    def _step(self, batches, epoch: int, window: dict[str, Any]) -> None:
+    def _step(self, batches: Iterator[dict[str, Any]], epoch: int, window: dict[str, Any]) -> None:
         """One optimizer step over ``grad_accum_steps`` micro-batches, then logging, callbacks, checkpoints."""
         config, state = self.config, self.state
         contributed = sum(self._micro_batch(next(batches), epoch, window) for _ in range(config.grad_accum_steps))
@@ -246,7 +252,7 @@ class Trainer:
                 refresh=False,
             )
         if state.global_step % config.log_every_steps == 0 or state.step_in_epoch == self.steps_per_epoch:
-            _log_window(window, state, self.scheduler, self.total_steps, self.log_file, self.ctx)
+            self._log_window(window)
         for callback in self.callbacks:
             callback(state)
         if (
@@ -312,6 +318,7 @@ class Trainer:
     def _validate(self, epoch: int, record: dict[str, Any]) -> None:
         """Score the validation set; keep the weights (in memory and in ``best/``) when they are the best yet."""
         state, config, ctx = self.state, self.config, self.ctx
+        assert self.val_data is not None and self.val_texts is not None  # only called with validation data
         result = evaluate(
             self.model,
             self.val_data,
@@ -340,6 +347,22 @@ class Trainer:
             )
 
     # ------------------------------------------------------------------ bookkeeping
+    def _log_window(self, window: dict[str, Any]) -> None:
+        """Log the steps since the last call (rank 0: the logger and ``train_log.jsonl``), then start a new window."""
+        now, state = time.perf_counter(), self.state
+        if window["n"] and self.ctx.is_main:
+            loss = window["loss"] / window["n"]
+            rate = window["clips"] / max(now - window["t"], 1e-9)
+            lr = self.scheduler.get_last_lr()[0]
+            logger.info(
+                "step %d/%d loss %.4f lr %.3g %.1f clips/s", state.global_step, self.total_steps, loss, lr, rate
+            )
+            if self.log_file is not None:
+                record = {"event": "step", "step": state.global_step, "loss": loss, "lr": lr, "clips_per_s": rate}
+                with open(self.log_file, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(record) + "\n")
+        window.update(loss=0.0, n=0, clips=0, t=now)
+
     def _flush_skipped(self) -> int:
         ctx, state, pending = self.ctx, self.state, self.pending
         skipped = int(ctx.all_reduce(pending["skipped"]))
@@ -383,6 +406,7 @@ class Trainer:
             if self.best_weights is not None:
                 self.model.load_trainable_state_dict(self.best_weights)
             else:  # the best epoch was before an interruption: its weights are on disk
+                assert self.out is not None  # a resumed run has an output_dir
                 _load_zoo_weights(self.model, self.out / BEST_DIR)
         return "best"
 
@@ -431,21 +455,3 @@ def _card(card: dict | None, state: TrainState, config: TrainConfig, selected: s
         training["val_top1"] = round(state.best_metric, 2)
     card["training"] = training
     return card
-
-
-def _log_window(window, state, scheduler, total_steps, log_file, ctx) -> None:
-    now = time.perf_counter()
-    if window["n"] and ctx.is_main:
-        loss = window["loss"] / window["n"]
-        rate = window["clips"] / max(now - window["t"], 1e-9)
-        lr = scheduler.get_last_lr()[0]
-        logger.info("step %d/%d loss %.4f lr %.3g %.1f clips/s", state.global_step, total_steps, loss, lr, rate)
-        if log_file is not None:
-            with open(log_file, "a", encoding="utf-8") as f:
-                f.write(
-                    json.dumps(
-                        {"event": "step", "step": state.global_step, "loss": loss, "lr": lr, "clips_per_s": rate}
-                    )
-                    + "\n"
-                )
-    window.update(loss=0.0, n=0, clips=0, t=now)
