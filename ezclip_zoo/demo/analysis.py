@@ -10,7 +10,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,13 @@ from ..localization import LocalizationResult, localize
 from ..saliency import explain
 from ..text.class_sets import resolve_class_set
 from ..video import open_video
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ..modeling.model import EZCLIP
+    from ..saliency import Explanation
+    from ..text.labels import ClassNames
 
 __all__ = ["Analysis", "analyse", "demo_classes", "parse_class_text"]
 
@@ -47,10 +54,10 @@ class Analysis:
 
     ranking: ClassificationResult
     frames: list[tuple[np.ndarray, str]]
-    overlay: Any
+    overlay: Image.Image
     method: str
     localization: LocalizationResult
-    timeline: Any
+    timeline: Image.Image
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -60,7 +67,7 @@ def parse_class_text(text: str | None) -> list[str]:
     return [name.strip() for name in re.split(r"[\n,]", text or "") if name.strip()]
 
 
-def demo_classes(typed: str | None, class_set: str | None) -> Any:
+def demo_classes(typed: str | None, class_set: str | None) -> str | list[str]:
     """The classes of a request: the class set's canonical name when one is picked (`resolve_class_set`, as the
     command line's ``--class-set``), else the typed names as a list (as ``-l``).
 
@@ -78,7 +85,7 @@ def demo_classes(typed: str | None, class_set: str | None) -> Any:
     return names
 
 
-def _sampled_frames(video: Any, explanation) -> list[tuple[np.ndarray, str]]:
+def _sampled_frames(video: Any, explanation: Explanation) -> list[tuple[np.ndarray, str]]:
     """The frames `explain` sampled, decoded again at display size, captioned with their index and time."""
     from PIL import Image
 
@@ -92,7 +99,7 @@ def _sampled_frames(video: Any, explanation) -> list[tuple[np.ndarray, str]]:
     return out
 
 
-def _timeline_image(localization: LocalizationResult, rows: list[str], title: str):
+def _timeline_image(localization: LocalizationResult, rows: list[str], title: str) -> Image.Image:
     """`save_timeline` of the ``rows`` classes, read back as a PIL image."""
     from PIL import Image
 
@@ -103,7 +110,13 @@ def _timeline_image(localization: LocalizationResult, rows: list[str], title: st
 
 
 def analyse(
-    model, video: Any, classes: Any, *, topk: int = 5, window_s: float = 2.0, method: str = "gradient"
+    model: EZCLIP,
+    video: Any,
+    classes: str | ClassNames,
+    *,
+    topk: int = 5,
+    window_s: float = 2.0,
+    method: str = "gradient",
 ) -> Analysis:
     """Rank the classes for one video and explain and localise the best of them.
 
@@ -127,6 +140,7 @@ def analyse(
         warnings.simplefilter("always", VideoDecodeWarning)
         warnings.simplefilter("always", LocalizationWarning)
         ranking = classify(model, video, classes, topk=topk)
+        assert isinstance(ranking, ClassificationResult)  # one video in (a file), one result out
         explanation = explain(model, video, ranking.label, method=method, classes=classes)
         frames = _sampled_frames(video, explanation)
         overlay = overlay_image(explanation, columns=OVERLAY_COLUMNS, show_frames=False, title=False)

@@ -12,10 +12,19 @@ from __future__ import annotations
 import html
 import logging
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ExtraNotInstalledError, EZCLIPError, VideoDecodeError
+
+if TYPE_CHECKING:
+    from ..inference.result import ClassificationResult
+    from ..localization.result import LocalizationResult
+    from ..modeling.model import EZCLIP
+
+# a request's answer: chart, table, summary, frames, overlay, timeline (Gradio values; Gradio ships no types)
+_Outputs = tuple[dict[str, float], str, str, list[Any], Any, Any]
 
 __all__ = ["require_gradio", "build_demo", "launch_demo", "DEFAULT_MAX_FILE_SIZE", "LOCAL_HOSTS"]
 
@@ -48,7 +57,7 @@ _CSS = """
 _LOG = logging.getLogger(__name__)
 
 
-def require_gradio():
+def require_gradio() -> ModuleType:
     """The ``gradio`` module (analytics off), or `ExtraNotInstalledError` naming the extra that installs it."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported: never call home
     try:
@@ -58,14 +67,14 @@ def require_gradio():
     return gradio
 
 
-def _theme(gr):
+def _theme(gr: ModuleType) -> Any:
     """Gradio's default look on the system's fonts: its own default would load web fonts."""
     return gr.themes.Default(
         primary_hue="indigo", secondary_hue="blue", neutral_hue="slate", font=_SANS, font_mono=_MONO
     )
 
 
-def _ranking_table(result) -> str:
+def _ranking_table(result: ClassificationResult) -> str:
     """The top-k as an HTML table: rank, class, probability as `ClassificationResult` prints it, logit."""
     rows = "".join(
         f"<tr><td class='num'>{rank}</td><td>{html.escape(label)}</td><td class='num'>{prob:.2%}</td>"
@@ -80,7 +89,7 @@ def _ranking_table(result) -> str:
     )
 
 
-def _summary(result, located, seconds: float, notes: Sequence[str]) -> str:
+def _summary(result: ClassificationResult, located: LocalizationResult, seconds: float, notes: Sequence[str]) -> str:
     """A few lines under the table: what was scored, which frames, the segments found, how long it took."""
     frames = ", ".join(str(i) for i in result.frame_indices[0])
     lines = [
@@ -108,11 +117,11 @@ def _message(exc: BaseException, video: str) -> str:
     return text
 
 
-def _handler(model, gr):
+def _handler(model: EZCLIP, gr: ModuleType) -> Callable[[str | None, str, str, float, float, str], _Outputs]:
     """The request function: inputs of the page -> its outputs; errors become a message in the page."""
     from . import analysis  # looked up at each request (a test may slow `analysis.analyse` down)
 
-    def run(video: str | None, typed: str, class_set: str, topk: float, window_s: float, method: str):
+    def run(video: str | None, typed: str, class_set: str, topk: float, window_s: float, method: str) -> _Outputs:
         if not video:
             raise gr.Error("Upload a video first.", print_exception=False)
         try:
@@ -139,7 +148,7 @@ def _handler(model, gr):
     return run
 
 
-def _inputs(gr, class_sets: Sequence[str]) -> dict[str, Any]:
+def _inputs(gr: ModuleType, class_sets: Sequence[str]) -> dict[str, Any]:
     """The left column: the video, the classes, the options and the button."""
     from ..saliency.maps import METHODS
 
@@ -174,7 +183,7 @@ def _inputs(gr, class_sets: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _header(model, name: str) -> str:
+def _header(model: EZCLIP, name: str) -> str:
     return (
         f"# EZ-CLIP: zero-shot action recognition\n"
         f"Upload a video, type the actions to look for (or pick a dataset's class set) and press **Classify**: "
@@ -183,7 +192,9 @@ def _header(model, name: str) -> str:
     )
 
 
-def build_demo(model, *, model_name: str = "model", note: str = "", class_sets: Sequence[str] | None = None):
+def build_demo(
+    model: EZCLIP, *, model_name: str = "model", note: str = "", class_sets: Sequence[str] | None = None
+) -> Any:
     """The demo page as a ``gradio.Blocks`` (not yet launched), its queue set to one request at a time.
 
     Args:
@@ -232,7 +243,7 @@ def build_demo(model, *, model_name: str = "model", note: str = "", class_sets: 
 
 
 def launch_demo(
-    model,
+    model: EZCLIP,
     *,
     model_name: str = "model",
     note: str = "",
@@ -240,7 +251,7 @@ def launch_demo(
     port: int = 7860,
     max_file_size: str | int = DEFAULT_MAX_FILE_SIZE,
     block: bool = True,
-):
+) -> tuple[Any, str]:
     """Build the page and serve it on ``host:port`` (localhost by default; never a public share link).
 
     Args:

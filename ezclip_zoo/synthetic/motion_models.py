@@ -4,15 +4,20 @@ top of it can tell the classes apart)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+    from .long_videos import WindowClips
+    from .motion import MotionClips
 
 __all__ = ["train_motion_model"]
 
 
 def train_motion_model(
-    train_set,
+    train_set: MotionClips | WindowClips,
     *,
     seed: int = 0,
     temporal_prompts: bool = True,
@@ -21,7 +26,7 @@ def train_motion_model(
     architecture: str = "ezclip-demo-motion",
     precision: str = "fp32",
     **overrides: Any,
-):
+) -> EZCLIP:
     """An EZ-CLIP (or, with ``temporal_prompts=False``, the paper's base model without the motion loss) trained for
     one epoch over ``train_set`` (`MotionClips`, `WindowClips`: items with ``frames`` [T, 3, S, S] and ``label``,
     and ``classes``), in eval mode.

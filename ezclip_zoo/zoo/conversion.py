@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import open_clip
 import torch
@@ -193,7 +194,9 @@ def convert_official(
         config = config.replace(extra={"text": entry["text"]})
     clip_sd, ez_sd = split_official_state_dict(sd)
 
-    target, description = _target_backbone(backbone, config.backbone.model_cfg)
+    model_cfg = config.backbone.model_cfg
+    assert model_cfg is not None  # official_config describes the checkpoint's CLIP by its open_clip config
+    target, description = _target_backbone(backbone, model_cfg)
     verified, worst = None, None
     if verify_backbone:
         worst = _verify_backbone(clip_sd, target, description, backbone_weights, cache_dir, _describe(checkpoint))
@@ -201,7 +204,7 @@ def convert_official(
 
     # built on the backbone the folder will name (same architecture, checked above); nothing is downloaded
     model = assemble(config.replace(backbone=target), clip_sd, ez_sd)
-    card = dict(entry or {}, name=name) if entry else ({"name": name} if name else {})
+    card: dict[str, Any] = dict(entry or {}, name=name) if entry else ({"name": name} if name else {})
     if entry is not None:
         card["load_id"] = name
     folder = save_pretrained(model, out_dir, card=card)

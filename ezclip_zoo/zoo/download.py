@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import CheckpointNotAvailableError
 from ..text.class_sets import class_descriptions, class_sets_described_by
-from .backbone_weights import HF_HUB_MODEL_PREFIX, backbone_files
+from .backbone_weights import HF_HUB_MODEL_PREFIX, BackboneFiles, backbone_files
 from .official_release import fetch_official_release
 from .pretrained import has_official_release
 from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config, write_safetensors
@@ -107,7 +107,7 @@ def _fetch_descriptions(entry: dict, progress: bool) -> None:
             )
 
 
-def _write_folder(source: Path, target: Path, files) -> Path:
+def _write_folder(source: Path, target: Path, files: BackboneFiles | None) -> Path:
     from ..modeling.backbone import load_state_dict_file
 
     target.mkdir(parents=True, exist_ok=True)
@@ -116,6 +116,7 @@ def _write_folder(source: Path, target: Path, files) -> Path:
             shutil.copyfile(source / name, target / name)  # copies the content of Hub-cache links
     if files is None:
         return target
+    assert files.weights is not None  # a backbone not embedded in the folder is fetchable by name, weights included
     state_dict = load_state_dict_file(files.weights)
     write_safetensors(
         {k: v.contiguous() for k, v in state_dict.items()}, target / BACKBONE_WEIGHTS_NAME, metadata={"format": "pt"}

@@ -318,7 +318,13 @@ def _trained_checkpoint(
 
 
 def _resolve(
-    spec: str, *, revision, cache_dir, local_files_only, verify_backbone, progress
+    spec: str,
+    *,
+    revision: str | None,
+    cache_dir: str | None,
+    local_files_only: bool | None,
+    verify_backbone: bool,
+    progress: bool,
 ) -> tuple[Callable[[str], Path], str | None]:
     """(a function filename -> local path for the checkpoint ``spec`` names, its registry name or None)."""
     card_name = None

@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..digest import sha256_file
 from ..errors import ChecksumError, SourceVerificationError, WeightsUnavailableError
@@ -30,6 +30,9 @@ from .cache import (
     write_record,
 )
 from .pretrained import has_official_release
+
+if TYPE_CHECKING:
+    from ..modeling.config import EZCLIPConfig
 
 __all__ = ["fetch_official_release", "ensure_official_release"]
 
@@ -121,7 +124,17 @@ def fetch_official_release(
         )
 
 
-def _fetch_locked(name, entry, *, force, source_file, keep_source, verify_backbone, cache_dir, progress) -> Path:
+def _fetch_locked(
+    name: str,
+    entry: dict[str, Any],
+    *,
+    force: bool,
+    source_file: PathLike | None,
+    keep_source: bool,
+    verify_backbone: bool,
+    cache_dir: str | None,
+    progress: bool,
+) -> Path:
     release = entry.get("official_release") or {}
     finish = f"ezclip-zoo download {name} --source FILE"
     if source_file is not None:
@@ -194,7 +207,15 @@ def _check_not_html(path: Path, browser: str, finish: str) -> None:
 
 
 def _verify_and_convert(
-    name, entry, path: Path, label: str, *, verify_backbone, cache_dir, progress, finish
+    name: str,
+    entry: dict[str, Any],
+    path: Path,
+    label: str,
+    *,
+    verify_backbone: bool,
+    cache_dir: str | None,
+    progress: bool,
+    finish: str,
 ) -> tuple[Path, SourceRecord]:
     from tqdm.auto import tqdm
 
@@ -281,7 +302,7 @@ def _conversion_backbone(entry: dict[str, Any]) -> tuple[str, bool]:
     return "embed", False
 
 
-def _check_architecture(name: str, entry: dict[str, Any], found) -> None:
+def _check_architecture(name: str, entry: dict[str, Any], found: EZCLIPConfig) -> None:
     """Raise unless the file's inferred architecture is the entry's (backbone shapes, frames, prompts, adapters)."""
     from ..modeling.backbone import backbone_model_cfg
     from .conversion import architecture_key
@@ -290,7 +311,9 @@ def _check_architecture(name: str, entry: dict[str, Any], found) -> None:
     want = get_model_config(entry["architecture"])
     want_frames = entry.get("num_frames", want.num_frames)
     problems = []
-    if architecture_key(backbone_model_cfg(want.backbone)) != architecture_key(found.backbone.model_cfg):
+    found_cfg = found.backbone.model_cfg
+    assert found_cfg is not None  # official_config describes the checkpoint's CLIP by its open_clip config
+    if architecture_key(backbone_model_cfg(want.backbone)) != architecture_key(found_cfg):
         problems.append(f"CLIP {found.backbone.model_cfg} instead of {want.backbone.name}")
     if found.num_frames != want_frames:
         problems.append(f"{found.num_frames} frames instead of {want_frames}")

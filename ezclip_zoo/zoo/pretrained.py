@@ -12,11 +12,14 @@ from __future__ import annotations
 import copy
 import fnmatch
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownNameError
 from .checkpoint_table import USER_ENTRIES, builtin_entries
 from .registry import get_model_config, is_model
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = [
     "list_pretrained",
@@ -141,7 +144,7 @@ def expected_weights_bytes(entry_or_architecture: Any) -> int:
     return sum(p.numel() * (4 if ".prompts." in n else 2) for n, p in model.trainable_named_parameters())
 
 
-def _meta_model(entry: dict[str, Any]):
+def _meta_model(entry: dict[str, Any]) -> EZCLIP:
     from .factory import create_model
 
     return create_model(

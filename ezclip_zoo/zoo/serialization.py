@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from ..modeling.config import CONFIG_FORMAT_VERSION, EZCLIPConfig
 from .backbone_weights import is_fetchable_by_name
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
 
 __all__ = [
     "CONFIG_NAME",
@@ -83,7 +86,7 @@ def _needs_embedded_backbone(config: EZCLIPConfig) -> bool:
 
 
 def save_pretrained(
-    model: torch.nn.Module,
+    model: EZCLIP,
     folder: PathLike,
     *,
     adapter_dtype: torch.dtype = torch.float16,
@@ -132,9 +135,7 @@ def save_pretrained(
     return folder
 
 
-def save_trainable_weights(
-    model: torch.nn.Module, path: PathLike, *, adapter_dtype: torch.dtype = torch.float16
-) -> None:
+def save_trainable_weights(model: EZCLIP, path: PathLike, *, adapter_dtype: torch.dtype = torch.float16) -> None:
     """Write the prompt (float32) and adapter (``adapter_dtype``) tensors of ``model`` to a safetensors file."""
     tensors = {}
     for name, tensor in model.trainable_state_dict().items():
@@ -145,7 +146,7 @@ def save_trainable_weights(
     write_safetensors(tensors, path, metadata={"format": "pt"})
 
 
-def _preprocess_info(model: torch.nn.Module) -> dict[str, Any]:
+def _preprocess_info(model: EZCLIP) -> dict[str, Any]:
     """What test-time preprocessing the model really uses (its open_clip config), as `VideoTransform` applies it."""
     from ..transforms.eval import VideoTransform
 
