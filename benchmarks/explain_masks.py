@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import device_line, set_threads  # noqa: E402
 
 import ezclip_zoo  # noqa: E402
+from ezclip_zoo.choices import EXPLAIN_METHODS as METHODS  # noqa: E402
 from ezclip_zoo.evaluation import evaluate  # noqa: E402
-from ezclip_zoo.saliency import METHODS, explain_frames, mass_in_mask  # noqa: E402
+from ezclip_zoo.saliency import explain_frames, mass_in_mask  # noqa: E402
 from ezclip_zoo.synthetic import MotionClips, MotionVideoConfig, within_pair_accuracy  # noqa: E402
 from ezclip_zoo.train import TrainConfig, fit  # noqa: E402
 from ezclip_zoo.zoo.architectures import tiny_clip_config  # noqa: E402

@@ -4,63 +4,28 @@ The public names below are imported on first use (PEP 562), so ``import ezclip_z
 `ezclip_zoo.runtime` (ONNX Runtime inference of an exported model) works on a machine without PyTorch.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ._lazy import lazy_attributes
 from ._version import __version__
 
-_NAMES = {
-    "EZCLIP": ".modeling.model",
-    "BackboneConfig": ".modeling.config",
-    "EZCLIPConfig": ".modeling.config",
-    "ezclip_loss": ".modeling.losses",
-    "kl_contrastive_loss": ".modeling.losses",
-    "motion_loss": ".modeling.losses",
-    "load_official_checkpoint": ".official.checkpoint",
-    "class_descriptions": ".text.class_sets",
-    "class_names": ".text.class_sets",
-    "list_class_sets": ".text.class_sets",
-    "register_class_set": ".text.class_sets",
-    "tokenize": ".text.tokenizer",
-    "create_model": ".zoo.factory",
-    "load": ".zoo.loading",
-    "get_pretrained_entry": ".zoo.pretrained",
-    "list_pretrained": ".zoo.pretrained",
-    "register_pretrained": ".zoo.pretrained",
-    "push_to_hub": ".zoo.publishing",
-    "get_model_config": ".zoo.registry",
-    "list_models": ".zoo.registry",
-    "register_model": ".zoo.registry",
-    "save_pretrained": ".zoo.serialization",
-    "explain": ".saliency",
-    "save_overlay": ".figures.overlay",
-}
-_SUBMODULES = (
-    "cli",
-    "data",
-    "demo",
-    "digest",
-    "errors",
-    "evaluation",
-    "export",
-    "fetch",
-    "figures",
-    "inference",
-    "localization",
-    "modeling",
-    "official",
-    "paths",
-    "precision",
-    "runtime",
-    "saliency",
-    "search",
-    "synthetic",
-    "text",
-    "train",
-    "transforms",
-    "video",
-    "zoo",
-)
-
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES, _SUBMODULES)
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .figures.overlay import save_overlay
+    from .modeling.config import BackboneConfig, EZCLIPConfig
+    from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
+    from .modeling.model import EZCLIP
+    from .official.checkpoint import load_official_checkpoint
+    from .saliency.maps import explain
+    from .text.class_sets import class_descriptions, class_names, list_class_sets, register_class_set
+    from .text.tokenizer import tokenize
+    from .zoo.factory import create_model
+    from .zoo.loading import load
+    from .zoo.pretrained import get_pretrained_entry, list_pretrained, register_pretrained
+    from .zoo.publishing import push_to_hub
+    from .zoo.registry import get_model_config, list_models, register_model
+    from .zoo.serialization import save_pretrained
 
 __all__ = [
     "__version__",
@@ -86,5 +51,53 @@ __all__ = [
     "motion_loss",
     "register_model",
     "save_overlay",
+    "save_pretrained",
     "tokenize",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".figures.overlay": ("save_overlay",),
+        ".modeling.config": ("BackboneConfig", "EZCLIPConfig"),
+        ".modeling.losses": ("ezclip_loss", "kl_contrastive_loss", "motion_loss"),
+        ".modeling.model": ("EZCLIP",),
+        ".official.checkpoint": ("load_official_checkpoint",),
+        ".saliency.maps": ("explain",),
+        ".text.class_sets": ("class_descriptions", "class_names", "list_class_sets", "register_class_set"),
+        ".text.tokenizer": ("tokenize",),
+        ".zoo.factory": ("create_model",),
+        ".zoo.loading": ("load",),
+        ".zoo.pretrained": ("get_pretrained_entry", "list_pretrained", "register_pretrained"),
+        ".zoo.publishing": ("push_to_hub",),
+        ".zoo.registry": ("get_model_config", "list_models", "register_model"),
+        ".zoo.serialization": ("save_pretrained",),
+    },
+    submodules=(
+        "choices",
+        "cli",
+        "data",
+        "demo",
+        "digest",
+        "errors",
+        "evaluation",
+        "export",
+        "fetch",
+        "figures",
+        "inference",
+        "localization",
+        "modeling",
+        "official",
+        "paths",
+        "precision",
+        "runtime",
+        "saliency",
+        "search",
+        "synthetic",
+        "text",
+        "train",
+        "transforms",
+        "video",
+        "zoo",
+    ),
+)

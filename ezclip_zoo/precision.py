@@ -8,9 +8,10 @@ from contextlib import AbstractContextManager
 
 import torch
 
-__all__ = ["PRECISIONS", "COMPUTE_DTYPES", "autocast_dtype", "autocast", "autocast_context", "resolve_precision"]
+from .choices import PRECISIONS
 
-PRECISIONS = ("auto", "fp32", "bf16")
+__all__ = ["COMPUTE_DTYPES", "autocast_dtype", "autocast", "autocast_context", "resolve_precision"]
+
 COMPUTE_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 Precision = str | torch.dtype | None
 

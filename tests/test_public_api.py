@@ -114,7 +114,7 @@ def test_a_module_lists_in_all_only_what_it_defines():
 
 
 def test_the_model_methods_take_exactly_the_arguments_of_the_functions_they_call():
-    from ezclip_zoo.inference.classify import classify
+    from ezclip_zoo.inference.classification import classify
     from ezclip_zoo.localization import localize
     from ezclip_zoo.modeling.model import EZCLIP
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Optional
+from typing import TextIO
 
 from ..errors import EZCLIPError
 
@@ -45,7 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """Warnings as one line a person reads (``ezclip-zoo: warning: ...``), not a source location."""
     print(f"ezclip-zoo: warning: {message}", file=file or sys.stderr)
 

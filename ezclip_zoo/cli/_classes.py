@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..choices import TEXT_MODES
+from ..text.class_sets import list_class_sets
+
+if TYPE_CHECKING:
+    from ..text.cache import TextEmbeddingCache
 
 __all__ = ["add_class_arguments", "class_names", "templates", "text_cache"]
 
@@ -21,12 +27,12 @@ def add_class_arguments(p: argparse.ArgumentParser, *, scoring: bool = True) -> 
     p.add_argument(
         "--class-set",
         metavar="NAME",
-        help="a dataset's classes instead of --label/--labels: kinetics400, kinetics600, "
-        "kinetics600-novel, ucf101, hmdb51, ssv2 (the authors' descriptions for their checkpoints)",
+        help=f"a dataset's classes instead of --label/--labels: {', '.join(list_class_sets())} (the authors' "
+        "descriptions for their checkpoints)",
     )
     p.add_argument(
         "--text",
-        choices=("names", "descriptions"),
+        choices=TEXT_MODES,
         default=None,
         help="what the text tower reads for a class set (default: what the checkpoint was trained with)",
     )
@@ -81,7 +87,7 @@ def templates(args: argparse.Namespace) -> Any | None:
     return args.template[0] if args.template == ["actionclip"] else args.template
 
 
-def text_cache(args: argparse.Namespace):
+def text_cache(args: argparse.Namespace) -> TextEmbeddingCache | bool:
     """False with ``--no-text-cache``, else a `TextEmbeddingCache` on disk."""
     from ..text.cache import TextEmbeddingCache, default_cache_dir
 

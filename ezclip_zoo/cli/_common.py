@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-_DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16"}
+from ..choices import BACKENDS, BATCH_SIZE, CROPS, DTYPE_NAMES, PROTOCOLS, STRATEGIES
+
+if TYPE_CHECKING:
+    from ..inference.batch import BatchReport
+    from ..inference.options import InferenceOptions
+    from ..modeling.model import EZCLIP
 
 __all__ = [
     "add_model_arguments",
@@ -39,7 +44,7 @@ def add_model_arguments(p: argparse.ArgumentParser, *, default: str | None = Non
     p.add_argument("--device", default=None, help="torch device, e.g. cuda or cpu (default: cpu)")
     p.add_argument(
         "--dtype",
-        choices=sorted(_DTYPES),
+        choices=sorted(DTYPE_NAMES),
         default="float32",
         help="model dtype; bfloat16 is several times faster on recent CPUs and GPUs (default float32)",
     )
@@ -49,17 +54,17 @@ def add_model_arguments(p: argparse.ArgumentParser, *, default: str | None = Non
 def add_video_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("videos", nargs="*", metavar="VIDEO", help="video files, or folders (searched recursively)")
     p.add_argument("--clips", type=int, default=1, help="temporal views per video (default 1)")
-    p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
+    p.add_argument("--crops", type=int, choices=CROPS, default=1, help="spatial views per frame (default 1)")
     p.add_argument(
         "--protocol",
-        choices=("clip", "reference"),
-        default="clip",
+        choices=PROTOCOLS,
+        default=PROTOCOLS[0],
         help="preprocessing: the backbone's open_clip transform (clip) or short side 256 + centre crop "
         "224 as the paper evaluates (reference)",
     )
-    p.add_argument("--strategy", choices=("auto", "sequential", "seek"), default="auto", help="frame decoding")
-    p.add_argument("--backend", choices=("pyav", "torchcodec"), default="pyav", help="video decoder")
-    p.add_argument("--batch-size", type=int, default=8, help="clips per forward pass (default 8)")
+    p.add_argument("--strategy", choices=STRATEGIES, default=STRATEGIES[0], help="frame decoding")
+    p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help="video decoder")
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"clips per forward pass (default {BATCH_SIZE})")
     p.add_argument("--workers", type=int, default=0, help="decoding processes (default 0: decode in-process)")
     p.add_argument(
         "--output",
@@ -91,7 +96,7 @@ def check_device(device: str | None) -> None:
         raise ValueError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
 
 
-def load_model(args: argparse.Namespace, **kwargs: Any):
+def load_model(args: argparse.Namespace, **kwargs: Any) -> EZCLIP:
     """The model ``--model`` names, through `ezclip_zoo.load` (its one resolution order and defaults) with
     ``--device``, ``--dtype`` and ``--seed``; ``kwargs`` go to `load` as well."""
     import torch
@@ -99,10 +104,10 @@ def load_model(args: argparse.Namespace, **kwargs: Any):
     from ..zoo.loading import load
 
     check_device(args.device)
-    return load(args.model, device=args.device, dtype=getattr(torch, _DTYPES[args.dtype]), seed=args.seed, **kwargs)
+    return load(args.model, device=args.device, dtype=getattr(torch, DTYPE_NAMES[args.dtype]), seed=args.seed, **kwargs)
 
 
-def inference_options(args: argparse.Namespace):
+def inference_options(args: argparse.Namespace) -> InferenceOptions:
     """The `InferenceOptions` the video arguments describe (built once, validated there)."""
     from ..inference import InferenceOptions
 
@@ -154,7 +159,7 @@ def default_workers(cap: int = 4) -> int:
     return min(cap, available_cpus())
 
 
-def summary(report, what: str) -> str:
+def summary(report: BatchReport, what: str) -> str:
     parts = [f"{report.processed - report.failed} {what}"]
     if report.failed:
         parts.append(f"{report.failed} failed")

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             features = encode_texts(model, texts).cpu()
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
         try:
-            for text, vector in zip(texts, features):
+            for text, vector in zip(texts, features, strict=True):
                 out.write(json.dumps({"text": text, "embedding": vector.tolist()}, ensure_ascii=False) + "\n")
         finally:
             if out is not sys.stdout:

@@ -28,12 +28,18 @@ import json
 import logging
 import sys
 
+from ..choices import (
+    BATCH_SIZE,
+    CROPS,
+    DATASET_FORMATS,
+    EVALUATION_PROTOCOLS,
+    PRECISIONS,
+    TEMPLATE_CHOICES,
+)
 from ._common import add_model_arguments, add_progress_arguments, default_workers, load_model, show_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..data.formats import FORMATS
-    from ..evaluation.recipe import PROTOCOLS
 
     p = subparsers.add_parser(
         "evaluate",
@@ -48,8 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with an architecture name: no temporal prompts, the plain frame-averaged CLIP baseline",
     )
     p.add_argument("--no-pretrained-backbone", action="store_true", help="random CLIP (tests only)")
-    p.add_argument("--protocol", choices=PROTOCOLS, default="zero-shot")
-    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--protocol", choices=EVALUATION_PROTOCOLS, default=EVALUATION_PROTOCOLS[0])
+    p.add_argument("--format", required=True, choices=DATASET_FORMATS)
     p.add_argument("--video-root")
     p.add_argument("--annotations", help="ucf101/hmdb51 split-list folder")
     p.add_argument("--splits", type=int, nargs="+", default=[1], help="ucf101/hmdb51 official splits to average")
@@ -58,17 +64,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--base-classes", help="base-to-novel: base class list file (default: first half)")
     p.add_argument("--novel-classes", help="base-to-novel: novel class list file (default: second half)")
     p.add_argument("--descriptions", help="class,description CSV")
-    p.add_argument("--templates", choices=("actionclip", "none"), default="actionclip")
+    p.add_argument("--templates", choices=TEMPLATE_CHOICES, default=TEMPLATE_CHOICES[0])
     p.add_argument("--clips", type=int, default=1, help="temporal views per video")
-    p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--crops", type=int, choices=CROPS, default=1, help="spatial views per frame")
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     p.add_argument(
         "--workers",
         type=int,
         default=default_workers(),
         help=f"data-loader processes (default {default_workers()}: at most the CPUs)",
     )
-    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="autocast (default fp32)")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="autocast (default fp32)")
     p.add_argument("--threads", type=int)
     p.add_argument("--report", help="write the JSON report here")
     add_progress_arguments(p)

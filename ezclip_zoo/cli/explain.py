@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
+from ..choices import BACKENDS, EXPLAIN_METHODS, NORMALIZATIONS, PROTOCOLS
 from ._common import add_model_arguments, load_model
 
 __all__ = ["register", "run"]
@@ -36,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--class", dest="target", metavar="NAME", help="the class to explain (needed by --method gradient)")
     p.add_argument(
         "--method",
-        choices=("attention", "rollout", "gradient"),
+        choices=EXPLAIN_METHODS,
         default=None,
         help="default: gradient with --class, attention without",
     )
@@ -54,19 +56,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--npz", metavar="FILE.npz", help="also write the maps [T, S, S], frame indices and timestamps")
     p.add_argument(
         "--normalize",
-        choices=("clip", "frame"),
-        default="clip",
+        choices=NORMALIZATIONS,
+        default=NORMALIZATIONS[0],
         help="scale maps by the clip's maximum (default) or each frame's own",
     )
     p.add_argument("--alpha", type=float, default=0.6, help="opacity of the heat map at its peak (default 0.6)")
     p.add_argument("--columns", type=int, default=None, help="frames per row of the grid (default: up to 8)")
-    p.add_argument("--protocol", choices=("clip", "reference"), default="clip", help="preprocessing (as classify)")
-    p.add_argument("--backend", choices=("pyav", "torchcodec"), default="pyav", help="video decoder")
+    p.add_argument("--protocol", choices=PROTOCOLS, default=PROTOCOLS[0], help="preprocessing (as classify)")
+    p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help="video decoder")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of a line")
     p.set_defaults(func=run)
 
 
-def _classes(args: argparse.Namespace):
+def _classes(args: argparse.Namespace) -> Any:
     from ._classes import class_names
 
     if not (args.label or args.labels or args.class_set):

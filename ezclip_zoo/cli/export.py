@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..choices import DTYPE_NAMES, EXPORT_FORMATS, QUANTIZATIONS
 from ._classes import add_class_arguments, class_names
-from ._common import _DTYPES, load_model
+from ._common import load_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,19 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("out_dir", metavar="OUT_DIR", help="a new or empty folder, or an earlier export (replaced)")
     p.add_argument(
         "--format",
-        choices=("onnx", "torch-export"),
-        default="onnx",
+        choices=EXPORT_FORMATS,
+        default=EXPORT_FORMATS[0],
         help="onnx (ONNX Runtime; default) or torch-export (.pt2 programs)",
     )
     p.add_argument(
         "--dtype",
-        choices=sorted(_DTYPES),
+        choices=sorted(DTYPE_NAMES),
         default="float32",
         help="compute dtype of the exported encoders (default float32; bfloat16 with torch-export only)",
     )
     p.add_argument(
         "--quantize",
-        choices=("int8",),
+        choices=QUANTIZATIONS,
         default=None,
         help="int8 dynamic quantization of the video encoder's frozen linear layers (onnx, float32; "
         "the text encoder stays float32)",
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..export import check_options, export_model
 
-    check_options(args.format, args.quantize, getattr(torch, _DTYPES[args.dtype]))
+    check_options(args.format, args.quantize, getattr(torch, DTYPE_NAMES[args.dtype]))
     classes = class_names(args, required=False)
     model = load_model(args)
     manifest = export_model(

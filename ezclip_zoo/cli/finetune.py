@@ -25,6 +25,12 @@ import argparse
 import json
 import logging
 import os
+from typing import TYPE_CHECKING
+
+from ..choices import DATASET_FORMATS, PRECISIONS, TEMPLATE_CHOICES
+
+if TYPE_CHECKING:
+    from ..train.config import TrainConfig
 
 from ._common import add_progress_arguments, default_workers, show_progress
 
@@ -44,10 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _data_arguments(data) -> None:
-    from ..data.formats import FORMATS
+def _data_arguments(data: argparse._ArgumentGroup) -> None:
 
-    data.add_argument("--format", required=True, choices=FORMATS)
+    data.add_argument("--format", required=True, choices=DATASET_FORMATS)
     data.add_argument("--video-root", help="folder of the videos")
     data.add_argument("--annotations", help="ucf101: ucfTrainTestlist folder; hmdb51: testTrainMulti_7030_splits")
     data.add_argument("--split", type=int, default=1, help="ucf101/hmdb51 official split (1-3)")
@@ -62,8 +67,8 @@ def _data_arguments(data) -> None:
     data.add_argument("--descriptions", help="class,description CSV (one text per class, as the released models)")
     data.add_argument(
         "--templates",
-        choices=("actionclip", "none"),
-        default="actionclip",
+        choices=TEMPLATE_CHOICES,
+        default=TEMPLATE_CHOICES[0],
         help="without descriptions: ActionCLIP's 16 templates (one drawn per clip), or bare names",
     )
     data.add_argument("--no-flip", action="store_true", help="no horizontal flip (direction-sensitive classes, SSv2)")
@@ -75,7 +80,7 @@ def _data_arguments(data) -> None:
     )
 
 
-def _model_arguments(model) -> None:
+def _model_arguments(model: argparse._ArgumentGroup) -> None:
     model.add_argument(
         "--model",
         default="ezclip-vit-b16",
@@ -88,7 +93,7 @@ def _model_arguments(model) -> None:
     model.add_argument("--prompt-dropout", type=float, help="prompt dropout (architectures only; default 0.1)")
 
 
-def _optimisation_arguments(opt) -> None:
+def _optimisation_arguments(opt: argparse._ArgumentGroup) -> None:
     from ..train.config import TrainConfig
 
     d = TrainConfig()
@@ -102,7 +107,7 @@ def _optimisation_arguments(opt) -> None:
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay)
     opt.add_argument("--max-grad-norm", type=float, help="clip the gradient norm (off by default, as the reference)")
     opt.add_argument("--motion-weight", type=float, default=d.motion_weight, help="0 turns the motion loss off")
-    opt.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=d.precision)
+    opt.add_argument("--precision", choices=PRECISIONS, default=d.precision)
     opt.add_argument(
         "--grad-checkpointing",
         action="store_true",
@@ -111,7 +116,7 @@ def _optimisation_arguments(opt) -> None:
     opt.add_argument("--seed", type=int, default=d.seed)
 
 
-def _run_arguments(run_group) -> None:
+def _run_arguments(run_group: argparse._ArgumentGroup) -> None:
     run_group.add_argument("--output", required=True, help="run folder: checkpoint.pt, best/, model/, logs")
     run_group.add_argument("--resume", action="store_true", help="continue from OUTPUT/checkpoint.pt")
     run_group.add_argument("--eval-every", type=int, default=1, help="validate every N epochs")
@@ -121,7 +126,7 @@ def _run_arguments(run_group) -> None:
     run_group.add_argument("--threads", type=int, help="torch CPU threads per process")
 
 
-def _config(args):
+def _config(args: argparse.Namespace) -> TrainConfig:
     from ..train.config import TrainConfig
 
     return TrainConfig(

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         rows.append((n, e["architecture"], load_source(e), f"{approx}{size / 1e6:.1f} MB", metrics))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
     archs = list_models(args.pattern)
     if archs:
         print(

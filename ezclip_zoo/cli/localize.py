@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from ._classes import add_class_arguments, class_names, templates, text_cache
 from ._common import add_model_arguments, load_model, show_progress
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _truth(path):
+def _truth(path: str | None) -> list[Any] | None:
     """The ``--truth`` file's segments (objects with label, start, end), or None."""
     if path is None:
         return None

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     hits = (
         index.search_video(args.video, args.topk, approximate=approximate)
         if args.video
-        else index.search(args.query, args.topk, approximate=approximate)
+        else index.search(str(args.query), args.topk, approximate=approximate)
     )
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..choices import DATASET_FORMATS
 from ._io import PathLike
 from .csv_list import read_video_csv
 from .hmdb51 import read_hmdb51
@@ -10,9 +11,7 @@ from .records import VideoSplit
 from .ssv2 import read_ssv2
 from .ucf101 import read_ucf101
 
-__all__ = ["FORMATS", "read_dataset"]
-
-FORMATS = ("ucf101", "hmdb51", "kinetics", "ssv2", "csv")
+__all__ = ["read_dataset"]
 
 
 def read_dataset(
@@ -38,8 +37,8 @@ def read_dataset(
     Returns:
         ``{"train": ..., "val": ..., "test": ...}`` for the splits given (at least one).
     """
-    if format not in FORMATS:
-        raise ValueError(f"unknown dataset format {format!r}; choose one of {FORMATS}")
+    if format not in DATASET_FORMATS:
+        raise ValueError(f"unknown dataset format {format!r}; choose one of {DATASET_FORMATS}")
     if format in ("ucf101", "hmdb51"):
         if annotations is None or video_root is None:
             raise ValueError(f"{format} needs annotations (the split-list folder) and video_root")

@@ -6,16 +6,15 @@ and import Gradio (``pip install "ezclip-zoo[demo]"``) only when called. Names a
 command line's ``--help`` imports neither torch nor Gradio.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_attributes
 
-_NAMES = {
-    **{name: ".analysis" for name in ("Analysis", "analyse", "demo_classes", "parse_class_text")},
-    **{
-        name: ".app" for name in ("build_demo", "launch_demo", "require_gradio", "DEFAULT_MAX_FILE_SIZE", "LOCAL_HOSTS")
-    },
-}
-
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES)
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .analysis import Analysis, analyse, demo_classes, parse_class_text
+    from .app import DEFAULT_MAX_FILE_SIZE, LOCAL_HOSTS, build_demo, launch_demo, require_gradio
 
 __all__ = [
     "Analysis",
@@ -28,3 +27,11 @@ __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "LOCAL_HOSTS",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".analysis": ("Analysis", "analyse", "demo_classes", "parse_class_text"),
+        ".app": ("DEFAULT_MAX_FILE_SIZE", "LOCAL_HOSTS", "build_demo", "launch_demo", "require_gradio"),
+    },
+)

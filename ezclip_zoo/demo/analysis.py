@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import LocalizationWarning, VideoDecodeWarning
 from ..figures.overlay import overlay_image
 from ..figures.timeline import save_timeline
-from ..inference.classify import classify
+from ..inference.classification import classify
 from ..inference.result import ClassificationResult
 from ..localization import LocalizationResult, localize
 from ..saliency import explain

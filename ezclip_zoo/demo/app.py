@@ -150,7 +150,7 @@ def _handler(model: EZCLIP, gr: ModuleType) -> Callable[[str | None, str, str, f
 
 def _inputs(gr: ModuleType, class_sets: Sequence[str]) -> dict[str, Any]:
     """The left column: the video, the classes, the options and the button."""
-    from ..saliency.maps import METHODS
+    from ..choices import EXPLAIN_METHODS as METHODS
 
     video = gr.Video(label="Video", sources=["upload"], elem_id="video", height=280)
     typed = gr.Textbox(

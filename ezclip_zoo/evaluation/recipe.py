@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import torch
 
+from ..choices import EVALUATION_PROTOCOLS
 from ..data.csv_list import as_class_descriptions, as_class_list
 from ..data.formats import read_dataset
 from ..data.records import VideoSplit
@@ -19,10 +20,9 @@ from ..modeling.model import EZCLIP
 from .metrics import mean_std
 from .protocols import evaluate_base_to_novel, evaluate_splits
 
-__all__ = ["PROTOCOLS", "evaluate_dataset", "read_test_splits", "summary_line"]
+__all__ = ["evaluate_dataset", "read_test_splits", "summary_line"]
 
-PROTOCOLS = ("zero-shot", "base-to-novel")
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike[str]
 logger = logging.getLogger(__name__)
 
 
@@ -50,8 +50,8 @@ def read_test_splits(
 def _model(
     model: PathLike | EZCLIP,
     *,
-    device,
-    dtype,
+    device: str | torch.device | None,
+    dtype: torch.dtype | None,
     seed: int,
     pretrained_backbone: bool,
     overrides: Mapping[str, Any] | None,
@@ -76,7 +76,13 @@ def _model(
     )
 
 
-def _base_to_novel(model, splits: Sequence[VideoSplit], base_classes, novel_classes, common: dict) -> dict[str, Any]:
+def _base_to_novel(
+    model: EZCLIP,
+    splits: Sequence[VideoSplit],
+    base_classes: PathLike | Sequence[str] | None,
+    novel_classes: PathLike | Sequence[str] | None,
+    common: dict[str, Any],
+) -> dict[str, Any]:
     """Base-to-novel on every split (given class lists, else each split's halves) and their mean +- std."""
     base = as_class_list(base_classes) if base_classes is not None else None
     novel = as_class_list(novel_classes) if novel_classes is not None else None
@@ -148,8 +154,8 @@ def evaluate_dataset(
         base-to-novel: ``{"splits": [...], "base": {"mean", "std"}, "novel": {...}, "hm": {...}}`` (accuracies in
         percent, population std); pass it to `write_report`, `summary_line` says it in one line.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if protocol not in EVALUATION_PROTOCOLS:
+        raise ValueError(f"protocol must be one of {EVALUATION_PROTOCOLS}, got {protocol!r}")
     test_splits = read_test_splits(
         format, video_root=video_root, annotations=annotations, splits=splits, test=test, labels=labels
     )
@@ -159,7 +165,7 @@ def evaluate_dataset(
     net = _model(
         model, device=device, dtype=dtype, seed=seed, pretrained_backbone=pretrained_backbone, overrides=overrides
     )
-    common = dict(
+    common: dict[str, Any] = dict(
         descriptions=as_class_descriptions(descriptions) if descriptions is not None else None,
         templates=templates,
         num_clips=num_clips,

@@ -5,6 +5,24 @@ file, the classes' text embeddings and a manifest (``ezclip_export.json``); ``ez
 the command. See `export_model`.
 """
 
-from .exporter import DTYPES, QUANTIZATIONS, check_options, export_model
+from __future__ import annotations
 
-__all__ = ["DTYPES", "QUANTIZATIONS", "check_options", "export_model"]
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .exporter import DTYPES, check_options, export_model
+
+__all__ = [
+    "DTYPES",
+    "check_options",
+    "export_model",
+]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".exporter": ("DTYPES", "check_options", "export_model"),
+    },
+)

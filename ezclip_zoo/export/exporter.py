@@ -5,21 +5,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..choices import EXPORT_FORMATS, QUANTIZATIONS
 from ..modeling.exportable import TextEncoder, VideoEncoder
-from ..runtime.manifest import FORMATS, MANIFEST_NAME
+from ..runtime.manifest import MANIFEST_NAME
 from ..runtime.tokenizer import BPE_FILE_NAME
 from .manifest import preprocess_entry, source_entry, write_manifest
 
-__all__ = ["export_model", "check_options", "DTYPES", "QUANTIZATIONS"]
+__all__ = ["export_model", "check_options", "DTYPES"]
 
-QUANTIZATIONS = (None, "int8")
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 _SUFFIX = {"onnx": ".onnx", "torch-export": ".pt2"}
 _CLASSES_FILE = "class_embeddings.npy"
@@ -27,10 +27,10 @@ _CLASSES_FILE = "class_embeddings.npy"
 
 def check_options(format: str, quantize: str | None, dtype: torch.dtype) -> None:
     """Raise ValueError for an export `export_model` cannot make (before any model is loaded)."""
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
-    if quantize not in QUANTIZATIONS:
-        raise ValueError(f"quantize must be one of {QUANTIZATIONS}, got {quantize!r}")
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {EXPORT_FORMATS}, got {format!r}")
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {(None, *QUANTIZATIONS)}, got {quantize!r}")
     if dtype not in DTYPES:
         raise ValueError(f"the model's dtype must be one of {DTYPES}, got {dtype}")
     if quantize is not None and (format != "onnx" or dtype != torch.float32):
@@ -76,7 +76,7 @@ def _export_encoder(
     output_name: str,
     dim: str,
     quantize: str | None,
-    keep_float,
+    keep_float: Iterable[torch.Tensor],
 ) -> None:
     if format == "torch-export":
         from .torch_export import export_program
@@ -99,7 +99,7 @@ def _classes(model: Any, folder: Path, class_names: Any, descriptions: Any, text
     """Precomputed normalised text embeddings [M, C, E] of the classes (as eager `classify` encodes them)."""
     if class_names is None:
         return None
-    from ..inference.classify import label_set_for
+    from ..inference.classification import label_set_for
     from ..text.cache import text_features
 
     labels, source = label_set_for(model, class_names, descriptions, None, text)

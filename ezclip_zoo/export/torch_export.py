@@ -11,9 +11,7 @@ from torch import nn
 __all__ = ["export_program"]
 
 
-def export_program(
-    module: nn.Module, example: torch.Tensor, path: str | os.PathLike, *, dynamic_dim: str
-) -> Path:
+def export_program(module: nn.Module, example: torch.Tensor, path: str | os.PathLike, *, dynamic_dim: str) -> Path:
     """``torch.export.export(module, (example,))`` with dimension 0 dynamic (named ``dynamic_dim``), saved to
     ``path``. Returns ``path``."""
     import inspect

@@ -10,14 +10,21 @@ Label sets, templates and the text-embedding cache are `ezclip_zoo.text`'s; when
 is `ezclip_zoo.localization.localize`.
 """
 
-from .batch import BatchJob, BatchReport, classify_folder, classify_videos, embed_videos
-from .classify import classify, embed_video
-from .files import InferenceVideoDataset, find_videos
-from .jsonl import ResultsFile, read_jsonl
-from .options import InferenceKwargs, InferenceOptions
-from .result import ClassificationResult, EmbeddingResult, VideoError
-from .scoring import class_probabilities, encode_class_texts, score_views
-from .views import encode_views, prepare_views
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .batch import BatchJob, BatchReport, classify_folder, classify_videos, embed_videos
+    from .classification import classify, embed_video
+    from .files import InferenceVideoDataset, find_videos
+    from .jsonl import ResultsFile, read_jsonl
+    from .options import InferenceKwargs, InferenceOptions
+    from .result import ClassificationResult, EmbeddingResult, VideoError
+    from .scoring import class_probabilities, encode_class_texts, score_views
+    from .views import encode_views, prepare_views
 
 __all__ = [
     "BatchJob",
@@ -42,3 +49,17 @@ __all__ = [
     "read_jsonl",
     "score_views",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".batch": ("BatchJob", "BatchReport", "classify_folder", "classify_videos", "embed_videos"),
+        ".classification": ("classify", "embed_video"),
+        ".files": ("InferenceVideoDataset", "find_videos"),
+        ".jsonl": ("ResultsFile", "read_jsonl"),
+        ".options": ("InferenceKwargs", "InferenceOptions"),
+        ".result": ("ClassificationResult", "EmbeddingResult", "VideoError"),
+        ".scoring": ("class_probabilities", "encode_class_texts", "score_views"),
+        ".views": ("encode_views", "prepare_views"),
+    },
+)

@@ -24,7 +24,7 @@ from ..digest import change_token, tensor_digest
 from ..text.cache import TextEmbeddingCache, text_features
 from ..text.labels import ClassNames
 from ..video import VIDEO_EXTENSIONS
-from .classify import check_topk, label_set_for, make_result
+from .classification import check_topk, label_set_for, make_result
 from .files import InferenceVideoDataset, find_videos, iter_items, unique_paths
 from .jsonl import ResultsFile, video_key
 from .options import InferenceKwargs, InferenceOptions, make_options

@@ -11,9 +11,9 @@ from typing import Any
 import torch
 from typing_extensions import TypedDict
 
+from ..choices import BACKENDS, BATCH_SIZE, PROTOCOLS, STRATEGIES
 from ..precision import COMPUTE_DTYPES, autocast_dtype
-from ..transforms.eval import PROTOCOLS, VideoTransform
-from ..video import BACKENDS, STRATEGIES
+from ..transforms.eval import VideoTransform
 
 __all__ = ["InferenceOptions", "InferenceKwargs", "make_options"]
 
@@ -33,7 +33,7 @@ class InferenceOptions:
         backend: ``"pyav"`` or ``"torchcodec"``.
     """
 
-    batch_size: int = 8
+    batch_size: int = BATCH_SIZE
     num_clips: int = 1
     num_crops: int = 1
     protocol: str = "clip"

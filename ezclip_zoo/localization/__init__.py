@@ -7,10 +7,17 @@
   scores into segments with "no action" possible (`SegmentRule`, `find_segments`), and the result type.
 """
 
-from .pipeline import localize
-from .result import LocalizationResult, Window
-from .segments import Segment, SegmentRule, find_segments, window_cells
-from .windows import WindowLayout, WindowPlan, plan_windows
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .pipeline import localize
+    from .result import LocalizationResult, Window
+    from .segments import Segment, SegmentRule, find_segments, window_cells
+    from .windows import WindowLayout, WindowPlan, plan_windows
 
 __all__ = [
     "LocalizationResult",
@@ -24,3 +31,13 @@ __all__ = [
     "plan_windows",
     "window_cells",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".pipeline": ("localize",),
+        ".result": ("LocalizationResult", "Window"),
+        ".segments": ("Segment", "SegmentRule", "find_segments", "window_cells"),
+        ".windows": ("WindowLayout", "WindowPlan", "plan_windows"),
+    },
+)

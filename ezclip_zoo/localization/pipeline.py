@@ -17,7 +17,7 @@ import torch
 from typing_extensions import Unpack
 
 from ..errors import LocalizationWarning
-from ..inference.classify import label_set_for
+from ..inference.classification import label_set_for
 from ..inference.options import InferenceKwargs, InferenceOptions, make_options
 from ..inference.scoring import score_views
 from ..inference.views import encode_batches, eval_mode

@@ -6,7 +6,9 @@ Nothing here downloads: the zoo layer (`ezclip_zoo.zoo.backbone_weights`) turns 
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 import os
+import re
 
 import open_clip
 import torch
@@ -115,8 +117,39 @@ def check_supported_backbone(clip: nn.Module) -> None:
             if not isinstance(block.ls_1, nn.Identity) or not isinstance(block.ls_2, nn.Identity):
                 problems.append("blocks use layer scale")
                 break
+            attn = block.attn
+            if not isinstance(attn, nn.MultiheadAttention) or attn.in_proj_weight is None:
+                problems.append(
+                    f"its attention is a {type(attn).__name__}, not the nn.MultiheadAttention with packed q/k/v "
+                    f"that the towers read: open_clip {_installed('open_clip_torch')} changed its blocks; install a "
+                    f"supported one (open_clip_torch{_supported('open_clip_torch')})"
+                )
+                break
     if problems:
         raise ValueError("unsupported backbone for EZ-CLIP: " + "; ".join(problems))
+
+
+def _installed(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _supported(distribution: str) -> str:
+    """The version range ezclip-zoo's own metadata declares for ``distribution`` (pyproject.toml is the source)."""
+    try:
+        for requirement in importlib.metadata.requires("ezclip-zoo") or ():
+            match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*([^;]*)", requirement)
+            if match and _canonical(match.group(1)) == _canonical(distribution) and ";" not in requirement:
+                return match.group(2).strip()
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    return " (see ezclip-zoo's pyproject.toml)"
 
 
 def build_backbone(

@@ -191,7 +191,7 @@ class EZCLIP(nn.Module):
         of videos); ``model.classify("clip.mp4", "kinetics400")`` scores against a class set. The arguments are
         those of `ezclip_zoo.inference.classify`, which this calls.
         """
-        from ..inference.classify import classify  # the inference layer sits below the model's own methods
+        from ..inference.classification import classify  # the inference layer sits below the model's own methods
 
         return classify(
             self,

@@ -4,19 +4,17 @@ numpy/PIL/PyAV for the frames, a torch-free CLIP tokenizer for new class names.
 ``OnnxModel("out_dir").classify("clip.mp4")`` -> `RuntimeResult`. Importing this package never imports torch.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_attributes
 
-_NAMES = {
-    "OnnxModel": ".onnx_model",
-    "RuntimeResult": ".onnx_model",
-    "ClipTokenizer": ".tokenizer",
-    "FramePreprocess": ".preprocess",
-    "read_clip": ".preprocess",
-    "MANIFEST_NAME": ".manifest",
-    "read_manifest": ".manifest",
-}
-
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES)
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .manifest import MANIFEST_NAME, read_manifest
+    from .onnx_model import OnnxModel, RuntimeResult
+    from .preprocess import FramePreprocess, read_clip
+    from .tokenizer import ClipTokenizer
 
 __all__ = [
     "ClipTokenizer",
@@ -27,3 +25,13 @@ __all__ = [
     "read_clip",
     "read_manifest",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".manifest": ("MANIFEST_NAME", "read_manifest"),
+        ".onnx_model": ("OnnxModel", "RuntimeResult"),
+        ".preprocess": ("FramePreprocess", "read_clip"),
+        ".tokenizer": ("ClipTokenizer",),
+    },
+)

@@ -23,14 +23,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..choices import EXPORT_FORMATS
 from ..digest import sha256_file
 from ..errors import ExportedFileChangedError, ExportedModelError
 
-__all__ = ["MANIFEST_NAME", "FORMAT_VERSION", "FORMATS", "read_manifest", "verify_files"]
+__all__ = ["MANIFEST_NAME", "FORMAT_VERSION", "read_manifest", "verify_files"]
 
 MANIFEST_NAME = "ezclip_export.json"
 FORMAT_VERSION = 1
-FORMATS = ("onnx", "torch-export")
 
 
 def verify_files(folder: Path, files: dict[str, str]) -> None:
@@ -83,8 +83,8 @@ def read_manifest(folder: str | os.PathLike, *, verify: bool = True) -> dict[str
             f"{path} has format version {version!r}; this ezclip-zoo reads version "
             f"{FORMAT_VERSION} (upgrade ezclip-zoo, or export the model again)"
         )
-    if manifest.get("format") not in FORMATS:
-        raise ExportedModelError(f"{path}: unknown format {manifest.get('format')!r}; expected one of {FORMATS}")
+    if manifest.get("format") not in EXPORT_FORMATS:
+        raise ExportedModelError(f"{path}: unknown format {manifest.get('format')!r}; expected one of {EXPORT_FORMATS}")
     if verify:
         verify_files(folder, dict(manifest.get("files", {})))
     return manifest

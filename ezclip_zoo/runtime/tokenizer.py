@@ -56,7 +56,7 @@ class ClipTokenizer:
     """
 
     def __init__(self, bpe_path: str | os.PathLike, context_length: int = 77) -> None:
-        import regex  # type: ignore[import-untyped]  # regex ships no type information (types-regex apart)
+        import regex
 
         with gzip.open(bpe_path, "rt", encoding="utf-8") as f:
             lines = f.read().split("\n")

@@ -26,12 +26,13 @@ import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
-from ..inference.classify import label_set_for
+from ..choices import CLASS_SPECIFIC_METHODS, EXPLAIN_METHODS, NORMALIZATIONS
+from ..inference.classification import label_set_for
 from ..inference.scoring import score_views
 from ..inference.views import prepare_views
 from ..text.cache import text_features
@@ -39,9 +40,10 @@ from ..text.labels import LabelSet
 from ..transforms.eval import VideoTransform
 from ..video import probe_video
 
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+
 __all__ = [
-    "METHODS",
-    "CLASS_SPECIFIC_METHODS",
     "Explanation",
     "explain",
     "explain_frames",
@@ -49,10 +51,7 @@ __all__ = [
     "normalize_maps",
 ]
 
-METHODS = ("attention", "rollout", "gradient")
-CLASS_SPECIFIC_METHODS = ("gradient",)
-NORMALIZATIONS = ("clip", "frame")
-Target = Union[str, int, None]
+Target = str | int | None
 
 
 @dataclass
@@ -66,7 +65,7 @@ class Explanation:
         frame_indices: the T frame indices in the video.
         timestamps: seconds of each frame (index / frame rate) for a video file; None for frames in memory.
         total_frames: frames in the whole video.
-        method: the method (`METHODS`).
+        method: the method (`EXPLAIN_METHODS`).
         class_name: the class the map is for (None for a gradient-free map without one).
         score: that class's logit, ``logit_scale * cos(video, text)`` (None without a class).
         class_names, probabilities: the classes scored and their zero-shot probabilities [C] (when classes were
@@ -98,7 +97,7 @@ class Explanation:
 
 
 @contextlib.contextmanager
-def _eval_mode(model) -> Iterator[None]:
+def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
     """Eval mode (dropout, drop-path off) for the call, gradients allowed; train mode restored afterwards."""
     was_training = model.training
     model.eval()
@@ -109,8 +108,8 @@ def _eval_mode(model) -> Iterator[None]:
 
 
 def _check_method(method: Any) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method not in EXPLAIN_METHODS:
+        raise ValueError(f"method must be one of {EXPLAIN_METHODS}, got {method!r}")
     return method
 
 
@@ -133,7 +132,7 @@ def attention_maps(
     """Patch maps from the captured attention of every block, not normalised.
 
     Args:
-        method: one of `METHODS`.
+        method: one of `EXPLAIN_METHODS`.
         probs: per block (in order), [N, H, L, K] attention probabilities (`EZCLIP.capture_attention`); only the
             last is read for ``"attention"``.
         grads: for ``"gradient"``, the gradients of the class score with respect to ``probs``.
@@ -176,7 +175,7 @@ def normalize_maps(maps: torch.Tensor, normalize: str = "clip") -> torch.Tensor:
 
 
 def explain_frames(
-    model,
+    model: EZCLIP,
     frames: torch.Tensor,
     method: str = "gradient",
     text: torch.Tensor | None = None,
@@ -187,7 +186,7 @@ def explain_frames(
     Args:
         model: an `EZCLIP` (put in eval mode by the caller).
         frames: [T, 3, S, S] preprocessed frames (CLIP mean/std), T == ``model.num_frames``.
-        method: one of `METHODS`.
+        method: one of `EXPLAIN_METHODS`.
         text: for ``"gradient"``, normalised class text embeddings [M, C, E] (templates x classes).
         class_index: for ``"gradient"``, the class (index into C) whose logit, ``logit_scale * cos(video, text)``
             averaged over the M templates, the gradients are taken of.
@@ -209,6 +208,7 @@ def explain_frames(
         probs = [captured[i] for i in sorted(captured)]
         grads = None
         if needs_grad:
+            assert text is not None and class_index is not None  # checked on entry: a class-specific method has both
             own = text[:, class_index].to(video.device).clone()  # a normal tensor, whatever mode made the text
             score = model.logit_scale * (own @ video).mean()
             grads = torch.autograd.grad(score, probs)
@@ -218,7 +218,7 @@ def explain_frames(
 
 
 def _resolve_target(
-    model, target: Target, classes: Any, descriptions: Any, templates: Any, text: str | None
+    model: EZCLIP, target: Target, classes: Any, descriptions: Any, templates: Any, text: str | None
 ) -> tuple[LabelSet | None, int | None]:
     """(the label set to score, the target's index in it) from a class name or index and optional classes."""
     if isinstance(target, bool) or not isinstance(target, (str, int, type(None))):
@@ -260,7 +260,7 @@ def _timestamps(video: Any, indices: list[int]) -> list[float] | None:
 
 
 def explain(
-    model,
+    model: EZCLIP,
     video: Any,
     target: Target = None,
     *,
@@ -318,6 +318,12 @@ def explain(
     patch_maps = normalize_maps(raw.cpu(), normalize)
     size = model.image_size
     maps = F.interpolate(patch_maps[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0]
+    class_name: str | None = None
+    score: float | None = None
+    if index is not None:
+        # _resolve_target gives an index only with its label set, and a label set is always scored
+        assert labels is not None and logits is not None
+        class_name, score = labels.names[index], float(logits[index])
     return Explanation(
         maps=maps.clamp(0, 1),
         patch_maps=patch_maps,
@@ -326,8 +332,8 @@ def explain(
         timestamps=_timestamps(video, list(clips.indices[0])),
         total_frames=clips.total_frames,
         method=method,
-        class_name=labels.names[index] if index is not None else None,
-        score=float(logits[index]) if index is not None else None,
+        class_name=class_name,
+        score=score,
         class_names=labels.names if labels is not None else None,
         probabilities=probs,
         source=clips.name,

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import torch
 import torch.nn.functional as F
@@ -153,7 +153,7 @@ class VideoIndex:
         """Normalised float32 query embeddings [Q, E]: a string (or list of strings) is text, through the text
         tower; a video (a `pathlib.Path`, bytes, a file object, frames) goes through `embed_video` with the
         library's setup (a plain string is always text: wrap a file name in `Path`)."""
-        from ..inference.classify import embed_video
+        from ..inference.classification import embed_video
 
         texts = [query] if isinstance(query, str) else query
         if isinstance(texts, (list, tuple)) and texts and all(isinstance(t, str) for t in texts):
@@ -175,6 +175,17 @@ class VideoIndex:
         )
         return F.normalize(video.float().reshape(-1, video.shape[-1]), dim=-1)
 
+    @overload
+    def search(self, query: str, k: int = 10, *, approximate: bool | None = None) -> list[Hit]: ...
+
+    @overload
+    def search(
+        self, query: list[str] | tuple[str, ...], k: int = 10, *, approximate: bool | None = None
+    ) -> list[list[Hit]]: ...
+
+    @overload
+    def search(self, query: Any, k: int = 10, *, approximate: bool | None = None) -> list[Hit] | list[list[Hit]]: ...
+
     def search(self, query: Any, k: int = 10, *, approximate: bool | None = None) -> list[Hit] | list[list[Hit]]:
         """The ``k`` best rows for a query: a text, a list of texts (one hit list each), a video, or an embedding
         tensor [E] / [Q, E].
@@ -184,11 +195,10 @@ class VideoIndex:
                 there).
         """
         _check_k(k)
-        single = (
-            isinstance(query, str)
-            or (isinstance(query, torch.Tensor) and query.ndim == 1)
-            or not isinstance(query, (list, tuple))
-        )
+        if isinstance(query, torch.Tensor):
+            single = query.ndim == 1  # [E] one query, [Q, E] one hit list per row
+        else:
+            single = not isinstance(query, (list, tuple))  # a text or a video; a list of texts gives lists
         q = (
             F.normalize(query.float().reshape(-1, query.shape[-1]), dim=-1)
             if isinstance(query, torch.Tensor)

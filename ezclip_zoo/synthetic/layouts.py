@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..choices import DATASET_FORMATS
 from ..data.seeding import sample_seed
 from .motion import MotionVideoConfig, render_motion_clip
 
-__all__ = ["LAYOUTS", "write_motion_dataset"]
+__all__ = ["write_motion_dataset"]
 
-LAYOUTS = ("ucf101", "hmdb51", "kinetics", "ssv2", "csv")
 _EXT = {"ucf101": ".avi", "hmdb51": ".avi", "kinetics": ".mp4", "ssv2": ".webm", "csv": ".mp4"}
 _CODEC = {".avi": "mpeg4", ".mp4": "libx264", ".webm": "libvpx-vp9"}
 
@@ -138,7 +138,7 @@ def write_motion_dataset(
 
     Args:
         root: output folder (created).
-        layout: one of `LAYOUTS`.
+        layout: one of `DATASET_FORMATS`.
         train_per_class, test_per_class: videos per class in each split.
         config: what the clips look like (its ``num_frames`` is replaced by ``num_frames``); default 64 px,
             left/right/up/down.
@@ -153,8 +153,8 @@ def write_motion_dataset(
     """
     from ..video import write_video
 
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if layout not in DATASET_FORMATS:
+        raise ValueError(f"layout must be one of {DATASET_FORMATS}, got {layout!r}")
     base = config or MotionVideoConfig(size=64)
     cfg = MotionVideoConfig(**{**base.__dict__, "num_frames": num_frames})
     root = Path(root)

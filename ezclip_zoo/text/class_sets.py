@@ -153,7 +153,9 @@ def class_descriptions(name: str, *, local_files_only: bool | None = None, progr
     return _join(canonical, read_authors_descriptions(path))
 
 
-def _download(canonical: str, source: dict[str, Any], path: Path, *, local_files_only, progress) -> None:
+def _download(
+    canonical: str, source: dict[str, Any], path: Path, *, local_files_only: bool | None, progress: bool
+) -> None:
     from ..fetch.download import download_file
 
     if offline(local_files_only):

@@ -85,7 +85,9 @@ class TrainConfig:
     grad_checkpointing: bool = False
 
     def __post_init__(self) -> None:
-        self.betas = tuple(float(b) for b in self.betas)
+        betas = tuple(float(b) for b in self.betas)  # any length until checked below
+        if len(betas) == 2:
+            self.betas = (betas[0], betas[1])
         positive = ("epochs", "batch_size", "grad_accum_steps", "eval_every_epochs", "log_every_steps")
         for name in positive:
             value = getattr(self, name)
@@ -95,10 +97,8 @@ class TrainConfig:
             raise ValueError(f"need lr > 0 and 0 <= min_lr <= lr, got lr={self.lr}, min_lr={self.min_lr}")
         if self.warmup_epochs < 0 or (self.warmup_steps is not None and self.warmup_steps < 0):
             raise ValueError("warm-up length must be >= 0")
-        if self.weight_decay < 0 or self.eps <= 0 or len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(
-                f"bad AdamW settings: weight_decay={self.weight_decay}, betas={self.betas}, eps={self.eps}"
-            )
+        if self.weight_decay < 0 or self.eps <= 0 or len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"bad AdamW settings: weight_decay={self.weight_decay}, betas={betas}, eps={self.eps}")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be positive or None, got {self.max_grad_norm}")
         if self.motion_weight < 0:

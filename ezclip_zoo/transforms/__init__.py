@@ -5,17 +5,30 @@ The names are imported on first use (PEP 562); `pixels` (resize, crop and normal
 torch and is shared with `ezclip_zoo.runtime`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_attributes
 
-_NAMES = {
-    "PROTOCOLS": ".eval",
-    "VideoTransform": ".eval",
-    "crop_offsets": ".pixels",
-    "preprocess_config": ".eval",
-    "preprocess_frames": ".eval",
-    "ClipAugment": ".train",
-}
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .eval import VideoTransform, preprocess_config, preprocess_frames
+    from .pixels import crop_offsets
+    from .train import ClipAugment
 
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES)
+__all__ = [
+    "ClipAugment",
+    "VideoTransform",
+    "crop_offsets",
+    "preprocess_config",
+    "preprocess_frames",
+]
 
-__all__ = ["PROTOCOLS", "ClipAugment", "VideoTransform", "crop_offsets", "preprocess_config", "preprocess_frames"]
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".eval": ("VideoTransform", "preprocess_config", "preprocess_frames"),
+        ".pixels": ("crop_offsets",),
+        ".train": ("ClipAugment",),
+    },
+)

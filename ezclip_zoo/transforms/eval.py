@@ -14,18 +14,25 @@ Multi-view testing takes ``num_crops`` = 3 crops per frame, at the start, centre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from open_clip.transform import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, PreprocessCfg, merge_preprocess_dict
 
+from ..choices import PROTOCOLS
 from .pixels import INTERPOLATIONS, RESIZE_MODES, preprocess_frame
 
-__all__ = ["VideoTransform", "preprocess_frames", "preprocess_config", "PROTOCOLS"]
+__all__ = ["VideoTransform", "preprocess_frames", "preprocess_config"]
 
-PROTOCOLS = ("clip", "reference")
+
+def _per_channel(name: str, values: Iterable[Any]) -> tuple[float, float, float]:
+    """``values`` as three floats, one per RGB channel (ValueError for another count)."""
+    floats = tuple(float(v) for v in values)
+    if len(floats) != 3:
+        raise ValueError(f"{name} must have 3 values, one per RGB channel, got {floats}")
+    return floats[0], floats[1], floats[2]
 
 
 def preprocess_config(model: Any) -> PreprocessCfg:
@@ -91,8 +98,8 @@ class VideoTransform:
             image_size=size,
             resize_size=size,
             interpolation="bilinear" if cfg.interpolation == "bilinear" else "bicubic",
-            mean=tuple(float(m) for m in cfg.mean),
-            std=tuple(float(s) for s in cfg.std),
+            mean=_per_channel("mean", cfg.mean),
+            std=_per_channel("std", cfg.std),
             resize_mode=cfg.resize_mode,
             fill_color=int(cfg.fill_color),
         )
@@ -179,7 +186,7 @@ def preprocess_frames(
         image_size=image_size,
         resize_size=resize_size if resize_size is not None else image_size,
         interpolation=interpolation,
-        mean=tuple(float(m) for m in mean),
-        std=tuple(float(s) for s in std),
+        mean=_per_channel("mean", mean),
+        std=_per_channel("std", std),
     )
     return transform.frames(frames)[0]

@@ -13,57 +13,34 @@ The names are imported on first use (PEP 562): the decoder (`pyav_reader`) and t
 (`frame_indices`) need no torch, and `ezclip_zoo.runtime` uses them on machines without it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_attributes
 
-_NAMES = {
-    "VideoDecodeError": "..errors",
-    "VideoDecodeWarning": "..errors",
-    "VideoNotFoundError": "..errors",
-    "frames_to_uint8": ".arrays",
-    "is_frame_sequence": ".arrays",
-    **{
-        name: ".decode_plan"
-        for name in (
-            "KEYFRAME_COST_FRAMES",
-            "SEEK_COST_FRAMES",
-            "STRATEGIES",
-            "choose_strategy",
-            "plan_seeks",
-            "seek_cost",
-            "sequential_cost",
-        )
-    },
-    "PyAVReader": ".pyav_reader",
-    "VideoInfo": ".pyav_reader",
-    **{
-        name: ".reader"
-        for name in (
-            "BACKENDS",
-            "VideoClips",
-            "describe",
-            "open_video",
-            "probe_video",
-            "read_video_clips",
-            "read_video_frames",
-        )
-    },
-    "SAMPLING_MODES": ".frame_indices",
-    "sample_clip_indices": ".frame_indices",
-    "sample_frame_indices": ".frame_indices",
-    "VideoSource": ".source",
-    "is_encoded_source": ".source",
-    "VIDEO_EXTENSIONS": ".extensions",
-    "write_video": ".writer",
-}
-
-__getattr__, __dir__ = lazy_attributes(__name__, _NAMES)
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from ..errors import VideoDecodeError, VideoDecodeWarning, VideoNotFoundError
+    from .arrays import frames_to_uint8, is_frame_sequence
+    from .decode_plan import (
+        KEYFRAME_COST_FRAMES,
+        SEEK_COST_FRAMES,
+        choose_strategy,
+        plan_seeks,
+        seek_cost,
+        sequential_cost,
+    )
+    from .extensions import VIDEO_EXTENSIONS
+    from .frame_indices import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
+    from .pyav_reader import PyAVReader, VideoInfo
+    from .reader import VideoClips, describe, open_video, probe_video, read_video_clips, read_video_frames
+    from .source import VideoSource, is_encoded_source
+    from .writer import write_video
 
 __all__ = [
-    "BACKENDS",
     "SAMPLING_MODES",
     "KEYFRAME_COST_FRAMES",
     "SEEK_COST_FRAMES",
-    "STRATEGIES",
     "VIDEO_EXTENSIONS",
     "PyAVReader",
     "VideoClips",
@@ -88,3 +65,32 @@ __all__ = [
     "sequential_cost",
     "write_video",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "..errors": ("VideoDecodeError", "VideoDecodeWarning", "VideoNotFoundError"),
+        ".arrays": ("frames_to_uint8", "is_frame_sequence"),
+        ".decode_plan": (
+            "KEYFRAME_COST_FRAMES",
+            "SEEK_COST_FRAMES",
+            "choose_strategy",
+            "plan_seeks",
+            "seek_cost",
+            "sequential_cost",
+        ),
+        ".extensions": ("VIDEO_EXTENSIONS",),
+        ".frame_indices": ("SAMPLING_MODES", "sample_clip_indices", "sample_frame_indices"),
+        ".pyav_reader": ("PyAVReader", "VideoInfo"),
+        ".reader": (
+            "VideoClips",
+            "describe",
+            "open_video",
+            "probe_video",
+            "read_video_clips",
+            "read_video_frames",
+        ),
+        ".source": ("VideoSource", "is_encoded_source"),
+        ".writer": ("write_video",),
+    },
+)

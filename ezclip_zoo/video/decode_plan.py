@@ -7,7 +7,6 @@ import bisect
 from collections.abc import Sequence
 
 __all__ = [
-    "STRATEGIES",
     "SEEK_COST_FRAMES",
     "KEYFRAME_COST_FRAMES",
     "choose_strategy",
@@ -16,7 +15,6 @@ __all__ = [
     "seek_cost",
 ]
 
-STRATEGIES = ("auto", "sequential", "seek")
 
 # The cost model of the "auto" strategy, in units of one inter (P/B) frame decoded. Decoding a keyframe costs
 # KEYFRAME_COST_FRAMES units; a seek adds SEEK_COST_FRAMES (demuxer seek, decoder flush, refilling the B-frame

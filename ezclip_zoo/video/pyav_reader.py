@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..choices import STRATEGIES
 from ..errors import VideoDecodeError, VideoDecodeWarning
-from .decode_plan import STRATEGIES, choose_strategy, plan_seeks
+from .decode_plan import choose_strategy, plan_seeks
 from .frame_times import FrameTimes, frame_times_from_pts, frame_times_from_rate
 from .orientation import Orientation
 from .pyav_io import FFMPEG_ERRORS, FrameConverter, chain, demuxed_frames, first_frame_facts, open_container, translated

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import torch
 
+from ..choices import BACKENDS, STRATEGIES
 from .arrays import frames_to_uint8, is_frame_sequence
-from .decode_plan import STRATEGIES
 from .frame_indices import SAMPLING_MODES, sample_clip_indices, sample_frame_indices
 from .pyav_reader import PyAVReader, VideoInfo
 from .source import VideoSource, is_encoded_source
 
-__all__ = ["BACKENDS", "open_video", "probe_video", "read_video_frames", "read_video_clips", "VideoClips", "describe"]
+if TYPE_CHECKING:
+    from .torchcodec_reader import TorchCodecReader
 
-BACKENDS = ("pyav", "torchcodec")
+__all__ = ["open_video", "probe_video", "read_video_frames", "read_video_clips", "VideoClips", "describe"]
+
 
 FrameTransform = Callable[[np.ndarray], Any]
 
@@ -72,7 +74,11 @@ def describe(video: Any) -> str:
     return f"<{type(video).__name__}>"
 
 
-def open_video(source: Any, *, backend: str = "pyav", threads: int = 0):
+@overload
+def open_video(source: Any, *, backend: Literal["pyav"] = ..., threads: int = ...) -> PyAVReader: ...
+@overload
+def open_video(source: Any, *, backend: str, threads: int = ...) -> PyAVReader | TorchCodecReader: ...
+def open_video(source: Any, *, backend: str = "pyav", threads: int = 0) -> PyAVReader | TorchCodecReader:
     """Open an encoded video for exact frame access.
 
     Args:

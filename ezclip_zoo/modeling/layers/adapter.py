@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .residual_linear import residual_linear
+from .residual import residual_linear
 
 __all__ = ["Adapter"]
 

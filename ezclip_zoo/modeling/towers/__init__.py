@@ -4,7 +4,25 @@ Each tower module owns only the EZ-CLIP parts (prompts, adapters, drop-path); th
 passed in at call time, so the backbone stays an unmodified open_clip model.
 """
 
-from .text import TextTower
-from .video import VideoTower
+from __future__ import annotations
 
-__all__ = ["TextTower", "VideoTower"]
+from typing import TYPE_CHECKING
+
+from ..._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .text import TextTower
+    from .video import VideoTower
+
+__all__ = [
+    "TextTower",
+    "VideoTower",
+]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".text": ("TextTower",),
+        ".video": ("VideoTower",),
+    },
+)

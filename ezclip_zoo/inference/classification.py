@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from typing_extensions import Unpack
 
+from ..choices import TEXT_MODES
 from ..text.cache import TextEmbeddingCache, text_features
 from ..text.class_sets import class_descriptions, resolve_class_set
 from ..text.class_sets import class_names as class_set_names
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     from ..transforms.eval import VideoTransform
 
 __all__ = ["classify", "embed_video", "make_result", "check_topk", "label_set_for", "model_text_mode"]
-
-
-TEXT_MODES = ("names", "descriptions")
 
 
 def model_text_mode(model: EZCLIP) -> str:
