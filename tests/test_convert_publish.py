@@ -86,13 +86,31 @@ def test_model_card_metadata(parity_dir, tmp_path):
     text = (tmp_path / "card" / "README.md").read_text()
     meta = yaml.safe_load(text.split("---")[1])
     assert meta["library_name"] == "ezclip-zoo" and meta["license"] == "mit"
-    assert {"video-classification", "zero-shot"} <= set(meta["tags"])
+    assert {"video-classification", "zero-shot", "arxiv:2312.08010"} <= set(meta["tags"])
+    assert meta["pipeline_tag"] == "video-classification"
+    assert "base_model" not in meta  # the fixture's CLIP is a custom one stored beside the weights: on no Hub repo
     assert meta["datasets"] == ["Kinetics-400"]
     results = meta["model-index"][0]["results"]
     got = {(r["dataset"]["name"], r["metrics"][0]["value"]) for r in results}
     assert got == {("HMDB-51", 52.9), ("UCF-101", 79.1), ("Kinetics-600", 70.1)}
     assert "arXiv 2312.08010" in text and "@article{ahmad2024ezclip" in text
     assert 'ezclip_zoo.load("ezclip-b16-k400")' in text
+
+
+@pytest.mark.parametrize(
+    "backbone, expected",
+    [
+        ({"model": "ViT-B-16", "pretrained": "openai"}, "timm/vit_base_patch16_clip_224.openai"),
+        ({"model": "ViT-L-14", "pretrained": "openai"}, "timm/vit_large_patch14_clip_224.openai"),
+        ({"model": "hf-hub:org/my-clip"}, "org/my-clip"),
+        ({"model": "ViT-B-16"}, None),
+    ],
+)
+def test_the_card_names_the_frozen_clip_as_its_base_model(backbone, expected):
+    from ezclip_zoo.modeling.config import BackboneConfig
+    from ezclip_zoo.zoo.model_card import base_model_id
+
+    assert base_model_id(BackboneConfig(**backbone)) == expected
 
 
 def test_push_to_hub_uploads_the_saved_folder(monkeypatch, tiny_model):

@@ -7,15 +7,33 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from ..modeling.config import EZCLIPConfig
+from ..modeling.config import BackboneConfig, EZCLIPConfig
+from .backbone_weights import HF_HUB_MODEL_PREFIX
 
-__all__ = ["build_model_card", "write_model_card"]
+__all__ = ["base_model_id", "build_model_card", "write_model_card"]
+
+_ARXIV_ID = "2312.08010"  # EZ-CLIP; the Hub links a model to its paper by this tag
 
 _DEFAULT_CITATION = (
     "@article{ahmad2024ezclip,\n  title={EZ-CLIP: Efficient Zeroshot Video Action Recognition},\n"
     "  author={Ahmad, Shahzad and Chanda, Sukalpa and Rawat, Yogesh S.},\n"
     "  journal={Transactions on Machine Learning Research},\n  year={2024},\n  eprint={2312.08010}\n}"
 )
+
+
+def base_model_id(backbone: BackboneConfig) -> str | None:
+    """The Hub repo of the frozen CLIP (``base_model`` in the card, so the Hub links the two), or None when the
+    backbone is not on the Hub (a custom CLIP stored beside the weights, or a tag open_clip serves elsewhere)."""
+    if backbone.model is None:
+        return None
+    if backbone.model.startswith(HF_HUB_MODEL_PREFIX):
+        return backbone.model[len(HF_HUB_MODEL_PREFIX) :].strip("/") or None
+    if backbone.pretrained is None:
+        return None
+    from open_clip.pretrained import get_pretrained_cfg  # the repo open_clip downloads this tag from
+
+    hub = (get_pretrained_cfg(backbone.model, backbone.pretrained) or {}).get("hf_hub")
+    return hub.strip("/") if hub else None
 
 
 def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: dict[str, Any] | None = None) -> ModelCard:
@@ -44,8 +62,9 @@ def build_model_card(config: EZCLIPConfig, *, weights_bytes: int, card: dict[str
     data = ModelCardData(
         library_name="ezclip-zoo",
         license=card.get("license", "mit").lower(),
-        tags=["video-classification", "zero-shot", "ez-clip", "open_clip", "action-recognition"],
+        tags=["video-classification", "zero-shot", "ez-clip", "open_clip", "action-recognition", f"arxiv:{_ARXIV_ID}"],
         pipeline_tag="video-classification",
+        base_model=base_model_id(config.backbone),
         datasets=[dataset] if dataset else None,
         model_name=name,
         eval_results=results or None,
