@@ -17,8 +17,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from _helpers.paths import REPO_ROOT  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -86,31 +85,16 @@ def parity_model(parity_dir):
 
 @pytest.fixture
 def tiny_model():
-    """The smallest registered architecture, random backbone, deterministic."""
-    import ezclip_zoo
+    """The smallest registered architecture, random backbone, deterministic (seed 0); `_helpers.models.tiny` builds
+    it with another seed or options."""
+    from _helpers.models import tiny
 
-    torch.manual_seed(0)
-    return ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
-
-
-def randomize_trainable(model, seed: int = 0, scale: float = 0.5) -> None:
-    """Give prompts and adapters non-trivial values (fresh adapters are the identity)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for _, p in model.trainable_named_parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * scale / max(1, p.shape[-1]) ** 0.5)
-
-
-def long_video_config():
-    """Long synthetic videos of one motion pair: moving right / left between stretches of staying still."""
-    from ezclip_zoo.synthetic import LongVideoConfig, MotionVideoConfig
-
-    return LongVideoConfig(clip=MotionVideoConfig(size=32, pairs=("horizontal",), still=True))
+    return tiny(0)
 
 
 @pytest.fixture(scope="session")
 def motion_model(request):
-    """A tiny EZ-CLIP trained on windows of `long_video_config` videos (moving right / left / staying still): about
+    """A tiny EZ-CLIP trained on windows of long synthetic videos (moving right / left / staying still): about
     a minute of training on one thread, once; its weights are kept in pytest's cache keyed by seed, steps and torch.
 
     800 steps, not fewer: at 500 the model was so barely trained that float rounding in training (the order of a
@@ -119,9 +103,9 @@ def motion_model(request):
     from safetensors.torch import load_file, save_file
 
     import ezclip_zoo
-    from ezclip_zoo.synthetic import WindowClips, train_motion_model
+    from ezclip_zoo.synthetic.motion_models import WINDOW_STEPS, train_window_model
 
-    steps, seed = 800, 0
+    steps, seed = WINDOW_STEPS, 0
     key = f"ezclip_motion_model-{seed}-{steps}-torch{torch.__version__}".replace("+", "_")
     weights = request.config.cache.mkdir(key) / "trainable.safetensors"
     if weights.is_file():
@@ -129,6 +113,6 @@ def motion_model(request):
         model = ezclip_zoo.create_model("ezclip-demo-motion", pretrained_backbone=False)
         model.load_trainable_state_dict(load_file(str(weights)))
         return model.eval()
-    model = train_motion_model(WindowClips(steps * 32, seed=1000, config=long_video_config()), seed=seed)
+    model = train_window_model(seed, steps)
     save_file({k: v.contiguous() for k, v in model.trainable_state_dict().items()}, str(weights))
     return model

@@ -7,10 +7,9 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from _video_data import make_video
-from conftest import randomize_trainable
+from _helpers.models import randomize_trainable, tiny
+from _helpers.video_data import make_video
 
-import ezclip_zoo
 from ezclip_zoo.inference import classify_folder, classify_videos, embed_video, embed_videos, read_jsonl
 
 LABELS = ["dancing", "juggling", "riding a bike"]
@@ -18,8 +17,7 @@ LABELS = ["dancing", "juggling", "riding a bike"]
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    m = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    m = tiny(0)
     randomize_trainable(m, seed=2)
     return m
 

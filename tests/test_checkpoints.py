@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hub_cache import populate_hub_cache
+from _helpers.hub_cache import populate_hub_cache
 from safetensors.torch import load_file, save_file
 
 import ezclip_zoo
@@ -211,10 +211,9 @@ def test_air_gapped_backbone_weights_replace_the_tag_download(tmp_path, parity_r
     torch.testing.assert_close(_logits(loaded, parity_ref), parity_ref["logits"], **TOL)
 
 
-def test_save_pretrained_of_random_backbone_is_self_contained(tmp_path):
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
-    from conftest import randomize_trainable
+def test_save_pretrained_of_random_backbone_is_self_contained(tiny_model, tmp_path):
+    model = tiny_model
+    from _helpers.models import randomize_trainable
 
     randomize_trainable(model)
     ezclip_zoo.save_pretrained(model, tmp_path / "m", adapter_dtype=torch.float32)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _servers import LocalServer
+from _helpers.servers import LocalServer
 from test_zoo_downloads import _env, drive
 
 import ezclip_zoo
@@ -175,7 +175,7 @@ def test_classify_with_a_class_set_uses_the_checkpoints_descriptions(cached_desc
 
 
 def test_cli_class_set(tmp_path, capsys):
-    from _video_data import make_video
+    from _helpers.video_data import make_video
 
     from ezclip_zoo.cli import main
 
@@ -187,9 +187,8 @@ def test_cli_class_set(tmp_path, capsys):
     assert "did you mean 'hmdb51'" in capsys.readouterr().err
 
 
-def test_text_names_wins_over_descriptions_however_given():
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+def test_text_names_wins_over_descriptions_however_given(tiny_model):
+    model = tiny_model
     frames = torch.rand(8, 64, 64, 3)
     names = ezclip_zoo.class_names("hmdb51")
     own = [f"a person doing {n} in a video" for n in names]

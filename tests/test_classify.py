@@ -10,10 +10,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _video_data import make_video
-from conftest import randomize_trainable
+from _helpers.models import randomize_trainable, tiny
+from _helpers.video_data import make_video
 
-import ezclip_zoo
 from ezclip_zoo.errors import VideoDecodeError, VideoNotFoundError
 from ezclip_zoo.inference import embed_video
 from ezclip_zoo.text import ACTIONCLIP_TEMPLATES, TextEmbeddingCache
@@ -25,8 +24,7 @@ LABELS = ["dancing", "juggling", "riding a bike", "playing guitar", "swimming"]
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    m = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    m = tiny(0)
     randomize_trainable(m, seed=1)
     return m
 
@@ -142,9 +140,8 @@ def test_multi_view_averages_clips_and_crops(model, clips):
     assert result.frame_indices == sample_clip_indices(90, 8, 2)
 
 
-def test_text_embeddings_are_cached_and_invalidated(clips):
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+def test_text_embeddings_are_cached_and_invalidated(tiny_model, clips):
+    model = tiny_model
     calls = []
     model.text_tower.register_forward_pre_hook(lambda mod, args: calls.append(args[1].shape[0]))
     cache = TextEmbeddingCache()
@@ -166,9 +163,7 @@ def test_text_embeddings_are_cached_and_invalidated(clips):
 
 
 def test_text_cache_on_disk_survives_a_new_model_object(tmp_path, clips):
-    torch.manual_seed(0)
-    a = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
-    b = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    a, b = tiny(0), tiny(1)
     b.load_state_dict(a.state_dict())  # same weights, another object (another process, in real life)
     first = TextEmbeddingCache(directory=tmp_path)
     ra = a.classify(clips[0], LABELS, text_cache=first)
@@ -182,9 +177,8 @@ def test_text_cache_on_disk_survives_a_new_model_object(tmp_path, clips):
     assert len(list(tmp_path.glob("*.safetensors"))) == 2
 
 
-def test_bfloat16_model_and_autocast_agree_with_float32(clips):
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+def test_bfloat16_model_and_autocast_agree_with_float32(tiny_model, clips):
+    model = tiny_model
     randomize_trainable(model, seed=1)
     fp32 = model.classify(clips[1], LABELS, text_cache=False)
     seen = []
@@ -192,7 +186,7 @@ def test_bfloat16_model_and_autocast_agree_with_float32(clips):
     autocast = model.classify(clips[1], LABELS, dtype=torch.bfloat16, text_cache=False)
     assert seen[-1] == torch.bfloat16 and model.dtype == torch.float32
     hook.remove()
-    bf16_model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).to(torch.bfloat16)
+    bf16_model = tiny(1).to(torch.bfloat16)
     bf16_model.load_state_dict(model.state_dict())
     bf16 = bf16_model.classify(clips[1], LABELS, text_cache=False)
     for other in (autocast, bf16):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from _video_data import make_video
+from _helpers.video_data import make_video
 
 import ezclip_zoo
 from ezclip_zoo.cli import main
@@ -164,6 +164,7 @@ def test_embed_videos_and_texts(videos, tmp_path, capsys):
     torch.testing.assert_close(vector, expected, atol=1e-5, rtol=0)
 
 
+@pytest.mark.subprocess
 def test_console_script_runs(videos):
     _, paths = videos
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 import pytest
 import torch
-from _video_data import make_video
-from conftest import REPO_ROOT
+from _helpers.paths import REPO_ROOT
+from _helpers.video_data import make_video
 
 import ezclip_zoo
 from ezclip_zoo.cli import build_parser, main
@@ -66,7 +66,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory):
-    """6 s at 16 fps, each frame showing its index (tests/_video_data.py)."""
+    """6 s at 16 fps, each frame showing its index (tests/_helpers/video_data.py)."""
     return make_video(tmp_path_factory.mktemp("demo") / "clip.mp4", 96, height=144, width=256, fps=16)
 
 
@@ -195,6 +195,7 @@ def _shown(result) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return chart, table
 
 
+@pytest.mark.browser
 def test_the_page_ranks_as_classify_does_for_free_text_and_a_class_set(visit, model, video, tmp_path):
     v = visit()
     v.upload(video)
@@ -223,6 +224,7 @@ def test_the_page_ranks_as_classify_does_for_free_text_and_a_class_set(visit, mo
     assert v.outside == []
 
 
+@pytest.mark.browser
 def test_a_corrupt_file_an_oversized_one_and_no_classes_give_a_message_in_the_page(visit, tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(os.urandom(20_000))
@@ -247,6 +249,7 @@ def test_a_corrupt_file_an_oversized_one_and_no_classes_give_a_message_in_the_pa
     assert v.outside == []
 
 
+@pytest.mark.browser
 def test_a_second_page_opened_during_a_run_loads_and_shows_its_place_in_the_queue(visit, video, monkeypatch):
     from playwright.sync_api import expect
 
@@ -315,6 +318,7 @@ def test_without_gradio_the_command_names_the_extra(monkeypatch, capsys):
     assert 'pip install "ezclip-zoo[demo]"' in capsys.readouterr().err
 
 
+@pytest.mark.subprocess
 def test_importing_the_package_and_the_command_imports_no_gradio():
     code = "import sys, ezclip_zoo, ezclip_zoo.demo, ezclip_zoo.cli.demo; assert 'gradio' not in sys.modules"
     subprocess.run(

@@ -34,10 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def model():
-    from conftest import randomize_trainable
+    from _helpers.models import randomize_trainable, tiny
 
-    torch.manual_seed(0)
-    m = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    m = tiny(0)
     randomize_trainable(m, seed=1, scale=2.0)
     return m
 
@@ -143,6 +142,7 @@ def test_report_records_results_and_provenance(tmp_path):
     assert data["results"] == {"top1": 1.0} and data["meta"]["model"] == "m" and "torch" in data["meta"]
 
 
+@pytest.mark.subprocess
 def test_evaluate_command_writes_a_report(csv_data, tmp_path):
     test_csv = tmp_path / "test.csv"
     test_csv.write_text(

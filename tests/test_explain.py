@@ -6,13 +6,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import randomize_trainable
+from _helpers.models import randomize_trainable, tiny
 from PIL import Image
 
 import ezclip_zoo
+from ezclip_zoo.choices import EXPLAIN_METHODS as METHODS
 from ezclip_zoo.cli import main
 from ezclip_zoo.figures import save_overlay
-from ezclip_zoo.saliency import METHODS, explain_frames, mass_in_mask, normalize_maps
+from ezclip_zoo.saliency import explain_frames, mass_in_mask, normalize_maps
 from ezclip_zoo.synthetic import MotionVideoConfig, render_motion_clip, render_motion_clip_with_masks
 from ezclip_zoo.synthetic.motion import MotionClips
 from ezclip_zoo.video import sample_clip_indices, write_video
@@ -21,8 +22,7 @@ CLASSES = ["juggling", "dancing", "riding a bike"]
 
 
 def _model(prompts: bool = True):
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, temporal_prompts=prompts)
+    model = tiny(0, temporal_prompts=prompts)
     randomize_trainable(model)  # fresh adapters are the identity; give every part of the model a say
     return model
 
@@ -238,7 +238,7 @@ def test_gradient_maps_inside_inference_mode(model):
 
 
 def test_the_readme_shows_an_overlay_made_by_the_command():
-    from conftest import REPO_ROOT
+    from _helpers.paths import REPO_ROOT
 
     readme = (REPO_ROOT / "README.md").read_text()
     for name in ("explain_motion.png", "explain_motion_attention.png"):

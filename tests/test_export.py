@@ -10,8 +10,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _video_data import make_video
-from conftest import REPO_ROOT, randomize_trainable
+from _helpers.models import randomize_trainable
+from _helpers.models import tiny as tiny_model_of
+from _helpers.paths import REPO_ROOT
+from _helpers.video_data import make_video
 
 import ezclip_zoo
 from ezclip_zoo.cli import main
@@ -44,8 +46,7 @@ def run_without_torch(code: str) -> subprocess.CompletedProcess:
 
 
 def tiny(seed=0):
-    torch.manual_seed(seed)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    model = tiny_model_of(seed)
     randomize_trainable(model, seed=seed)
     return model.eval()
 
@@ -159,6 +160,7 @@ def test_the_other_resize_modes_equal_open_clip(mode):
         assert np.array_equal(ours, reference(Image.fromarray(frame)).numpy())
 
 
+@pytest.mark.subprocess
 def test_the_package_and_the_runtime_import_without_torch():
     proc = run_without_torch(
         "import sys, ezclip_zoo, ezclip_zoo.runtime\n"
@@ -182,6 +184,7 @@ def test_lazy_names_are_the_objects_they_were():
     assert ezclip_zoo.video.read_video_frames is ezclip_zoo.video.reader.read_video_frames
 
 
+@pytest.mark.subprocess
 def test_round_trip_without_torch_gives_eager_top1_and_probabilities(exported, eager):
     _, out, video = exported
     code = (

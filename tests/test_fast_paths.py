@@ -11,10 +11,9 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import randomize_trainable
+from _helpers.models import randomize_trainable
 from open_clip.transformer import LayerNorm, LayerNormFp32
 
-import ezclip_zoo
 from ezclip_zoo.modeling.layers import residual_linear
 from ezclip_zoo.modeling.towers import attention as attention_module
 from ezclip_zoo.modeling.towers._common import layer_norm
@@ -73,10 +72,9 @@ def test_extra_key_value_in_place_and_copied_agree_with_projecting_the_token():
     torch.testing.assert_close(copied.detach(), written, atol=1e-12, rtol=1e-12)
 
 
-def test_video_tower_fast_path_equals_the_recorded_path():
+def test_video_tower_fast_path_equals_the_recorded_path(tiny_model):
     """Eval under no_grad (in-place QKV row, residual folded into the GEMMs) equals the path autograd takes."""
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).double().eval()
+    model = tiny_model.double().eval()
     randomize_trainable(model)
     frames = torch.randn(2, model.num_frames, 3, model.image_size, model.image_size, dtype=torch.float64)
     with torch.no_grad():
@@ -112,9 +110,8 @@ def test_cpu_math_attention_only_where_it_is_faster_and_safe(monkeypatch):
     assert not _reduced_precision_cpu_inference(*qkv(), False, 0.0)
 
 
-def test_bfloat16_encoder_agrees_with_float32():
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).eval()
+def test_bfloat16_encoder_agrees_with_float32(tiny_model):
+    model = tiny_model.eval()
     randomize_trainable(model)
     frames = torch.randn(3, model.num_frames, 3, model.image_size, model.image_size)
     with torch.inference_mode():

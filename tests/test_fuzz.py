@@ -4,7 +4,10 @@ PyAV decodes but the zoo refuses) fails. Long runs: ``python benchmarks/fuzz_vid
 
 import time
 
-from _fuzz import BAD, run_fuzz, write_seeds
+import pytest
+from _helpers.fuzz import BAD, run_fuzz, write_seeds
+
+pytestmark = pytest.mark.subprocess
 
 
 def test_mutated_videos_give_frames_or_a_documented_error(tmp_path):

@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _video_data import make_video, read_index
+from _helpers.models import tiny
+from _helpers.video_data import make_video, read_index
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -285,7 +286,7 @@ def test_any_label_file_bytes_give_labels_or_a_value_error_naming_the_file(tmp_p
 # ------------------------------------------------------------------ model folders
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    model = tiny(0)
     return ezclip_zoo.save_pretrained(model, tmp_path_factory.mktemp("zoo") / "tiny")
 
 
@@ -293,8 +294,8 @@ def _copy(folder, tmp_path):
     return shutil.copytree(folder, tmp_path / "copy")
 
 
-def test_weights_files_get_the_permissions_of_config_json(tmp_path):
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+def test_weights_files_get_the_permissions_of_config_json(tiny_model, tmp_path):
+    model = tiny_model
     old = os.umask(0o027)
     try:
         folder = ezclip_zoo.save_pretrained(model, tmp_path / "m")

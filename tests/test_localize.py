@@ -10,21 +10,22 @@ import av
 import numpy as np
 import pytest
 import torch
-from _video_data import index_frame, read_index
+from _helpers.models import tiny as tiny_model_of
+from _helpers.trained_motion import check_localization
+from _helpers.video_data import index_frame, read_index
 
-import ezclip_zoo
 from ezclip_zoo.cli import main
 from ezclip_zoo.errors import LocalizationWarning
 from ezclip_zoo.localization import SegmentRule, find_segments, localize, plan_windows, window_cells
 from ezclip_zoo.localization.pipeline import open_frames, window_views
+from ezclip_zoo.synthetic.motion_models import window_config
 from ezclip_zoo.video import write_video
 from ezclip_zoo.video.frame_times import frame_times_from_rate
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    torch.manual_seed(0)
-    return ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).eval()
+    return tiny_model_of(0).eval()
 
 
 def _write_vfr(path, intervals_ms):
@@ -252,6 +253,7 @@ print(len(result.windows), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
+@pytest.mark.subprocess
 def test_memory_stays_bounded_from_one_to_ten_minutes(tmp_path):
     def frames(n):
         rng = np.random.default_rng(0)
@@ -270,41 +272,14 @@ def test_memory_stays_bounded_from_one_to_ten_minutes(tmp_path):
 
 
 # ---------------------------------------------------------------------------- a trained model on known truth
-from conftest import long_video_config as _long_config  # noqa: E402
-
-
 def test_the_trained_model_finds_every_true_segment_and_nothing_on_background(motion_model):
-    from ezclip_zoo.evaluation.detection import temporal_iou
-    from ezclip_zoo.synthetic import STILL_CLASS, render_long_video
-
-    config = _long_config()
-    for seed in (0, 2, 6):
-        video = render_long_video(config, seed)
-        result = motion_model.localize(
-            video.frames,
-            config.actions,
-            fps=video.fps,
-            window_s=2.0,
-            stride_s=0.5,
-            background=[STILL_CLASS],
-            min_windows=2,
-        )
-        for truth in video.segments:
-            best = max((temporal_iou(s, truth) for s in result.segments if s.label == truth.label), default=0.0)
-            assert best >= 0.5, (seed, truth, result.segments)
-        assert len(result.segments) == len(video.segments), (seed, result.segments)
-    empty = render_long_video(config, 99, num_segments=0)
-    assert empty.segments == () and empty.duration >= 2.0
-    result = motion_model.localize(
-        empty.frames, config.actions, fps=empty.fps, window_s=2.0, stride_s=0.5, background=[STILL_CLASS], min_windows=2
-    )
-    assert result.segments == [] and len(result.windows) >= 1
+    check_localization(motion_model)  # the same assertions hold for every seed of the recipe (test_motion_model.py)
 
 
 def test_long_videos_are_a_function_of_their_seed_and_truth_marks_the_motion():
     from ezclip_zoo.synthetic import frame_labels, render_long_video
 
-    config = _long_config()
+    config = window_config()
     a, b = render_long_video(config, 3), render_long_video(config, 3)
     assert np.array_equal(a.frames, b.frames) and a.segments == b.segments
     labels = frame_labels(a)

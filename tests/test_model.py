@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import randomize_trainable
+from _helpers.models import randomize_trainable, tiny
 
 import ezclip_zoo
 
@@ -14,8 +14,7 @@ def _frames(model, b=2, seed=0):
 
 
 def test_base_model_with_fresh_adapters_equals_open_clip():
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, temporal_prompts=False)
+    model = tiny(0, temporal_prompts=False)
     assert model.video_tower.prompts is None
     frames = _frames(model)
     texts = ["a person dancing", "juggling balls", "riding a horse through a field"]
@@ -94,8 +93,7 @@ def test_trainable_state_dict_holds_only_prompts_and_adapters(tiny_model):
 def test_load_trainable_state_dict_round_trip_and_errors(tiny_model):
     randomize_trainable(tiny_model, seed=3)
     sd = {k: v.clone() for k, v in tiny_model.trainable_state_dict().items()}
-    torch.manual_seed(1)
-    other = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    other = tiny(1)
     other.load_trainable_state_dict(sd)
     for k, v in other.trainable_state_dict().items():
         assert torch.equal(v, sd[k])
@@ -123,8 +121,7 @@ def test_eval_is_deterministic_and_train_mode_is_stochastic(tiny_model):
 
 
 def test_train_mode_without_dropout_equals_eval():
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, drop_path=0.0, prompt_dropout=0.0)
+    model = tiny(0, drop_path=0.0, prompt_dropout=0.0)
     randomize_trainable(model)
     frames = _frames(model)
     with torch.no_grad():
@@ -182,8 +179,7 @@ def test_bfloat16_model_runs_and_agrees_with_float32(tiny_model):
 
 @pytest.mark.parametrize("prompts", [True, False])
 def test_grad_checkpointing_gives_the_same_loss_and_gradients(prompts):
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, temporal_prompts=prompts)
+    model = tiny(0, temporal_prompts=prompts)
     randomize_trainable(model)
     model.train()
     frames = _frames(model)

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
-import ezclip_zoo
 from ezclip_zoo.synthetic import MotionClips, MotionVideoConfig, partner_label, render_motion_clip, within_pair_accuracy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,15 +53,12 @@ def test_dataset_is_reproducible_and_shows_both_orders():
 
 
 def test_frame_averaging_base_model_is_exactly_at_chance_within_pairs():
-    from conftest import randomize_trainable
+    from _helpers.models import randomize_trainable, tiny
 
     clips = MotionClips(8, seed=0, config=MotionVideoConfig(size=64), both_orders=True)
     frames = torch.stack([clips[i]["frames"] for i in range(len(clips))])
     labels = torch.tensor(clips.labels)
-    torch.manual_seed(0)
-    base = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, temporal_prompts=False)
-    torch.manual_seed(0)
-    ez = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    base, ez = tiny(0, temporal_prompts=False), tiny(0)
     randomize_trainable(base, seed=4, scale=2.0)
     randomize_trainable(ez, seed=4, scale=2.0)
     with torch.no_grad():
@@ -80,6 +77,7 @@ def test_within_pair_accuracy_by_hand():
     assert within_pair_accuracy(scores, torch.tensor([0, 1, 2, 3])) == 25.0
 
 
+@pytest.mark.subprocess
 def test_benchmark_script_runs_and_reports(tmp_path):
     out = tmp_path / "bench.json"
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")

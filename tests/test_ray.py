@@ -9,10 +9,9 @@ import sys
 import time
 
 import pytest
-import torch
-from _video_data import index_frames
+from _helpers.models import tiny
+from _helpers.video_data import index_frames
 
-import ezclip_zoo
 from ezclip_zoo.inference import classify_folder, read_jsonl
 from ezclip_zoo.inference.ray import classify_dataset
 from ezclip_zoo.video import write_video
@@ -40,8 +39,7 @@ def folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    return ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    return tiny(0)
 
 
 def _by_path(records):
@@ -84,6 +82,8 @@ def test_a_rerun_skips_finished_videos(ray_session, folder, model, tmp_path):
 _DRIVER = r"""
 import sys, time, torch, ezclip_zoo
 from ezclip_zoo.inference.ray import classify_dataset, init_ray
+
+pytestmark = pytest.mark.subprocess
 init_ray("local", num_cpus=2)  # a cluster of its own, killed with it
 torch.manual_seed(0)
 model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from _helpers.models import tiny
 
 import ezclip_zoo
 from ezclip_zoo import EZCLIPConfig
@@ -85,8 +86,7 @@ def test_pretrained_backbone_offline_fails_loudly(tmp_path):
 def test_backbone_from_local_weights_file(tmp_path):
     from safetensors.torch import save_file
 
-    torch.manual_seed(0)
-    src = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    src = tiny(0)
     path = tmp_path / "clip.safetensors"
     save_file({k: v.contiguous() for k, v in src.clip.state_dict().items()}, str(path))
     torch.manual_seed(1)

@@ -6,14 +6,14 @@ import signal
 import subprocess
 import sys
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from _video_data import index_frames
-from conftest import long_video_config
+from _helpers.models import tiny
+from _helpers.trained_motion import check_search, write_motion_folder
+from _helpers.video_data import index_frames
 
 import ezclip_zoo
 from ezclip_zoo.cli import main
@@ -26,43 +26,29 @@ from ezclip_zoo.video import write_video
 @pytest.fixture(scope="module")
 def motion_folder(tmp_path_factory):
     """24 clips of moving right / left / staying still as MP4s named by their class."""
-    from ezclip_zoo.synthetic import WindowClips
-
-    config = long_video_config()
-    folder = tmp_path_factory.mktemp("motion")
-    clips = WindowClips(24, seed=4242, config=config)
-    for i in range(len(clips)):
-        frames, label = clips.clip(i)
-        write_video(folder / f"{i:03d}-{config.classes[label].replace(' ', '_')}.mp4", frames, fps=8, crf=0)
-    return folder, config.classes
-
-
-def _label(path):
-    return Path(path).stem.split("-", 1)[1].replace("_", " ")
+    return write_motion_folder(tmp_path_factory.mktemp("motion"))
 
 
 def test_index_then_search_returns_the_queried_class_first(motion_model, motion_folder, tmp_path):
     folder, classes = motion_folder
-    report = index_videos(motion_model, folder, tmp_path / "lib")
-    assert report.added == 24 and report.rows == 24 and not report.failed
-    index = VideoIndex.open(tmp_path / "lib", model=motion_model)
-    for name in classes:
-        hits = index.search(name, 8)
-        assert [_label(h.path) for h in hits] == [name] * 8, (name, hits)
-        assert all(a.score >= b.score for a, b in pairwise(hits))
-    first = sorted(folder.glob("*.mp4"))[0]
-    similar = index.search_video(first, 3)
-    assert similar[0].path == str(first) and similar[0].score == pytest.approx(1.0, abs=2e-3)  # float16 rows
-    assert {_label(h.path) for h in similar} == {_label(first)}
+    # the same assertions hold for every seed of the recipe (test_motion_model.py)
+    index = check_search(motion_model, folder, classes, tmp_path / "lib")
+    # embeddings as queries: [E] is one query, [Q, E] one hit list per row, as texts and lists of texts are
+    rows = index.embeddings[:2]
+    assert index.search(rows[0], 3) == index.search(rows[0:1], 3)[0]
+    per_row = index.search(rows, 3)
+    assert len(per_row) == 2 and all(isinstance(hits, list) and len(hits) == 3 for hits in per_row)
+    assert [hits[0].path for hits in per_row] == [index.rows[0][0], index.rows[1][0]]
+    both = index.search(list(classes[:2]), 3)  # texts encoded in one batch: the same hits, scores to rounding
+    assert [[h.path for h in hits] for hits in both] == [[h.path for h in index.search(c, 3)] for c in classes[:2]]
 
 
-def test_updates_add_drop_and_re_embed(tmp_path):
+def test_updates_add_drop_and_re_embed(tiny_model, tmp_path):
     folder = tmp_path / "videos"
     folder.mkdir()
     for i in range(3):
         write_video(folder / f"v{i}.mp4", index_frames(16 + 8 * i), fps=8)
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    model = tiny_model
     lib = tmp_path / "lib"
     assert index_videos(model, folder, lib).added == 3
     again = index_videos(model, folder, lib)
@@ -81,15 +67,13 @@ def test_updates_add_drop_and_re_embed(tmp_path):
     assert len(list(lib.glob("shard-*.safetensors"))) == len(read_manifest(lib)["shards"])
 
 
-def test_another_model_or_setup_is_refused_on_update(tmp_path):
+def test_another_model_or_setup_is_refused_on_update(tiny_model, tmp_path):
     folder = tmp_path / "videos"
     folder.mkdir()
     write_video(folder / "a.mp4", index_frames(24), fps=8)
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    model = tiny_model
     index_videos(model, folder, tmp_path / "lib")
-    torch.manual_seed(1)
-    other = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+    other = tiny(1)
     with pytest.raises(LibraryError, match="another model"):
         index_videos(other, folder, tmp_path / "lib")
     with pytest.raises(LibraryError, match="setup"):
@@ -98,9 +82,8 @@ def test_another_model_or_setup_is_refused_on_update(tmp_path):
         VideoIndex.open(tmp_path / "lib", model=other)
 
 
-def test_bad_input_is_a_clear_error(tmp_path):
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)
+def test_bad_input_is_a_clear_error(tiny_model, tmp_path):
+    model = tiny_model
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no video files"):
         index_videos(model, tmp_path / "empty", tmp_path / "lib0")
@@ -146,6 +129,7 @@ def _long_videos(folder, count):
         write_video(folder / f"long{i:02d}.mp4", frames, fps=8)
 
 
+@pytest.mark.subprocess
 def test_a_killed_index_run_resumes_to_the_same_rows_and_bits(tmp_path):
     folder = tmp_path / "videos"
     folder.mkdir()

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from _helpers.models import tiny
 
 import ezclip_zoo
 from ezclip_zoo.data import VideoClipDataset, read_dataset, train_val_split
@@ -14,11 +15,6 @@ from ezclip_zoo.evaluation import evaluate
 from ezclip_zoo.synthetic import MotionClips, MotionVideoConfig, write_motion_dataset
 from ezclip_zoo.text import class_texts
 from ezclip_zoo.train import TrainConfig, WarmupCosine, build_optimizer, build_scheduler, fit, trainable_digest
-
-
-def tiny(seed=0, **overrides):
-    torch.manual_seed(seed)
-    return ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False, **overrides)
 
 
 def read_layout(layout, paths):

@@ -6,7 +6,6 @@ import torch.nn.functional as F
 from open_clip.transformer import QuickGELU
 from torch.autograd.graph import saved_tensors_hooks
 
-import ezclip_zoo
 from ezclip_zoo.modeling.towers.attention import _attention, _math_attention
 from ezclip_zoo.modeling.towers.mlp import mlp_forward
 
@@ -25,9 +24,8 @@ def _saved_tensors(fn):
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_mlp_forward_equals_the_open_clip_module_in_value_and_gradient(dtype):
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).to(dtype)
+def test_mlp_forward_equals_the_open_clip_module_in_value_and_gradient(tiny_model, dtype):
+    model = tiny_model.to(dtype)
     mlp = model.clip.visual.transformer.resblocks[0].mlp
     assert isinstance(mlp.gelu, QuickGELU)
     torch.nn.init.normal_(mlp.c_fc.bias, std=0.5)  # open_clip initialises biases to zero
@@ -80,11 +78,10 @@ def test_dropout_attention_is_unbiased():
     torch.testing.assert_close(mean, F.scaled_dot_product_attention(q, k, v), atol=0.05, rtol=0)
 
 
-def test_training_forward_keeps_no_attention_matrices_or_sigmoids():
+def test_training_forward_keeps_no_attention_matrices_or_sigmoids(tiny_model):
     """Train mode on CPU (attention dropout on): no saved tensor is an [L, L] attention map or a 4W-wide sigmoid
     beside its input; the frozen backbone's linear layers keep no inputs."""
-    torch.manual_seed(0)
-    model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False).train()
+    model = tiny_model.train()
     size = model.image_size
     frames = torch.randn(2, model.num_frames, 3, size, size)
     tokens = (size // 16) ** 2 + 1

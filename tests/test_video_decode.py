@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _video_data import index_frame, index_frames, make_video, read_index
+from _helpers.video_data import index_frame, index_frames, make_video, read_index
 
 from ezclip_zoo.errors import VideoDecodeError, VideoDecodeWarning, VideoNotFoundError
 from ezclip_zoo.video import (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _servers import LocalServer
+from _helpers.servers import LocalServer
 from safetensors.torch import load_file
 
 import ezclip_zoo
@@ -20,7 +20,7 @@ from ezclip_zoo.digest import sha256_file
 from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
 from ezclip_zoo.zoo.pretrained import get_pretrained_entry
 
-DRIVER = Path(__file__).with_name("_zoo_driver.py")
+DRIVER = Path(__file__).parent / "_helpers" / "zoo_driver.py"
 NAME = "tiny-official"
 _counter = itertools.count()
 
@@ -108,6 +108,7 @@ def _load_spec(parity_dir, entry, out):
     )
 
 
+@pytest.mark.subprocess
 def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, official, parity_dir, parity_ref):
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
@@ -161,6 +162,7 @@ def _assert_resumed_once(server, size: int, cut: int) -> None:
     assert 0 < start <= cut and ranged[0][1] == size - start
 
 
+@pytest.mark.subprocess
 def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_dir, parity_ref):
     server.files["/ckpt.pt"] = official
     server.cut_first = len(official) // 2
@@ -173,6 +175,7 @@ def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_di
     _assert_resumed_once(server, len(official), cut=len(official) // 2)
 
 
+@pytest.mark.subprocess
 def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     server.cut_first, server.fail_after_cut = len(official) // 3, True
@@ -192,6 +195,7 @@ def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, s
     _assert_resumed_once(server, len(official), cut=len(official) // 3)
 
 
+@pytest.mark.subprocess
 def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, official, parity_dir, parity_ref):
     server.files["/ckpt.pt"] = official
     server.cut_first, server.honor_range = len(official) // 2, False
@@ -205,6 +209,7 @@ def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, offic
     assert not any(p.name.endswith(".part") for p in (cache / "downloads").iterdir())
 
 
+@pytest.mark.subprocess
 def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     server.html = True
@@ -216,6 +221,7 @@ def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, p
     assert not list((cache / "downloads").iterdir()) and not (cache / "checkpoints" / NAME).exists()
 
 
+@pytest.mark.subprocess
 def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, server, official, parity_dir):
     from ezclip_zoo.official.checkpoint import read_official_state_dict
 
@@ -242,6 +248,7 @@ def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, 
     assert result.get("ok"), result  # the verified folder is still there
 
 
+@pytest.mark.subprocess
 def test_an_entry_sha256_is_enforced(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
@@ -251,6 +258,7 @@ def test_an_entry_sha256_is_enforced(tmp_path, server, official, parity_dir):
     assert not list((cache / "downloads").iterdir()) and not (cache / "checkpoints" / NAME).exists()
 
 
+@pytest.mark.subprocess
 def test_two_processes_loading_at_once_download_once(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     server.chunk_delay = 0.02  # long enough for both processes to be at the lock together
@@ -276,6 +284,7 @@ def test_two_processes_loading_at_once_download_once(tmp_path, server, official,
     torch.testing.assert_close(_logits(tmp_path / "0.st"), _logits(tmp_path / "1.st"), atol=0, rtol=0)
 
 
+@pytest.mark.subprocess
 def test_no_network_is_one_line_with_the_fix(tmp_path):
     import socket
 

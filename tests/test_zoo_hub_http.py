@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 import torch
-from _servers import HubServer
+from _helpers.servers import HubServer
 from safetensors.torch import save_file
 from test_zoo_downloads import _env, _logits, drive
 
@@ -171,6 +171,7 @@ def test_a_folder_naming_a_file_outside_itself_is_refused(tmp_path, parity_dir, 
     ezclip_zoo.load(report.folder, backbone_weights=report.folder / "backbone.safetensors")
 
 
+@pytest.mark.subprocess
 def test_an_unreachable_hub_fails_in_seconds_with_the_fix(tmp_path):
     """create_model of a real architecture, online mode, Hub unreachable: one quick error, not a minute of retries."""
     import socket

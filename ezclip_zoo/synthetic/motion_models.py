@@ -1,19 +1,36 @@
 """Train a tiny motion model on generated clips in well under a minute: the trained model that localisation and
 retrieval tests and benchmarks measure against known truth (a random frozen CLIP, so only what EZ-CLIP learns on
-top of it can tell the classes apart)."""
+top of it can tell the classes apart).
+
+The test suite's trained model is `train_window_model` (windows of `window_config` videos: a shape moving right,
+moving left or staying still), saved by `save_motion_model` and shipped in ``tests/data/motion_model``. Remake it
+with::
+
+    python -m ezclip_zoo.synthetic.motion_models tests/data/motion_model --seed 0
+"""
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 if TYPE_CHECKING:
     from ..modeling.model import EZCLIP
-    from .long_videos import WindowClips
+    from .long_videos import LongVideoConfig, WindowClips
     from .motion import MotionClips
 
 __all__ = ["train_motion_model"]
+
+WINDOW_STEPS = 800  # training steps of `train_window_model` (batches of 32 windows)
+WINDOW_DATA_SEED = 1000  # the training windows' seed: the same data for every model seed
+RECIPE_NAME = "recipe.json"
+WEIGHTS_NAME = "model.safetensors"
+REGENERATE = "python -m ezclip_zoo.synthetic.motion_models {folder} --seed {seed}"
 
 
 def train_motion_model(
@@ -55,3 +72,100 @@ def train_motion_model(
     )
     fit(model, train_set, train_config, class_texts=[[name] for name in train_set.classes])
     return model.eval()
+
+
+def window_config() -> LongVideoConfig:
+    """Long synthetic videos of one motion pair: moving right / left between stretches of staying still."""
+    from .long_videos import LongVideoConfig
+    from .motion import MotionVideoConfig
+
+    return LongVideoConfig(clip=MotionVideoConfig(size=32, pairs=("horizontal",), still=True))
+
+
+def train_window_model(seed: int = 0, steps: int = WINDOW_STEPS) -> EZCLIP:
+    """The tiny ``ezclip-demo-motion`` trained by `train_motion_model` on ``steps`` batches of 32 `WindowClips` of
+    `window_config` videos (moving right / left / staying still): about 90 s on one CPU thread."""
+    from .long_videos import WindowClips
+
+    return train_motion_model(WindowClips(steps * 32, seed=WINDOW_DATA_SEED, config=window_config()), seed=seed)
+
+
+def _backbone_sha256(model: EZCLIP) -> str:
+    """sha256 of the frozen (random) weights, which `load_motion_model` rebuilds from the seed rather than ship."""
+    trainable = set(model.trainable_state_dict())
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        if name not in trainable:
+            digest.update(name.encode())
+            digest.update(tensor.detach().float().contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def save_motion_model(model: EZCLIP, folder: str | Path, *, seed: int, steps: int = WINDOW_STEPS) -> Path:
+    """Write a `train_window_model` model as ``folder/model.safetensors`` (its prompts and adapters, float32) and
+    ``folder/recipe.json`` (architecture, seed, steps, and the sha256 of the random backbone that the seed gives).
+
+    The random backbone (16.7 MB, mostly the text tower's token table) is not written: `load_motion_model` draws it
+    again from the seed, as training did, and checks its sha256, so the folder stays about 170 KB."""
+    from ..zoo.serialization import save_trainable_weights
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_trainable_weights(model, folder / WEIGHTS_NAME, adapter_dtype=torch.float32)
+    recipe = {
+        "architecture": model.config.name,
+        "num_frames": model.num_frames,
+        "seed": seed,
+        "steps": steps,
+        "data_seed": WINDOW_DATA_SEED,
+        "backbone_sha256": _backbone_sha256(model),
+        "made_by": REGENERATE.format(folder=folder, seed=seed) + (f" --steps {steps}" if steps != WINDOW_STEPS else ""),
+    }
+    (folder / RECIPE_NAME).write_text(json.dumps(recipe, indent=2) + "\n")
+    return folder
+
+
+def load_motion_model(folder: str | Path) -> EZCLIP:
+    """A model written by `save_motion_model`, in eval mode; the global RNG is left as it was.
+
+    Raises:
+        ValueError: the backbone drawn from the recorded seed is not the one the model was trained on (model
+            initialisation changed): the message says how to remake the folder.
+    """
+    from safetensors.torch import load_file
+
+    from ..zoo.factory import create_model
+
+    folder = Path(folder)
+    recipe = json.loads((folder / RECIPE_NAME).read_text())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(recipe["seed"])  # as `train_motion_model` drew it
+        model = create_model(
+            recipe["architecture"], pretrained_backbone=False, num_frames=recipe["num_frames"], temporal_prompts=True
+        )
+    if _backbone_sha256(model) != recipe["backbone_sha256"]:
+        raise ValueError(
+            f"{folder}: seed {recipe['seed']} no longer draws the random backbone this model was trained on "
+            f"(model initialisation changed); remake it with: {REGENERATE.format(folder=folder, seed=recipe['seed'])}"
+        )
+    model.load_trainable_state_dict(load_file(str(folder / WEIGHTS_NAME)))
+    return model.eval()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ezclip_zoo.synthetic.motion_models OUT_DIR [--seed N] [--steps N]``: train and save."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ezclip_zoo.synthetic.motion_models", description=train_window_model.__doc__
+    )
+    parser.add_argument("out_dir", type=Path, help="folder to write model.safetensors and recipe.json into")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random backbone and adapters (default 0)")
+    parser.add_argument("--steps", type=int, default=WINDOW_STEPS, help=f"batches of 32 (default {WINDOW_STEPS})")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # the result depends on the thread count (the order of a GEMM's additions)
+    model = train_window_model(args.seed, args.steps)
+    print(save_motion_model(model, args.out_dir, seed=args.seed, steps=args.steps))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

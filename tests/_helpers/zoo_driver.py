@@ -1,6 +1,6 @@
 """Run one zoo action in a fresh process (the suite itself is offline): register entries, then load or download.
 
-Usage: python _zoo_driver.py SPEC.json, where SPEC has ``entries`` ({name: entry}), ``action`` ("load",
+Usage: python tests/_helpers/zoo_driver.py SPEC.json, where SPEC has ``entries`` ({name: entry}), ``action`` ("load",
 "download" or "cli"), ``name``, optional ``to``, ``force``, ``argv`` (for "cli"), ``parity`` (inputs file) and
 ``out`` (where to write the logits); or "descriptions" of class set ``name`` (``class_sets`` overrides entries).
 Prints one JSON line: {"ok": true} or {"error": TYPE, "message": ...}.
