@@ -32,6 +32,11 @@ _SUBCOMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``ezclip-zoo`` argument parser with every command registered (imports neither torch nor numpy).
+
+    ``build_parser().parse_args(["classify", "clip.mp4", "-m", "ezclip-test-tiny"])`` checks a command line without
+    running it; `main` parses and runs.
+    """
     parser = argparse.ArgumentParser(
         prog="ezclip-zoo", description="EZ-CLIP zero-shot video action recognition: models, checkpoints, inference."
     )

@@ -109,6 +109,7 @@ class VideoClipDataset(Dataset):
 
     @property
     def labels(self) -> list[int]:
+        """The class index of every clip, in dataset order (what stratified and k-shot sampling read)."""
         return self.split.labels
 
     def __getitem__(self, index: int) -> dict[str, Any]:

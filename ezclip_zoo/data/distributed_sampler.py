@@ -38,6 +38,7 @@ class ResumableDistributedSampler(DistributedSampler):
         self.start = int(start)
 
     def set_epoch(self, epoch: int) -> None:
+        """Start epoch ``epoch``'s shuffle (as torch's sampler) from its first sample: any `set_start` is reset."""
         super().set_epoch(epoch)
         self.start = 0
 

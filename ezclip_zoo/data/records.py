@@ -54,6 +54,7 @@ class VideoSplit:
 
     @property
     def labels(self) -> list[int]:
+        """The class index of every record, in order."""
         return [r.label for r in self.records]
 
     def class_counts(self) -> list[int]:

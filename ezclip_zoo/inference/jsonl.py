@@ -117,6 +117,7 @@ class ResultsFile:
             self.done.add(record["path"])
 
     def close(self) -> None:
+        """Close the file (idempotent); every record written is already flushed."""
         if not self._file.closed:
             self._file.close()
 
@@ -127,6 +128,7 @@ class ResultsFile:
         self.close()
 
     def is_done(self, source: str | os.PathLike) -> bool:
+        """Whether the file already holds a record (result or error) for ``source``."""
         return video_key(source) in self.done
 
     def __len__(self) -> int:
@@ -134,6 +136,7 @@ class ResultsFile:
 
     @property
     def records(self) -> list[dict[str, Any]]:
+        """Every record in the file, read anew from disk (`read_jsonl`)."""
         return read_jsonl(self.path)
 
     def __repr__(self) -> str:

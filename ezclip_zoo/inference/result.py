@@ -92,6 +92,7 @@ class EmbeddingResult:
     frame_indices: list[list[int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``source``, ``embedding`` (E floats), ``total_frames``, ``frame_indices``."""
         return {
             "source": self.source,
             "embedding": [float(x) for x in self.embedding.tolist()],
@@ -109,6 +110,7 @@ class VideoError:
     error_type: str
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``source``, ``error`` and ``error_type`` (the exception's class name)."""
         return {"source": self.source, "error": self.error, "error_type": self.error_type}
 
     def __str__(self) -> str:

@@ -44,6 +44,7 @@ class Segment:
     score: float
 
     def to_dict(self) -> dict:
+        """A JSON-ready dict: ``label``, ``start`` and ``end`` (seconds) and ``score``."""
         return {"label": self.label, "start": self.start, "end": self.end, "score": self.score}
 
 

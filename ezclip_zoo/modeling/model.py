@@ -80,6 +80,7 @@ class EZCLIP(nn.Module):
 
     @property
     def context_length(self) -> int:
+        """The text tower's context length in tokens (77 for OpenAI's CLIPs); longer texts are truncated."""
         return int(self.clip.context_length)
 
     @property
@@ -94,10 +95,12 @@ class EZCLIP(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
+        """The floating-point type of the weights (``torch.float32`` unless the model was cast)."""
         return self.clip.visual.conv1.weight.dtype
 
     @property
     def device(self) -> torch.device:
+        """The device the weights are on."""
         return self.clip.visual.conv1.weight.device
 
     # ------------------------------------------------------------------ encoders
@@ -320,6 +323,7 @@ class EZCLIP(nn.Module):
         return self
 
     def extra_repr(self) -> str:
+        """The architecture, backbone, T and whether temporal prompts are on, for ``print(model)``."""
         return (
             f"name={self.config.name!r}, backbone={self.config.backbone.name!r}, num_frames={self.num_frames}, "
             f"temporal_prompts={self.config.temporal_prompts}"

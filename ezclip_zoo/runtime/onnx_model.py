@@ -44,6 +44,7 @@ class RuntimeResult:
     frame_indices: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``source``, the top-k ``labels``, ``probabilities`` and ``logits``, ``frame_indices``."""
         return {
             "source": self.source,
             "labels": self.labels,
@@ -114,10 +115,12 @@ class OnnxModel:
 
     @property
     def image_size(self) -> int:
+        """S, the side of the square frames the video encoder takes, in pixels."""
         return int(self.manifest["image_size"])
 
     @property
     def logit_scale(self) -> float:
+        """Multiplier of the cosine similarities (100, as the eager model scores)."""
         return float(self.manifest["logit_scale"])
 
     def __repr__(self) -> str:

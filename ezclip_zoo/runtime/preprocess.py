@@ -44,6 +44,7 @@ class FramePreprocess:
 
     @classmethod
     def from_manifest(cls, entry: Mapping[str, Any]) -> FramePreprocess:
+        """Build it from the ``preprocess`` entry of an export's ``ezclip_export.json``."""
         return cls(
             image_size=int(entry["image_size"]),
             resize_size=int(entry["resize_size"]),

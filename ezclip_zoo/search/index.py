@@ -46,6 +46,7 @@ class Hit:
     end: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``path`` and ``score``, and ``start`` / ``end`` (seconds) for a window."""
         out: dict[str, Any] = {"path": self.path, "score": self.score}
         if self.start is not None:
             out.update(start=self.start, end=self.end)

@@ -90,10 +90,12 @@ class TruthSegment:
 
     @property
     def start(self) -> float:
+        """The first frame's time in seconds."""
         return self.start_frame / self.fps
 
     @property
     def end(self) -> float:
+        """The end in seconds (exclusive: the time of the first frame after the action)."""
         return self.end_frame / self.fps
 
 
@@ -107,6 +109,7 @@ class LongVideo:
 
     @property
     def duration(self) -> float:
+        """The video's length in seconds (frames / fps)."""
         return self.frames.shape[0] / self.fps
 
 
@@ -245,11 +248,13 @@ class WindowClips(Dataset):
     def __len__(self) -> int:
         return self.num_clips
 
-    def set_epoch(self, epoch: int) -> None:  # a fixed set; present for the trainer's protocol
+    def set_epoch(self, epoch: int) -> None:
+        """Nothing to do: the clips are a fixed set; present for the trainer's dataset protocol."""
         pass
 
     @property
     def labels(self) -> list[int]:
+        """The class index of every clip, in order."""
         return [i % len(self.classes) for i in range(self.num_clips)]
 
     def clip(self, index: int) -> tuple[np.ndarray, int]:

@@ -237,14 +237,17 @@ class MotionClips(Dataset):
     def __len__(self) -> int:
         return self.num_clips * (2 if self.both_orders else 1)
 
-    def set_epoch(self, epoch: int) -> None:  # the clips are a fixed set; present for the trainer's protocol
+    def set_epoch(self, epoch: int) -> None:
+        """Nothing to do: the clips are a fixed set; present for the trainer's dataset protocol."""
         pass
 
     def clip_label(self, clip: int) -> int:
+        """The class index of generated clip ``clip`` (classes in turn)."""
         return clip % len(self.classes)
 
     @property
     def labels(self) -> list[int]:
+        """The class index of every item, in order (a reversed clip has its partner's class)."""
         return [self._item_label(i) for i in range(len(self))]
 
     def _item_label(self, index: int) -> int:

@@ -146,6 +146,7 @@ class TextEmbeddingCache:
             return features
 
     def clear(self) -> None:
+        """Forget every text embedding held in memory (the disk cache, if any, stays)."""
         with self._lock:
             self._memory = weakref.WeakKeyDictionary()
 

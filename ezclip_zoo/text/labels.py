@@ -29,10 +29,12 @@ class LabelSet:
 
     @property
     def num_classes(self) -> int:
+        """C, the number of classes."""
         return len(self.names)
 
     @property
     def num_templates(self) -> int:
+        """M, the number of templates (1 for descriptions or bare names)."""
         return len(self.texts)
 
     def per_class(self) -> list[list[str]]:

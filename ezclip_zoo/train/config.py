@@ -111,12 +111,14 @@ class TrainConfig:
             raise ValueError("checkpoint_every_steps must be positive or None")
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-ready dict (``betas`` as a list); `from_dict` reads it back."""
         out = asdict(self)
         out["betas"] = list(self.betas)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """The settings `to_dict` wrote; an unknown key is a ``ValueError`` listing the known ones."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

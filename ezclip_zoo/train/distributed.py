@@ -29,6 +29,11 @@ class DistributedContext:
 
     @classmethod
     def from_env(cls, device: str | None = None) -> DistributedContext:
+        """This process's place, from ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` as ``torchrun`` sets them.
+
+        The device is ``device``, else this rank's GPU, else the CPU; the process group (NCCL on GPUs, gloo on CPU)
+        is started when there are several processes and none has been started yet.
+        """
         world = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -51,13 +56,16 @@ class DistributedContext:
 
     @property
     def distributed(self) -> bool:
+        """Whether there is more than one process."""
         return self.world_size > 1
 
     @property
     def is_main(self) -> bool:
+        """Whether this is rank 0 (the process that writes files and logs)."""
         return self.rank == 0
 
     def barrier(self) -> None:
+        """Wait until every rank reaches this point (nothing in a single process)."""
         if self.distributed:
             dist.barrier()
 
@@ -71,6 +79,7 @@ class DistributedContext:
         return float(t.item())
 
     def all_gather_object(self, obj: Any) -> list[Any]:
+        """Every rank's ``obj`` (picklable), in rank order; ``[obj]`` in a single process."""
         if not self.distributed:
             return [obj]
         out = [None] * self.world_size

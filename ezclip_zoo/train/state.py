@@ -30,6 +30,7 @@ class TrainState:
     history: list = field(default_factory=list)  # per-epoch records
 
     def to_dict(self) -> dict[str, Any]:
+        """The state as a dict of plain values (what a checkpoint stores)."""
         return dict(self.__dict__)
 
 

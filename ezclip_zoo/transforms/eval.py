@@ -128,6 +128,7 @@ class VideoTransform:
 
     @property
     def num_views(self) -> int:
+        """Views per frame: the number of crops (1 centre crop, or 3)."""
         return self.num_crops
 
     def __call__(self, frame: Any) -> torch.Tensor:

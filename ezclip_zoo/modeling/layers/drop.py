@@ -37,4 +37,5 @@ class TokenDropPath(nn.Module):
         return x * mask / keep
 
     def extra_repr(self) -> str:
+        """The drop rate, for ``print(module)``."""
         return f"p={self.p}"

@@ -24,11 +24,13 @@ class TemporalPrompts(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draw the vectors anew from uniform(-v, v), v = sqrt(6 / (3 * 16 * 16 + width))."""
         bound = math.sqrt(6.0 / (3 * 16 * 16 + self.embeddings.shape[-1]))
         nn.init.uniform_(self.embeddings, -bound, bound)
 
     @property
     def num_frames(self) -> int:
+        """T, the frame positions the prompts have (a clip must have exactly T frames)."""
         return self.embeddings.shape[1]
 
     def forward(self, layer: int) -> torch.Tensor:
