@@ -80,8 +80,9 @@ def read_labels_file(path: str | os.PathLike) -> list[str] | dict[str, str]:
     Files are UTF-8 text (a UTF-8 byte-order mark, as Excel writes, is accepted).
 
     Raises:
-        TypeError: ``path`` is not a path. FileNotFoundError: no such file. ValueError: the file is not UTF-8, has
-        no labels or an unreadable layout (the message names the file).
+        TypeError: ``path`` is not a path.
+        FileNotFoundError: no such file.
+        ValueError: the file is not UTF-8, has no labels or an unreadable layout (the message names the file).
     """
     import os
 

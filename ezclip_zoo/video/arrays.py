@@ -54,8 +54,9 @@ def frames_to_uint8(frames: Any, what: str = "frames") -> torch.Tensor:
         what: how to name them in error messages.
 
     Raises:
-        ValueError / TypeError: the layout, dtype or value range is not one of the accepted ones; the message
-        says which and how to fix it.
+        TypeError: the frames' type or dtype is not accepted; the message names the accepted ones.
+        ValueError: the layout or value range is not one of the accepted ones; the message says which and how
+            to fix it.
     """
     if is_pil_image(frames):
         return _pil_to_uint8([frames], what)
