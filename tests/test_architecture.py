@@ -99,7 +99,7 @@ def test_the_graph_sees_function_level_imports():
 
 
 # The layers, bottom first: a module may import its own package and the layers below it, never one beside or
-# above it (function-level imports included). The README's architecture table is this one.
+# above it (function-level imports included). docs/architecture.md's table is this one.
 LAYERS = (
     ("_version", "_lazy", "choices"),
     ("errors", "paths", "precision", "digest"),

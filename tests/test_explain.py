@@ -237,12 +237,12 @@ def test_gradient_maps_inside_inference_mode(model):
     torch.testing.assert_close(inside, expected)
 
 
-def test_the_readme_shows_an_overlay_made_by_the_command():
+def test_the_manual_shows_an_overlay_made_by_the_command():
     from _helpers.paths import REPO_ROOT
 
-    readme = (REPO_ROOT / "README.md").read_text()
+    page = (REPO_ROOT / "docs" / "explain.md").read_text()
     for name in ("explain_motion.png", "explain_motion_attention.png"):
         path = REPO_ROOT / "docs" / name
         assert path.stat().st_size < 300_000 and Image.open(path).format == "PNG"
-        assert f"](docs/{name})" in readme and f"-o docs/{name}" in readme  # shown, with the command that made it
-    assert "python benchmarks/explain_masks.py" in readme
+        assert f"]({name})" in page and f"-o docs/{name}" in page  # shown, with the command that made it
+    assert "python benchmarks/explain_masks.py" in page
