@@ -93,26 +93,45 @@ def tiny_model():
 
 
 @pytest.fixture(scope="session")
-def motion_model(request):
-    """A tiny EZ-CLIP trained on windows of long synthetic videos (moving right / left / staying still): about
-    a minute of training on one thread, once; its weights are kept in pytest's cache keyed by seed, steps and torch.
+def motion_model():
+    """A tiny EZ-CLIP trained on windows of long synthetic videos (moving right / left / staying still), shipped in
+    tests/data/motion_model (checked by its sha256) rather than trained here: the recipe takes about 90 s.
+    tests/test_motion_model.py retrains it, and with seeds 0-4, under the `slow` marker."""
+    from _helpers.trained_motion import MODEL_DIR, check_shipped_weights
 
-    800 steps, not fewer: at 500 the model was so barely trained that float rounding in training (the order of a
-    GEMM's additions) decided whether a 0.58-probability false segment appeared; at 800 every segment it finds in
-    the localisation test scores above 0.99."""
-    from safetensors.torch import load_file, save_file
+    from ezclip_zoo.synthetic.motion_models import load_motion_model
 
-    import ezclip_zoo
-    from ezclip_zoo.synthetic.motion_models import WINDOW_STEPS, train_window_model
+    check_shipped_weights(MODEL_DIR)
+    return load_motion_model(MODEL_DIR)
 
-    steps, seed = WINDOW_STEPS, 0
-    key = f"ezclip_motion_model-{seed}-{steps}-torch{torch.__version__}".replace("+", "_")
-    weights = request.config.cache.mkdir(key) / "trainable.safetensors"
-    if weights.is_file():
-        torch.manual_seed(seed)
-        model = ezclip_zoo.create_model("ezclip-demo-motion", pretrained_backbone=False)
-        model.load_trainable_state_dict(load_file(str(weights)))
-        return model.eval()
-    model = train_window_model(seed, steps)
-    save_file({k: v.contiguous() for k, v in model.trainable_state_dict().items()}, str(weights))
-    return model
+
+RETRAIN_TEST = "test_any_seed_of_the_recipe_passes_the_assertions"  # tests/test_motion_model.py
+retraining_key = pytest.StashKey["object"]()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The retraining tests last: their models train in the background while the rest of the suite runs."""
+    items.sort(key=lambda item: getattr(item, "originalname", None) == RETRAIN_TEST)
+
+
+def pytest_collection_finish(session):
+    """Start the regeneration command for each selected seed of the retraining test, in the background."""
+    seeds = [
+        item.callspec.params["seed"] for item in session.items if getattr(item, "originalname", None) == RETRAIN_TEST
+    ]
+    if seeds and not session.config.option.collectonly:
+        from _helpers.trained_motion import Retraining
+
+        session.config.stash[retraining_key] = Retraining(seeds)
+
+
+def pytest_sessionfinish(session):
+    retraining = session.config.stash.get(retraining_key, None)
+    if retraining is not None:
+        retraining.stop()
+
+
+@pytest.fixture(scope="session")
+def retrained(request):
+    """``retrained(seed)``: the folder the regeneration command wrote for ``seed`` (started at collection)."""
+    return request.config.stash[retraining_key].folder

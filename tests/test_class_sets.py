@@ -64,6 +64,7 @@ def test_unknown_class_set_gives_close_matches():
     assert isinstance(info.value, (KeyError, ValueError, TypeError))
 
 
+@pytest.mark.slow
 def test_descriptions_from_a_local_server_match_the_pinned_sha256(tmp_path, texts_dir):
     server = LocalServer()
     try:
@@ -88,6 +89,7 @@ def test_descriptions_from_a_local_server_match_the_pinned_sha256(tmp_path, text
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_mirror_folder_url_serves_every_set(tmp_path, texts_dir):
     server = LocalServer()
     try:

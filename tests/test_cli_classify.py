@@ -165,6 +165,7 @@ def test_embed_videos_and_texts(videos, tmp_path, capsys):
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_console_script_runs(videos):
     _, paths = videos
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

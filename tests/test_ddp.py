@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from ezclip_zoo.synthetic import write_motion_dataset
 
-pytestmark = pytest.mark.subprocess
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 
 ROOT = Path(__file__).resolve().parents[1]
 FINETUNE = ["-m", "ezclip_zoo.cli", "finetune"]  # the package's command, as an installed user runs it

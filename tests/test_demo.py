@@ -196,6 +196,7 @@ def _shown(result) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_the_page_ranks_as_classify_does_for_free_text_and_a_class_set(visit, model, video, tmp_path):
     v = visit()
     v.upload(video)
@@ -225,6 +226,7 @@ def test_the_page_ranks_as_classify_does_for_free_text_and_a_class_set(visit, mo
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_a_corrupt_file_an_oversized_one_and_no_classes_give_a_message_in_the_page(visit, tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(os.urandom(20_000))
@@ -250,6 +252,7 @@ def test_a_corrupt_file_an_oversized_one_and_no_classes_give_a_message_in_the_pa
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_a_second_page_opened_during_a_run_loads_and_shows_its_place_in_the_queue(visit, video, monkeypatch):
     from playwright.sync_api import expect
 

@@ -12,6 +12,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_every_example_answers_help(example):
     proc = subprocess.run(
         [sys.executable, str(example), "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT

@@ -143,6 +143,7 @@ def test_report_records_results_and_provenance(tmp_path):
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_evaluate_command_writes_a_report(csv_data, tmp_path):
     test_csv = tmp_path / "test.csv"
     test_csv.write_text(

@@ -263,6 +263,7 @@ def test_torch_export_programs_equal_eager(tmp_path):
         OnnxModel(tmp_path)
 
 
+@pytest.mark.slow
 def test_int8_quantization_quantizes_the_video_encoders_frozen_layers_only(tmp_path):
     import onnx
 
@@ -289,6 +290,7 @@ def test_int8_quantization_quantizes_the_video_encoders_frozen_layers_only(tmp_p
     assert np.abs(onnx_model.encode_text(LABELS) - text).max() <= 1e-5
 
 
+@pytest.mark.slow
 def test_a_float16_onnx_export_runs_on_onnx_runtime(tmp_path):
     model = tiny(3).to(torch.float16)
     export_model(model, tmp_path)
@@ -368,6 +370,7 @@ def test_frames_in_memory_classify_like_eager(exported, eager):
     assert np.allclose(got.probabilities, expected.probabilities, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_exported_authors_fixture_model_gives_their_logits(parity_model, parity_ref, tmp_path):
     export_model(parity_model, tmp_path)
     model = OnnxModel(tmp_path, threads=1)

@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from ezclip_zoo.cli import main
 from ezclip_zoo.synthetic import MotionVideoConfig, write_motion_dataset
 
 
+@pytest.mark.slow
 def test_the_quickstart_learns(tmp_path, capsys):
     paths = write_motion_dataset(
         tmp_path / "demo", "ucf101", train_per_class=24, test_per_class=0, config=MotionVideoConfig(size=32)

@@ -7,7 +7,7 @@ import time
 import pytest
 from _helpers.fuzz import BAD, run_fuzz, write_seeds
 
-pytestmark = pytest.mark.subprocess
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 
 
 def test_mutated_videos_give_frames_or_a_documented_error(tmp_path):

@@ -113,6 +113,7 @@ def test_no_face_exports_a_name_of_one_of_its_submodules(path):
     assert not set(face[2]) & submodules
 
 
+@pytest.mark.slow
 def test_the_type_checked_user_script_runs(tmp_path):
     # CI type-checks tests/typecheck/user_script.py strictly; running it keeps that script a real one
     script = Path(__file__).parent / "typecheck" / "user_script.py"

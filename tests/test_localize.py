@@ -254,6 +254,7 @@ print(len(result.windows), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_memory_stays_bounded_from_one_to_ten_minutes(tmp_path):
     def frames(n):
         rng = np.random.default_rng(0)

@@ -78,6 +78,7 @@ def test_within_pair_accuracy_by_hand():
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_benchmark_script_runs_and_reports(tmp_path):
     out = tmp_path / "bench.json"
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")

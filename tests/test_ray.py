@@ -16,6 +16,9 @@ from ezclip_zoo.inference import classify_folder, read_jsonl
 from ezclip_zoo.inference.ray import classify_dataset
 from ezclip_zoo.video import write_video
 
+# a local Ray instance is Ray's processes; its start makes these the slowest tests of the suite
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
+
 CLASSES = ["dancing", "juggling", "surfing", "riding a bike"]
 
 
@@ -82,8 +85,6 @@ def test_a_rerun_skips_finished_videos(ray_session, folder, model, tmp_path):
 _DRIVER = r"""
 import sys, time, torch, ezclip_zoo
 from ezclip_zoo.inference.ray import classify_dataset, init_ray
-
-pytestmark = pytest.mark.subprocess
 init_ray("local", num_cpus=2)  # a cluster of its own, killed with it
 torch.manual_seed(0)
 model = ezclip_zoo.create_model("ezclip-test-tiny", pretrained_backbone=False)

@@ -130,6 +130,7 @@ def _long_videos(folder, count):
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_a_killed_index_run_resumes_to_the_same_rows_and_bits(tmp_path):
     folder = tmp_path / "videos"
     folder.mkdir()

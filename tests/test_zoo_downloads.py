@@ -109,6 +109,7 @@ def _load_spec(parity_dir, entry, out):
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, official, parity_dir, parity_ref):
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
@@ -163,6 +164,7 @@ def _assert_resumed_once(server, size: int, cut: int) -> None:
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_dir, parity_ref):
     server.files["/ckpt.pt"] = official
     server.cut_first = len(official) // 2
@@ -176,6 +178,7 @@ def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_di
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     server.cut_first, server.fail_after_cut = len(official) // 3, True
@@ -196,6 +199,7 @@ def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, s
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, official, parity_dir, parity_ref):
     server.files["/ckpt.pt"] = official
     server.cut_first, server.honor_range = len(official) // 2, False
@@ -210,6 +214,7 @@ def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, offic
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     server.html = True
@@ -222,6 +227,7 @@ def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, p
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, server, official, parity_dir):
     from ezclip_zoo.official.checkpoint import read_official_state_dict
 
@@ -249,6 +255,7 @@ def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, 
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_an_entry_sha256_is_enforced(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
@@ -259,6 +266,7 @@ def test_an_entry_sha256_is_enforced(tmp_path, server, official, parity_dir):
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_two_processes_loading_at_once_download_once(tmp_path, server, official, parity_dir):
     server.files["/ckpt.pt"] = official
     server.chunk_delay = 0.02  # long enough for both processes to be at the lock together
@@ -285,6 +293,7 @@ def test_two_processes_loading_at_once_download_once(tmp_path, server, official,
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_no_network_is_one_line_with_the_fix(tmp_path):
     import socket
 

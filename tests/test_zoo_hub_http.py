@@ -75,6 +75,7 @@ def _spec(parity_dir, sha, out, **extra):
     )
 
 
+@pytest.mark.slow
 def test_published_entry_downloads_verifies_and_loads_offline(tmp_path, hub, published, parity_dir, parity_ref):
     _, sha = published
     cache = tmp_path / "zoo"
@@ -91,6 +92,7 @@ def test_published_entry_downloads_verifies_and_loads_offline(tmp_path, hub, pub
     torch.testing.assert_close(_logits(tmp_path / "b.st"), _logits(tmp_path / "a.st"), atol=0, rtol=0)
 
 
+@pytest.mark.slow
 def test_a_tampered_hub_file_is_refused_and_a_retry_gets_the_right_one(tmp_path, hub, published, parity_dir):
     repos, sha = published
     good = repos[REPO]["model.safetensors"]
@@ -104,6 +106,7 @@ def test_a_tampered_hub_file_is_refused_and_a_retry_gets_the_right_one(tmp_path,
     assert result.get("ok"), result
 
 
+@pytest.mark.slow
 def test_download_to_a_folder_then_load_it_with_no_server(tmp_path, hub, published, parity_dir, parity_ref):
     _, sha = published
     cache = tmp_path / "zoo"
@@ -128,6 +131,7 @@ def test_download_to_a_folder_then_load_it_with_no_server(tmp_path, hub, publish
     assert sha256_file(out / "model.safetensors") == sha
 
 
+@pytest.mark.slow
 def test_download_to_a_folder_fetches_an_embedded_backbone_too(tmp_path, parity_dir, parity_ref):
     """A published repo whose config.json names its own backbone.safetensors: the folder gets that file as well."""
     report = convert_official(parity_dir / "official_checkpoint.pt", tmp_path / "zoo-folder", name=NAME)
@@ -172,6 +176,7 @@ def test_a_folder_naming_a_file_outside_itself_is_refused(tmp_path, parity_dir, 
 
 
 @pytest.mark.subprocess
+@pytest.mark.slow
 def test_an_unreachable_hub_fails_in_seconds_with_the_fix(tmp_path):
     """create_model of a real architecture, online mode, Hub unreachable: one quick error, not a minute of retries."""
     import socket
