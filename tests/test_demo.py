@@ -3,7 +3,7 @@ free port of 127.0.0.1, uploads a generated video, types classes or picks a clas
 the ranking off the page, which must equal ``model.classify`` on the same file to the precision shown. Every request
 the browser makes to another host is aborted and recorded, and none may be attempted.
 
-Screenshot for the README: ``EZCLIP_DEMO_SCREENSHOT=docs/demo.png pytest -q tests/test_demo.py``.
+Screenshot for the manual (docs/demo.md): ``EZCLIP_DEMO_SCREENSHOT=docs/demo.png pytest -q tests/test_demo.py``.
 """
 
 import math
@@ -342,8 +342,8 @@ def test_typed_classes_are_read_one_per_line_or_comma():
         demo_classes(" , \n", None)
 
 
-def test_the_readme_shows_a_screenshot_made_by_the_test():
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_the_manual_shows_a_screenshot_made_by_the_test():
+    page = (REPO_ROOT / "docs" / "demo.md").read_text()
     path = REPO_ROOT / "docs" / "demo.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size < 600_000
-    assert "](docs/demo.png)" in readme and "EZCLIP_DEMO_SCREENSHOT=docs/demo.png pytest" in readme
+    assert "](demo.png)" in page and "EZCLIP_DEMO_SCREENSHOT=docs/demo.png pytest" in page
