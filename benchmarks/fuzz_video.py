@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from _fuzz import OUTCOMES, run_fuzz, write_seeds  # noqa: E402
+from _helpers.fuzz import OUTCOMES, run_fuzz, write_seeds  # noqa: E402
 
 
 def main(argv=None) -> int:
