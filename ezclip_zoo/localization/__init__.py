@@ -16,13 +16,15 @@ from .._lazy import lazy_attributes
 if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
     from .pipeline import localize
     from .result import LocalizationResult, Window
-    from .segments import Segment, SegmentRule, find_segments, window_cells
+    from .segments import Segment, SegmentEvent, SegmentRule, SegmentTracker, find_segments, window_cells
     from .windows import WindowLayout, WindowPlan, plan_windows
 
 __all__ = [
     "LocalizationResult",
     "Segment",
+    "SegmentEvent",
     "SegmentRule",
+    "SegmentTracker",
     "Window",
     "WindowLayout",
     "WindowPlan",
@@ -37,7 +39,7 @@ __getattr__, __dir__ = lazy_attributes(
     {
         ".pipeline": ("localize",),
         ".result": ("LocalizationResult", "Window"),
-        ".segments": ("Segment", "SegmentRule", "find_segments", "window_cells"),
+        ".segments": ("Segment", "SegmentEvent", "SegmentRule", "SegmentTracker", "find_segments", "window_cells"),
         ".windows": ("WindowLayout", "WindowPlan", "plan_windows"),
     },
 )
