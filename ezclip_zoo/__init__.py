@@ -13,6 +13,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
     from .figures.overlay import save_overlay
+    from .live.watcher import watch
     from .modeling.config import BackboneConfig, EZCLIPConfig
     from .modeling.losses import ezclip_loss, kl_contrastive_loss, motion_loss
     from .modeling.model import EZCLIP
@@ -53,12 +54,14 @@ __all__ = [
     "save_overlay",
     "save_pretrained",
     "tokenize",
+    "watch",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
         ".figures.overlay": ("save_overlay",),
+        ".live.watcher": ("watch",),
         ".modeling.config": ("BackboneConfig", "EZCLIPConfig"),
         ".modeling.losses": ("ezclip_loss", "kl_contrastive_loss", "motion_loss"),
         ".modeling.model": ("EZCLIP",),
@@ -85,6 +88,7 @@ __getattr__, __dir__ = lazy_attributes(
         "fetch",
         "figures",
         "inference",
+        "live",
         "localization",
         "modeling",
         "official",

@@ -110,6 +110,7 @@ LAYERS = (
     ("runtime",),  # torch-free: video, transforms.pixels, digest, errors
     ("inference",),
     ("localization",),
+    ("live",),  # watch: the segment rule of localization over live sources (capture thread, ring buffer)
     ("modeling",),  # EZCLIP.classify / localize call inference and localization, imported when called
     ("official",),
     ("zoo",),

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from ..modeling.model import EZCLIP
 
-__all__ = ["localize", "open_frames", "window_views"]
+__all__ = ["localize", "open_frames", "window_views", "with_background"]
 
 
 class _MemoryFrames:
@@ -102,7 +102,8 @@ def window_views(
             w += 1
 
 
-def _with_background(labels: LabelSet, background: Sequence[str], templates: None | str | Sequence[str]) -> LabelSet:
+def with_background(labels: LabelSet, background: Sequence[str], templates: None | str | Sequence[str]) -> LabelSet:
+    """``labels`` with the ``background`` texts ("no action") appended as classes, in ``templates`` as well."""
     if not background:
         return labels
     extra = build_label_set(list(background), None, templates)
@@ -178,7 +179,7 @@ def localize(
         extent=extent,
     )
     labels, source = label_set_for(model, class_names, descriptions, templates, text)
-    labels = _with_background(labels, rule.background, templates)
+    labels = with_background(labels, rule.background, templates)
     reader, name = open_frames(video, fps=fps, backend=opts.backend)
     layout = plan_windows(reader.frame_times(), model.num_frames, window_s, stride_s)
     for note in layout.notes:

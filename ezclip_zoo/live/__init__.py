@@ -1,0 +1,44 @@
+"""Live video: a stream in, actions out as they happen.
+
+* `watch(model, source, class_names, window_s=2.0, stride_s=0.5, ...)` -> a `LiveWatch`, an iterator of
+  `WindowResult` (each window as it closes, with its latency) and `SegmentEvent` (``opened`` / ``closed``, from the
+  incremental segment rule of `ezclip_zoo.localization`); a context manager that closes open segments on exit;
+* the sources it reads through PyAV (`describe_source`, `LiveSource`): files at real-time pace, files being
+  written, TCP / UDP MPEG-TS, HTTP(S), stdin; stream time from their timestamps (`StreamClock`);
+* `publish`, a file sent as a live MPEG-TS stream (tests, benchmarks, demos).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
+    from .clock import StreamClock
+    from .publish import publish
+    from .results import WatchSummary, WindowResult
+    from .sources import LiveSource, describe_source
+    from .watcher import LiveWatch, watch
+
+__all__ = [
+    "LiveSource",
+    "LiveWatch",
+    "StreamClock",
+    "WatchSummary",
+    "WindowResult",
+    "describe_source",
+    "publish",
+    "watch",
+]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        ".clock": ("StreamClock",),
+        ".publish": ("publish",),
+        ".results": ("WatchSummary", "WindowResult"),
+        ".sources": ("LiveSource", "describe_source"),
+        ".watcher": ("LiveWatch", "watch"),
+    },
+)

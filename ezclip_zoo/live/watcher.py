@@ -1,0 +1,319 @@
+"""`watch`: a live stream in, actions out as they happen.
+
+A capture thread decodes the source into a ring buffer (`capture`); the caller's thread scores the newest
+complete window with the one zero-shot scoring of `classify` (text embeddings computed once), skipping the windows
+that completed while the model was busy (counted, never queued), and feeds each score to the incremental segment
+rule (`SegmentTracker`), so segment events come out as soon as the rule can decide them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+from typing_extensions import Unpack
+
+from ..inference.classification import label_set_for
+from ..inference.options import InferenceKwargs, InferenceOptions, make_options
+from ..inference.scoring import score_views
+from ..inference.views import encode_views, eval_mode
+from ..localization.pipeline import with_background
+from ..localization.segments import SegmentEvent, SegmentRule, SegmentTracker
+from ..localization.windows import check_seconds
+from ..text.cache import TextEmbeddingCache, text_features
+from ..text.labels import ClassNames
+from .capture import CaptureThread, FrameRing, LiveFrame
+from .grid import WindowGrid
+from .results import LatencyStats, WatchSummary, WindowResult
+from .sources import describe_source
+
+if TYPE_CHECKING:
+    from ..modeling.model import EZCLIP
+
+__all__ = ["watch", "LiveWatch"]
+
+_EPS = 1e-6
+Event = WindowResult | SegmentEvent
+
+
+class LiveWatch:
+    """An iterator of `WindowResult` (as each window closes) and `SegmentEvent` (``opened`` / ``closed``) over a
+    live source; made by `watch`. Use it as a context manager: leaving it stops the capture, closes the segments
+    still open and keeps their events in ``closing_events``.
+
+    `stop` (safe from another thread or a signal handler) ends the iteration after the closing events; the
+    source ending does too. ``summary`` says how it went (windows scored and skipped, latency).
+    """
+
+    def __init__(
+        self,
+        model: EZCLIP,
+        source: str | os.PathLike,
+        class_names: str | ClassNames,
+        rule: SegmentRule,
+        grid: WindowGrid,
+        options: InferenceOptions,
+        *,
+        pace: float | None,
+        follow: bool,
+        windows: bool,
+        timeout_s: float,
+        duration_s: float | None,
+        max_windows: int | None,
+        text_args: dict[str, Any],
+    ) -> None:
+        self.model, self.rule, self.grid, self.options = model, rule, grid, options
+        self.source = describe_source(source, pace=pace, follow=follow)
+        labels, self.text = label_set_for(
+            model, class_names, **{k: text_args[k] for k in ("descriptions", "templates", "text")}
+        )
+        self.labels = with_background(labels, rule.background, text_args["templates"])
+        self.class_names = tuple(self.labels.names)
+        self.tracker = SegmentTracker(self.class_names, rule)
+        self._dtype = options.autocast_dtype(model)
+        with eval_mode(model):  # once for the whole stream
+            self._texts = text_features(model, self.labels, cache=text_args["text_cache"], autocast_dtype=self._dtype)
+        self._transform = options.transform(model)
+        self._cache: dict[int, torch.Tensor] = {}
+        self.ring = FrameRing(grid)
+        self.capture = CaptureThread(self.source, self.ring, timeout_s=timeout_s)
+        self._windows, self._duration_s, self._max_windows = windows, duration_s, max_windows
+        self._events: deque[Event] = deque()
+        self._last_k, self._last_end, self._tail_done = -1, 0.0, False
+        self._stop = self._done = False
+        self._latency = LatencyStats()
+        self._scored = self._skipped = 0
+        self.closing_events: list[SegmentEvent] = []
+
+    # ------------------------------------------------------------------ the iterator and its life cycle
+    def start(self) -> LiveWatch:
+        """Start the capture thread (the first `next` or ``with`` does); returns self."""
+        if not self.capture.is_alive() and self.capture.ident is None:
+            self.capture.start()
+        return self
+
+    def __enter__(self) -> LiveWatch:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        self.start()
+        while not self._events:
+            if self._done:
+                raise StopIteration
+            self._advance()
+        return self._events.popleft()
+
+    def stop(self) -> None:
+        """End the watch: the iteration yields the events that close the open segments, then stops."""
+        self._stop = True
+        self.capture.stop()
+        with self.ring.cond:
+            self.ring.cond.notify_all()
+
+    def close(self) -> list[SegmentEvent]:
+        """Stop the capture and close the open segments; returns (and keeps in ``closing_events``) their events."""
+        self.stop()
+        if not self._done:
+            self._finish()
+            self.closing_events = [e for e in self._events if isinstance(e, SegmentEvent)]
+            self._events.clear()
+        self.capture.join(timeout=2.0)
+        return self.closing_events
+
+    @property
+    def summary(self) -> WatchSummary:
+        """Windows scored and skipped, latency median / p95 / max (seconds), segments, stream seconds, frames."""
+        return WatchSummary(
+            source=self.source.name,
+            windows=self._scored,
+            skipped=self._skipped,
+            latency_median_s=self._latency.quantile(0.5),
+            latency_p95_s=self._latency.quantile(0.95),
+            latency_max_s=self._latency.maximum if self._latency.count else None,
+            segments=len(self.tracker.segments),
+            stream_s=max(self.ring.newest, self.ring.end_time, 0.0),
+            frames=self.ring.received,
+            restarts=self.capture.clock.epochs,
+            error=None if self.ring.error is None else f"{type(self.ring.error).__name__}: {self.ring.error}",
+        )
+
+    # ------------------------------------------------------------------ one step
+    def _advance(self) -> None:
+        picked = self._next_window()
+        if picked is None:
+            self._finish()
+            return
+        k, points, frames, arrival = picked
+        result = self._score(k, frames, arrival)
+        if self._windows:
+            self._events.append(result)
+        self._events.extend(self.tracker.push(result.start, result.end, result.probabilities))
+        if (self._max_windows is not None and self._scored >= self._max_windows) or (
+            self._duration_s is not None and result.end >= self._duration_s
+        ):
+            self.stop()
+
+    def _finish(self) -> None:
+        self._done = True
+        self.capture.stop()
+        self._events.extend(self.tracker.flush())
+
+    def _next_window(self) -> tuple[int, list[float], list[LiveFrame], float] | None:
+        """The newest complete window (index, instants, frames, arrival of the frame completing it), or None when
+        the watch is over. Windows passed over are counted as skipped."""
+        ring, grid = self.ring, self.grid
+        with ring.cond:
+            while True:
+                if self._stop:
+                    return None
+                if ring.ended and ring.error is not None and ring.received == 0:
+                    raise ring.error
+                last = grid.last_within(ring.end_time) if ring.ended else grid.last_complete(ring.newest)
+                if last > self._last_k:
+                    self._skipped += last - self._last_k - 1
+                    self._last_k = last
+                    points = grid.points(last)
+                    return last, points, ring.pick(points), ring.arrival_after(points[-1])
+                if ring.ended:
+                    return self._tail()
+                ring.cond.wait(0.1)
+
+    def _tail(self) -> tuple[int, list[float], list[LiveFrame], float] | None:
+        """At the end of a finite stream, one window aligned to its end when the grid left its tail unscored (as
+        `localize` does), or a stream shorter than one window as one window."""
+        end = self.ring.end_time
+        covered = self.grid.begin(self._last_k) + self.grid.window_s if self._last_k >= 0 else 0.0
+        if self._tail_done or not self.ring.frames or covered >= end - _EPS:
+            return None
+        self._tail_done = True
+        length = min(self.grid.window_s, end)
+        points = [end - length + (m + 0.5) * length / self.grid.num_frames for m in range(self.grid.num_frames)]
+        return -1, points, self.ring.pick(points), self.ring.frames[-1].arrival
+
+    def _score(self, k: int, frames: list[LiveFrame], arrival: float) -> WindowResult:
+        cache = {f.seq: self._cache.get(f.seq) for f in frames}
+        for f in frames:
+            if cache[f.seq] is None:
+                cache[f.seq] = self._transform(f.image)  # [num_crops, 3, S, S]
+        self._cache = {seq: views for seq, views in cache.items() if views is not None}
+        views = torch.stack([self._cache[f.seq] for f in frames], dim=1)  # [num_crops, T, 3, S, S]
+        with eval_mode(self.model):
+            features = encode_views(self.model, views, batch_size=views.shape[0], autocast_dtype=self._dtype)
+            probs = score_views(features, self._texts, self.model.logit_scale)[0].float()
+        latency = max(time.monotonic() - arrival, 0.0)
+        self._latency.add(latency)
+        skipped_before = self._skipped - getattr(self, "_reported_skips", 0)
+        self._reported_skips, self._scored = self._skipped, self._scored + 1
+        return WindowResult(
+            index=k,
+            start=frames[0].time,
+            end=frames[-1].time + frames[-1].duration,
+            frame_indices=tuple(f.seq for f in frames),
+            class_names=self.class_names,
+            probabilities=probs,
+            latency_s=latency,
+            skipped=skipped_before,
+        )
+
+
+def watch(
+    model: EZCLIP,
+    source: str | os.PathLike,
+    class_names: str | ClassNames,
+    *,
+    window_s: float = 2.0,
+    stride_s: float = 0.5,
+    background: Sequence[str] = (),
+    min_score: float = 0.5,
+    keep_score: float | None = None,
+    min_margin: float = 0.0,
+    min_duration_s: float = 0.0,
+    merge_gap_s: float = 0.0,
+    min_windows: int = 1,
+    extent: str = "windows",
+    pace: float | None = None,
+    follow: bool = False,
+    windows: bool = True,
+    timeout_s: float = 10.0,
+    duration_s: float | None = None,
+    max_windows: int | None = None,
+    descriptions: Sequence[str] | Mapping[str, str] | None = None,
+    templates: None | str | Sequence[str] = None,
+    text: str | None = None,
+    text_cache: bool | TextEmbeddingCache = True,
+    options: InferenceOptions | None = None,
+    **kwargs: Unpack[InferenceKwargs],
+) -> LiveWatch:
+    """Recognise actions in a live stream as they happen: windows of ``window_s`` seconds every ``stride_s``,
+    scored zero-shot as each closes, and segments opened and closed by the rule of `localize`.
+
+    Args:
+        model: an `EZCLIP`.
+        source: a file path (read at real-time ``pace``), ``"-"`` (stdin), or a URL: ``tcp://HOST:PORT``
+            (MPEG-TS; ``?listen=1`` to wait for a publisher), ``udp://HOST:PORT``, ``http(s)://...``
+            (progressive), ``rtsp://`` and what else FFmpeg reads.
+        class_names: C names, a dict name -> description, or a class-set name (as in `classify`).
+        window_s, stride_s: window length and the seconds between window starts (stream time).
+        background, min_score, keep_score, min_margin, min_duration_s, merge_gap_s, min_windows, extent: the
+            segment rule (`SegmentRule`), as in `localize`; each option delays events by at most what it needs
+            (docs/live.md).
+        pace: stream seconds per wall-clock second a file or HTTP source is released at (default 1: real time;
+            higher for tests and demos; ``math.inf``: as fast as decoded); network sources and stdin come at
+            their own pace (None).
+        follow: ``source`` is a file still being written: read it as it grows (it ends when it stops growing
+            for ``timeout_s``).
+        windows: yield a `WindowResult` per scored window (False: segment events only).
+        timeout_s: seconds to wait for a source to open or for the next frame before it counts as ended
+            (network sources reconnect meanwhile).
+        duration_s, max_windows: stop after this much stream time or this many scored windows (None: run until
+            the source ends or `LiveWatch.stop`).
+        descriptions, templates, text, text_cache: the class texts, as in `classify` (encoded once).
+        options / kwargs: `InferenceOptions` (num_crops, protocol, dtype; one window per forward pass).
+
+    Returns:
+        `LiveWatch`: iterate it for `WindowResult` and `SegmentEvent`; ``with`` closes open segments on exit.
+    """
+    opts = make_options(options, kwargs)
+    rule = SegmentRule(
+        background=tuple(background) if not isinstance(background, str) else (background,),
+        min_score=min_score,
+        keep_score=keep_score,
+        min_margin=min_margin,
+        min_duration_s=min_duration_s,
+        merge_gap_s=merge_gap_s,
+        min_windows=min_windows,
+        extent=extent,
+    )
+    grid = WindowGrid(check_seconds("window_s", window_s), check_seconds("stride_s", stride_s), model.num_frames)
+    check_seconds("timeout_s", timeout_s)
+    check_seconds("duration_s", duration_s, allow_none=True)
+    if max_windows is not None and (
+        isinstance(max_windows, bool) or not isinstance(max_windows, int) or max_windows < 1
+    ):
+        raise ValueError(f"max_windows must be a positive int or None, got {max_windows!r}")
+    text_args = {"descriptions": descriptions, "templates": templates, "text": text, "text_cache": text_cache}
+    return LiveWatch(
+        model,
+        source,
+        class_names,
+        rule,
+        grid,
+        opts,
+        pace=pace,
+        follow=follow,
+        windows=windows,
+        timeout_s=timeout_s,
+        duration_s=duration_s,
+        max_windows=max_windows,
+        text_args=text_args,
+    )
