@@ -16,7 +16,7 @@ from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
     from .clock import StreamClock
-    from .publish import publish
+    from .publisher import publish
     from .results import WatchSummary, WindowResult
     from .sources import LiveSource, describe_source
     from .watcher import LiveWatch, watch
@@ -36,7 +36,7 @@ __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
         ".clock": ("StreamClock",),
-        ".publish": ("publish",),
+        ".publisher": ("publish",),
         ".results": ("WatchSummary", "WindowResult"),
         ".sources": ("LiveSource", "describe_source"),
         ".watcher": ("LiveWatch", "watch"),

@@ -2,7 +2,7 @@
 ``pace`` factor) to a URL FFmpeg writes (``tcp://127.0.0.1:9000?listen=1`` waits for one viewer; ``udp://...``
 sends datagrams), or to a file or stdout. For tests, benchmarks and demos of `watch`:
 
-    python -m ezclip_zoo.live.publish video.mp4 "tcp://127.0.0.1:9000?listen=1" --pace 1
+    python -m ezclip_zoo.live.publisher video.mp4 "tcp://127.0.0.1:9000?listen=1" --pace 1
 
 Run it in its own process: PyAV holds the GIL while a listening URL waits for its viewer.
 """
@@ -58,8 +58,8 @@ def publish(video: str, url: str, *, pace: float = 1.0, loops: int = 1, format: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ezclip_zoo.live.publish VIDEO URL [--pace X] [--loops N]``."""
-    parser = argparse.ArgumentParser(prog="python -m ezclip_zoo.live.publish", description=__doc__.split("\n\n")[0])
+    """``python -m ezclip_zoo.live.publisher VIDEO URL [--pace X] [--loops N]``."""
+    parser = argparse.ArgumentParser(prog="python -m ezclip_zoo.live.publisher", description=__doc__.split("\n\n")[0])
     parser.add_argument("video")
     parser.add_argument("url", help="where to: tcp://HOST:PORT?listen=1, udp://HOST:PORT, a file, or - (stdout)")
     parser.add_argument("--pace", type=float, default=1.0, help="stream seconds per second (default 1: real time)")
