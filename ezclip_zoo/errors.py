@@ -160,3 +160,15 @@ class ExtraNotInstalledError(EZCLIPError, ImportError):
 
 
 __all__ += ["ExtraNotInstalledError"]
+
+
+class UnsupportedBackboneError(EZCLIPError, ValueError):
+    """An open_clip model EZ-CLIP cannot sit on (a convolutional or ResNet tower, a CoCa or Hugging Face text tower,
+    a block layout the towers do not read); the message names what is missing and which families work."""
+
+
+class BackboneMismatchError(EZCLIPError, ValueError):
+    """Trained prompts and adapters of one backbone family loaded over a model of another."""
+
+
+__all__ += ["UnsupportedBackboneError", "BackboneMismatchError"]

@@ -11,6 +11,7 @@ from safetensors.torch import load_file, save_file
 import ezclip_zoo
 from ezclip_zoo.digest import sha256_file
 from ezclip_zoo.errors import CheckpointNotAvailableError, ChecksumError, WeightsUnavailableError
+from ezclip_zoo.modeling.config import CONFIG_FORMAT_VERSION
 from ezclip_zoo.zoo.checkpoint_table import USER_ENTRIES as _USER_ENTRIES
 from ezclip_zoo.zoo.conversion import convert_official
 from ezclip_zoo.zoo.pretrained import expected_weights_bytes, get_pretrained_entry
@@ -175,7 +176,7 @@ def test_wrong_or_missing_keys_are_listed(converted, tmp_path):
 def test_newer_config_format_is_refused(converted, tmp_path):
     folder = _copy_folder(converted.folder, tmp_path / "future")
     config = json.loads((folder / "config.json").read_text())
-    config["format_version"] = 2
+    config["format_version"] = CONFIG_FORMAT_VERSION + 1
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="newer than this ezclip-zoo understands"):
         ezclip_zoo.load(folder)

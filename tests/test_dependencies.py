@@ -11,7 +11,7 @@ import torch
 from packaging.specifiers import SpecifierSet
 from torch import nn
 
-from ezclip_zoo.modeling.backbone import _installed, _supported, check_supported_backbone
+from ezclip_zoo.modeling.families import _installed, _supported, backbone_family
 from ezclip_zoo.zoo.architectures import tiny_clip_config
 
 
@@ -34,7 +34,7 @@ def _tiny_clip() -> nn.Module:
 
 def test_the_installed_open_clip_has_what_the_towers_read():
     clip = _tiny_clip()
-    check_supported_backbone(clip)  # raises, naming what changed, when a block is not what the towers read
+    assert backbone_family(clip) == "openai-vit"  # raises, naming what changed, when a block is not what the towers read
     block = clip.visual.transformer.resblocks[0]
     for name in ("ln_1", "ln_2", "ls_1", "ls_2", "mlp"):
         assert hasattr(block, name), f"open_clip {_installed('open_clip_torch')}'s blocks have no {name}"
@@ -56,7 +56,7 @@ def test_an_open_clip_whose_blocks_changed_is_refused_with_the_supported_range()
     clip = _tiny_clip()
     clip.visual.transformer.resblocks[0].attn = _NewAttention()
     with pytest.raises(ValueError) as info:
-        check_supported_backbone(clip)
+        backbone_family(clip)
     message = str(info.value)
     assert "_NewAttention" in message and "nn.MultiheadAttention" in message
     assert f"open_clip_torch{_supported('open_clip_torch')}" in message

@@ -60,8 +60,12 @@ def test_register_model_validates_and_refuses_duplicates():
 def test_config_round_trip_and_version_checks():
     cfg = ezclip_zoo.get_model_config("ezclip-vit-b16")
     data = cfg.to_dict()
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert EZCLIPConfig.from_dict(data) == cfg
+    # format 1 left quick_gelu out to mean OpenAI's QuickGELU; format 2 leaves it to the pretrained tag
+    old = {**data, "format_version": 1, "backbone": {k: v for k, v in data["backbone"].items() if k != "quick_gelu"}}
+    assert EZCLIPConfig.from_dict(old).backbone.quick_gelu is True
+    assert EZCLIPConfig.from_dict({**old, "format_version": 2}).backbone.quick_gelu is None
     with pytest.raises(ValueError, match="newer"):
         EZCLIPConfig.from_dict({**data, "format_version": 99})
     with pytest.raises(ValueError, match="unknown EZ-CLIP config keys"):

@@ -49,16 +49,18 @@ def test_from_model_reads_the_backbone_config(tiny_model):
     assert clip_t.mean == pytest.approx(MEAN) and clip_t.std == pytest.approx(STD)
     ref_t = VideoTransform.from_model(tiny_model, protocol="reference")
     assert (ref_t.resize_size, ref_t.interpolation) == (64 * 256 // 224, "bilinear")  # 256 -> 224 scaled to 64 px
-    # a backbone whose open_clip preprocess config says otherwise (as open_clip.create_model sets it)
-    tiny_model.clip.visual.preprocess_cfg = {
-        "mean": (0.5, 0.5, 0.5),
-        "std": (0.25, 0.25, 0.25),
-        "interpolation": "bilinear",
-    }
+    # a backbone whose config records other preprocessing (as a SigLIP or PE backbone's does)
+    other = {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25], "interpolation": "bilinear"}
+    tiny_model.config = tiny_model.config.replace(backbone={"preprocess": other})
     cfg = preprocess_config(tiny_model)
-    assert cfg.size == 64 and cfg.mean == (0.5, 0.5, 0.5)
+    assert cfg.size == 64 and tuple(cfg.mean) == (0.5, 0.5, 0.5)
     custom = VideoTransform.from_model(tiny_model)
     assert custom.mean == (0.5, 0.5, 0.5) and custom.interpolation == "bilinear"
+    # a config built by hand records none: the backbone's open_clip preprocess config (as open_clip.create_model
+    # sets it) is read instead
+    tiny_model.config = tiny_model.config.replace(backbone={"preprocess": None})
+    tiny_model.clip.visual.preprocess_cfg = {**other, "std": (0.5, 0.5, 0.5)}
+    assert tuple(preprocess_config(tiny_model).std) == (0.5, 0.5, 0.5)
     frame = np.full((64, 64, 3), 128, np.uint8)
     assert torch.allclose(custom(frame), torch.full((1, 3, 64, 64), (128 / 255 - 0.5) / 0.25), atol=1e-6)
 

@@ -13,24 +13,52 @@ from typing import Any
 __all__ = ["BackboneConfig", "EZCLIPConfig", "CONFIG_FORMAT_VERSION"]
 
 # Bumped whenever the meaning of a stored config changes; loaders refuse configs from a newer format.
-CONFIG_FORMAT_VERSION = 1
+# 2: the backbone records its activation, preprocessing and tokenizer (`BackboneConfig.quick_gelu` no longer
+#    defaults to True: a format-1 config without it meant OpenAI's QuickGELU, and reads so).
+CONFIG_FORMAT_VERSION = 2
 
 
 @dataclass
 class BackboneConfig:
     """Which frozen CLIP the EZ-CLIP parts sit on.
 
-    Exactly one of ``model`` (an open_clip built-in name such as ``"ViT-B-16"``) or ``model_cfg`` (an open_clip
-    model config dict: ``embed_dim``, ``vision_cfg``, ``text_cfg``) names the architecture. Weights come from
-    ``pretrained`` (an open_clip pretrained tag such as ``"openai"``, only with ``model``) or ``weights`` (a local
-    CLIP state-dict file, ``.safetensors`` or a ``torch.save`` file read with ``weights_only=True``).
+    Exactly one of ``model`` (an open_clip built-in name such as ``"ViT-B-16"`` or ``"PE-Core-B-16"``) or
+    ``model_cfg`` (an open_clip model config dict: ``embed_dim``, ``vision_cfg``, ``text_cfg``, ``custom_text``)
+    names the architecture. Weights come from ``pretrained`` (an open_clip pretrained tag such as ``"openai"``, only
+    with ``model``) or ``weights`` (a local CLIP state-dict file, ``.safetensors`` or a ``torch.save`` file read
+    with ``weights_only=True``).
+
+    The fields left None are filled from open_clip's own records of the model and its pretrained tag by
+    `ezclip_zoo.modeling.backbone.resolve_backbone` when a model is built, and stored filled in, so a saved
+    ``config.json`` says what the model uses:
+
+    Attributes:
+        quick_gelu: the text tower (and an open_clip ViT) uses QuickGELU (OpenAI's CLIPs and some retrainings of
+            them) rather than GELU. None: what the pretrained tag records (open_clip's ``quick_gelu``), else the
+            model config's ``quick_gelu``, else False. A value contradicting the tag is refused.
+        timm_kwargs: keyword arguments for ``timm.create_model`` of a timm vision trunk (``vision_cfg``'s
+            ``timm_model_name``), e.g. ``{"depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 32,
+            "patch_size": 8}``: the trunk's sizes, which open_clip's config cannot carry. None: the named trunk as
+            timm defines it.
+        preprocess: test-time preprocessing, open_clip ``PreprocessCfg`` keys ``mean``, ``std``,
+            ``interpolation``, ``resize_mode`` (``fill_color`` optional). None: the tag's, else the model config's
+            ``preprocess_cfg``, else open_clip's defaults (OpenAI's), with a warning for non-OpenAI layouts.
+        tokenizer: ``"clip"`` (CLIP's BPE, open_clip's ``SimpleTokenizer``) or a Hugging Face tokenizer: a Hub id
+            such as ``"timm/ViT-B-16-SigLIP2"`` or a local folder holding ``tokenizer.json``. None: the model
+            config's ``hf_tokenizer_name``, else ``"clip"``.
+        tokenizer_kwargs: open_clip tokenizer options (``clean``, ``strip_sep_token``...). None: the model
+            config's ``tokenizer_kwargs``.
     """
 
     model: str | None = None
     model_cfg: dict | None = None
     pretrained: str | None = None
     weights: str | None = None
-    quick_gelu: bool = True  # OpenAI CLIP (all EZ-CLIP checkpoints) was trained with QuickGELU
+    quick_gelu: bool | None = None
+    timm_kwargs: dict | None = None
+    preprocess: dict | None = None
+    tokenizer: str | None = None
+    tokenizer_kwargs: dict | None = None
 
     def __post_init__(self) -> None:
         if (self.model is None) == (self.model_cfg is None):
@@ -117,6 +145,8 @@ class EZCLIPConfig:
             bunknown = sorted(set(backbone) - bknown)
             if bunknown:
                 raise ValueError(f"unknown backbone config keys {bunknown}; known keys are {sorted(bknown)}")
+            if version < 2 and "quick_gelu" not in backbone:
+                backbone = {**backbone, "quick_gelu": True}  # format 1's default: OpenAI's QuickGELU
             backbone = BackboneConfig(**backbone)
         return cls(backbone=backbone, **data)
 

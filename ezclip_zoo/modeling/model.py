@@ -10,14 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..text.tokenizer import tokenize
-from .backbone import check_supported_backbone
+from ..text.tokenizer import get_tokenizer
 from .config import EZCLIPConfig
+from .families import backbone_family, text_modules, text_pool_type
 from .state_dict import check_state_dict
-from .towers import TextTower, VideoTower
+from .towers import TextTower, TimmVideoTower, VideoTower
+from .towers.text import pool_positions
 
 if TYPE_CHECKING:  # the argument and result types of classify and localize, imported by those methods when called
-    from open_clip import CLIP
     from typing_extensions import Unpack
 
     from ..inference.options import InferenceKwargs, InferenceOptions
@@ -32,27 +32,39 @@ TextInput = Sequence[str] | torch.Tensor
 
 
 class EZCLIP(nn.Module):
-    """EZ-CLIP over a frozen open_clip ``CLIP``.
+    """EZ-CLIP over a frozen open_clip image-text model.
 
     Only ``video_tower`` (temporal prompts + vision adapters) and ``text_tower`` (text adapters) hold trainable
-    tensors; ``clip`` is the untouched, frozen open_clip model. Build one with `ezclip_zoo.create_model` or
-    `ezclip_zoo.load_official_checkpoint` rather than directly.
+    tensors; ``clip`` is the untouched, frozen open_clip model: a ``CLIP`` with its own ViT, or a ``CustomTextCLIP``
+    over a timm ViT or Eva trunk (``family``, see `ezclip_zoo.modeling.families`). Build one with
+    `ezclip_zoo.load` or `ezclip_zoo.create_model` rather than directly.
 
     Args:
         config: the model's hyper-parameters; ``config.backbone`` must describe ``clip``.
-        clip: the open_clip CLIP (frozen here).
+        clip: the open_clip model (frozen here).
+
+    Raises:
+        UnsupportedBackboneError: ``clip`` is of no family EZ-CLIP can sit on.
     """
 
-    def __init__(self, config: EZCLIPConfig, clip: CLIP) -> None:
+    clip: Any  # the frozen open_clip model: untyped, and of several classes (see `ezclip_zoo.modeling.families`)
+
+    def __init__(self, config: EZCLIPConfig, clip: nn.Module) -> None:
         super().__init__()
-        check_supported_backbone(clip)
+        self.family = backbone_family(clip)
         self.config = config
         self.clip = clip.requires_grad_(False)
-        visual = clip.visual
-        with torch.device(clip.logit_scale.device):
-            self.video_tower = VideoTower(
-                width=visual.conv1.out_channels,
-                layers=len(visual.transformer.resblocks),
+        visual: Any = clip.visual
+        if self.family == "openai-vit":
+            tower: type[VideoTower] = VideoTower
+            width, layers = visual.conv1.out_channels, len(visual.transformer.resblocks)
+        else:
+            tower, width, layers = TimmVideoTower, visual.trunk.embed_dim, len(visual.trunk.blocks)
+        text = text_modules(clip)
+        with torch.device(self.clip.logit_scale.device):
+            self.video_tower = tower(
+                width=width,
+                layers=layers,
                 num_frames=config.num_frames,
                 adapter_ratio=config.adapter_ratio,
                 prompt_dropout=config.prompt_dropout,
@@ -60,8 +72,8 @@ class EZCLIP(nn.Module):
                 temporal_prompts=config.temporal_prompts,
             )
             self.text_tower = TextTower(
-                width=clip.transformer.width,
-                layers=len(clip.transformer.resblocks),
+                width=text.transformer.width,
+                layers=len(text.transformer.resblocks),
                 adapter_ratio=config.adapter_ratio,
                 drop_path=config.drop_path,
             )
@@ -80,8 +92,18 @@ class EZCLIP(nn.Module):
 
     @property
     def context_length(self) -> int:
-        """The text tower's context length in tokens (77 for OpenAI's CLIPs); longer texts are truncated."""
+        """The text tower's context length in tokens (77 for OpenAI's CLIPs, 32 for PE-Core, 64 for SigLIP 2);
+        longer texts are truncated."""
         return int(self.clip.context_length)
+
+    @property
+    def embed_dim(self) -> int:
+        """E, the width of the joint video-text embedding space."""
+        text = text_modules(self.clip)
+        projection = text.text_projection
+        if projection is None:
+            return int(text.transformer.width)
+        return int(projection.out_features if isinstance(projection, nn.Linear) else projection.shape[-1])
 
     @property
     def logit_scale(self) -> float:
@@ -96,12 +118,18 @@ class EZCLIP(nn.Module):
     @property
     def dtype(self) -> torch.dtype:
         """The floating-point type of the weights (``torch.float32`` unless the model was cast)."""
-        return self.clip.visual.conv1.weight.dtype
+        return self._patch_weight.dtype
 
     @property
     def device(self) -> torch.device:
         """The device the weights are on."""
-        return self.clip.visual.conv1.weight.device
+        return self._patch_weight.device
+
+    @property
+    def _patch_weight(self) -> torch.Tensor:
+        """The vision tower's patch-embedding weight: where the frames meet the model first."""
+        visual = self.clip.visual
+        return visual.conv1.weight if self.family == "openai-vit" else visual.trunk.patch_embed.proj.weight
 
     # ------------------------------------------------------------------ encoders
     def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
@@ -131,7 +159,7 @@ class EZCLIP(nn.Module):
                 "ezclip_zoo.transforms.preprocess_frames (or model.classify, which decodes and preprocesses)"
             )
         if frames.shape[0] == 0:
-            return torch.zeros(0, self.num_frames, self.clip.visual.output_dim, device=self.device, dtype=self.dtype)
+            return torch.zeros(0, self.num_frames, self.embed_dim, device=self.device, dtype=self.dtype)
         return self.video_tower(self.clip.visual, frames.to(device=self.device, dtype=self.dtype))
 
     def encode_video(self, frames: torch.Tensor) -> torch.Tensor:
@@ -139,8 +167,18 @@ class EZCLIP(nn.Module):
         return self.encode_frames(frames).mean(dim=1)
 
     def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
-        """Texts -> [C, context_length] token ids on the model's device (long texts truncated with a warning)."""
-        return tokenize(texts, self.context_length).to(self.device)
+        """Texts -> [C, context_length] token ids on the model's device, with the backbone's tokenizer
+        (``config.backbone.tokenizer``: CLIP's BPE or a Hugging Face tokenizer); long texts are truncated with a
+        warning."""
+        backbone = self.config.backbone
+        tokenizer = get_tokenizer(backbone.tokenizer or "clip", backbone.tokenizer_kwargs)
+        return tokenizer(texts, self.context_length).to(self.device)
+
+    @property
+    def trims_text(self) -> bool:
+        """Whether a batch of texts may be encoded only up to its last pooled token (a causal tower pooled at the
+        EOT token): the same function, several times faster for short class names."""
+        return text_modules(self.clip).attn_mask is not None and text_pool_type(self.clip) in ("argmax", "eos")
 
     def encode_text(self, texts: TextInput, *, trim_to_longest: bool = True) -> torch.Tensor:
         """Text embeddings.
@@ -149,10 +187,11 @@ class EZCLIP(nn.Module):
             texts: C strings, or [C, context_length] token ids from `tokenize`.
             trim_to_longest: encode only up to the batch's last EOT (True, faster), or every position, each text
                 gathered at its own EOT (False: no shape depends on the data, which is what ``torch.export`` and
-                ONNX need). The causal mask makes both the same function; they round alike to about 1e-7.
+                ONNX need). The causal mask makes both the same function; they round alike to about 1e-7. Towers
+                that are not causal or pool at the last position (`trims_text` False) always encode every position.
 
         Returns:
-            [C, E] embeddings at the EOT token, not normalised.
+            [C, E] embeddings at the pooled token, not normalised.
         """
         if isinstance(texts, torch.Tensor):
             if texts.ndim != 2 or texts.dtype not in (torch.int32, torch.int64):
@@ -162,11 +201,11 @@ class EZCLIP(nn.Module):
             tokens = texts.to(self.device)
         else:
             tokens = self.tokenize(texts)
-        if not trim_to_longest:
+        if not (trim_to_longest and self.trims_text):
             return self.text_tower(self.clip, tokens)
         # The text mask is causal, so nothing after the last EOT reaches an EOT: encode only that prefix
         # (class names are ~10 of the 77 tokens, so this is several times faster).
-        length = int(tokens.argmax(dim=-1).max()) + 1
+        length = int(pool_positions(self.clip, tokens).max()) + 1
         return self.text_tower(self.clip, tokens[:, :length])
 
     def forward(self, frames: torch.Tensor, texts: TextInput) -> torch.Tensor:
@@ -325,6 +364,7 @@ class EZCLIP(nn.Module):
     def extra_repr(self) -> str:
         """The architecture, backbone, T and whether temporal prompts are on, for ``print(model)``."""
         return (
-            f"name={self.config.name!r}, backbone={self.config.backbone.name!r}, num_frames={self.num_frames}, "
+            f"name={self.config.name!r}, backbone={self.config.backbone.name!r} ({self.family}), "
+            f"num_frames={self.num_frames}, "
             f"temporal_prompts={self.config.temporal_prompts}"
         )

@@ -11,6 +11,7 @@ disk (the CLI does), keyed by a content hash of the text weights.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import weakref
@@ -44,9 +45,21 @@ DEFAULT_CHUNK_SIZE = 256
 
 def _text_tensors(model: EZCLIP) -> list[tuple[str, torch.Tensor]]:
     """The tensors that determine text embeddings: the CLIP text tower and the text adapters."""
-    named = [(n, p) for n, p in model.clip.named_parameters() if not n.startswith("visual.") and n != "logit_scale"]
+    named: list[tuple[str, torch.Tensor]] = [
+        (n, p)
+        for n, p in model.clip.named_parameters()
+        if not n.startswith("visual.") and n not in ("logit_scale", "logit_bias")
+    ]
     named += [(f"text_tower.{n}", p) for n, p in model.text_tower.named_parameters()]
     return named
+
+
+def tokenizer_key(model: EZCLIP) -> str:
+    """What turns the model's texts into token ids: its tokenizer, the tokenizer's options and the context length
+    (two models with equal text weights but different tokenizers embed the same text differently)."""
+    backbone = model.config.backbone
+    options = json.dumps(backbone.tokenizer_kwargs or {}, sort_keys=True)
+    return f"{backbone.tokenizer or 'clip'}|{options}|{model.context_length}"
 
 
 def text_weights_fingerprint(model: EZCLIP) -> tuple:
@@ -85,7 +98,7 @@ def encode_texts(
     tokens = model.tokenize(list(texts))  # validates and warns on truncation
     lengths = tokens.argmax(dim=-1)
     order = torch.argsort(lengths, stable=True)
-    out = torch.empty(len(texts), model.clip.text_projection.shape[-1], device=model.device)
+    out = torch.empty(len(texts), model.embed_dim, device=model.device)
     for start in range(0, len(texts), chunk_size):
         idx = order[start : start + chunk_size]
         with autocast(model.device, autocast_dtype if autocast_dtype != model.dtype else None):
@@ -128,7 +141,7 @@ class TextEmbeddingCache:
         """Embeddings of ``texts`` (float32 [N, E], normalised), encoding only on a cache miss."""
         texts = tuple(texts)
         dtype = autocast_dtype if autocast_dtype is not None else model.dtype
-        key = (texts, str(dtype), str(model.device), text_weights_fingerprint(model))
+        key = (texts, str(dtype), str(model.device), text_weights_fingerprint(model), tokenizer_key(model))
         with self._lock:  # one encoder at a time: concurrent misses for the same texts encode once
             entries = self._memory.setdefault(model, OrderedDict())
             hit = entries.get(key)
@@ -158,7 +171,8 @@ class TextEmbeddingCache:
         if cached is None or cached[0] != fingerprint:
             cached = (fingerprint, _content_hash(model))
             self._content[model] = cached
-        key = f"{cached[1]}|{dtype}|" + "".join(t + "\0" for t in texts)  # the key of the texts, not a tensor digest
+        # the key of the texts and their tokenizer, not a tensor digest
+        key = f"{cached[1]}|{dtype}|{tokenizer_key(model)}|" + "".join(t + "\0" for t in texts)
         return self.directory / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.safetensors"
 
     def _from_disk(

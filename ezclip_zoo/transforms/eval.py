@@ -36,14 +36,18 @@ def _per_channel(name: str, values: Iterable[Any]) -> tuple[float, float, float]
 
 
 def preprocess_config(model: Any) -> PreprocessCfg:
-    """The open_clip ``PreprocessCfg`` of an `EZCLIP`'s backbone (its config's ``preprocess_cfg`` entry if any,
-    the model's image size, open_clip's defaults for the rest)."""
+    """The open_clip ``PreprocessCfg`` of an `EZCLIP`'s backbone at the model's image size: its config's
+    ``backbone.preprocess`` (what its weights were trained with, filled in when the model was built), else its open_clip
+    config's ``preprocess_cfg``, else open_clip's defaults."""
     from open_clip import get_model_config, get_model_preprocess_cfg
 
-    backbone = model.config.backbone  # its open_clip config, by name or inline (hf-hub: models have none here)
-    model_cfg = backbone.model_cfg if backbone.model_cfg is not None else get_model_config(backbone.model or "")
-    overrides = dict((model_cfg or {}).get("preprocess_cfg", {}) or {})
-    overrides.update(get_model_preprocess_cfg(model.clip))
+    backbone = model.config.backbone
+    if backbone.preprocess is not None:
+        overrides = dict(backbone.preprocess)
+    else:  # a config built by hand: its open_clip config, by name or inline (hf-hub: models have none here)
+        model_cfg = backbone.model_cfg if backbone.model_cfg is not None else get_model_config(backbone.model or "")
+        overrides = dict((model_cfg or {}).get("preprocess_cfg", {}) or {})
+        overrides.update(get_model_preprocess_cfg(model.clip))
     overrides["size"] = model.image_size
     return PreprocessCfg(**merge_preprocess_dict(PreprocessCfg(), overrides))
 

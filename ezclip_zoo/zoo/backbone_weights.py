@@ -23,10 +23,12 @@ _OPEN_CLIP_WEIGHTS = ("open_clip_model.safetensors", "open_clip_pytorch_model.bi
 @dataclass
 class BackboneFiles:
     """A backbone as local files: ``model_cfg`` when the architecture comes from a downloaded open_clip config
-    (``hf-hub:`` models, else None: the config names it), ``weights`` (None: no weights to load)."""
+    (``hf-hub:`` models, else None: the config names it), with the ``preprocess_cfg`` beside it, and ``weights``
+    (None: no weights to load)."""
 
     model_cfg: dict | None
     weights: Path | None
+    preprocess_cfg: dict | None = None
 
 
 def is_fetchable_by_name(cfg: BackboneConfig) -> bool:
@@ -103,10 +105,11 @@ def backbone_files(
                 f"{config_path} (backbone {cfg.model!r}) has no 'model_cfg' object: not an open_clip model config"
             )
         model_cfg = document["model_cfg"]
+        preprocess = document.get("preprocess_cfg") if isinstance(document.get("preprocess_cfg"), dict) else None
         if cfg.weights is not None or not weights:
-            return BackboneFiles(model_cfg, Path(cfg.weights) if weights and cfg.weights else None)
+            return BackboneFiles(model_cfg, Path(cfg.weights) if weights and cfg.weights else None, preprocess)
         path = _hub_weights(repo_id, _OPEN_CLIP_WEIGHTS, None, cache_dir, local_files_only, cfg.model)
-        return BackboneFiles(model_cfg, path)
+        return BackboneFiles(model_cfg, path, preprocess)
     if not weights:
         return BackboneFiles(None, None)
     if cfg.weights is not None:

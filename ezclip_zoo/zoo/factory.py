@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
 import torch
 
-from ..modeling.backbone import build_backbone
-from ..modeling.config import BackboneConfig, EZCLIPConfig
+from ..modeling.backbone import build_backbone, resolve_backbone
+from ..modeling.config import EZCLIPConfig
 from ..modeling.model import EZCLIP
 from .backbone_weights import backbone_files, is_fetchable_by_name
 from .registry import get_model_config
@@ -52,14 +53,19 @@ def build_model(
     weights = backbone_weights if (load_weights and backbone_weights is not None) else files.weights
     if backbone_weights is not None and not os.path.isfile(backbone_weights):
         raise FileNotFoundError(f"backbone_weights {os.fspath(backbone_weights)!r} does not exist")
-    clip = build_backbone(config.backbone, weights=weights, model_cfg=files.model_cfg, device=device)
-    if not pretrained_backbone and (is_fetchable_by_name(config.backbone) or config.backbone.weights):
+    # the activation, preprocessing and tokenizer, from open_clip's records, written into the config it keeps
+    resolved = resolve_backbone(config.backbone, files.model_cfg, files.preprocess_cfg)
+    config = config.replace(backbone=resolved)
+    clip = build_backbone(resolved, weights=weights, model_cfg=files.model_cfg, device=device)
+    if not pretrained_backbone and (is_fetchable_by_name(resolved) or resolved.weights):
         described = files.model_cfg is not None  # an hf-hub: model: keep the architecture, not the name
         config = config.replace(
-            backbone=BackboneConfig(
-                model=None if described else config.backbone.model,
-                model_cfg=files.model_cfg if described else config.backbone.model_cfg,
-                quick_gelu=config.backbone.quick_gelu,
+            backbone=dataclasses.replace(
+                resolved,
+                model=None if described else resolved.model,
+                model_cfg=files.model_cfg if described else resolved.model_cfg,
+                pretrained=None,
+                weights=None,
             )
         )
     return EZCLIP(config, clip).eval()

@@ -20,6 +20,7 @@ import torch
 
 from ..digest import sha256_file
 from ..errors import (
+    BackboneMismatchError,
     CheckpointNotAvailableError,
     ChecksumError,
     UnknownNameError,
@@ -34,7 +35,15 @@ from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
 from .official_release import ensure_official_release
 from .pretrained import get_pretrained_entry, has_official_release, is_pretrained, list_pretrained
 from .registry import get_model_config, is_model, list_models
-from .serialization import CONFIG_NAME, WEIGHTS_NAME, read_config, read_weights
+from .serialization import (
+    CONFIG_NAME,
+    TOKENIZER_DIR,
+    WEIGHTS_NAME,
+    bundled_tokenizer_files,
+    read_config,
+    read_weights,
+    saved_backbone_family,
+)
 
 __all__ = ["load", "HF_HUB_PREFIX", "contained_name", "hub_checkpoint_files", "unavailable_message"]
 
@@ -289,6 +298,10 @@ def _trained_checkpoint(
     config = read_config(config_path)
     weights_path = fetch(WEIGHTS_NAME)
     backbone_file = _backbone_file(config, fetch, backbone_weights, origin=f"config.json of {spec!r}")
+    tokenizer_files = bundled_tokenizer_files(config_path)
+    if tokenizer_files:  # a Hugging Face tokenizer carried in the folder: its files, wherever fetch put them
+        paths = [fetch(f"{TOKENIZER_DIR}/{name}") for name in tokenizer_files]
+        config = config.replace(backbone={"tokenizer": os.fspath(paths[0].parent)})
     if card_name and not config.name:
         config = config.replace(name=card_name)
     fix = "the files come from different checkpoints or one is damaged: re-download or re-save the folder"
@@ -308,6 +321,12 @@ def _trained_checkpoint(
         if backbone_file is None or "do not fit" not in str(exc):
             raise
         raise ValueError(f"{exc}; the architecture is the one {config_path} describes: {fix}") from exc
+    saved_family = saved_backbone_family(config_path)
+    if saved_family is not None and saved_family != model.family:
+        raise BackboneMismatchError(
+            f"{weights_path} was trained over a {saved_family} backbone, but {config_path} describes a {model.family} "
+            f"one: the prompts and adapters of one backbone mean nothing over another; {fix}"
+        )
     try:
         model.load_trainable_state_dict(read_weights(weights_path))
     except ValueError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONFIG_NAME",
+    "TOKENIZER_DIR",
+    "bundled_tokenizer_files",
+    "saved_backbone_family",
     "WEIGHTS_NAME",
     "BACKBONE_WEIGHTS_NAME",
     "save_pretrained",
@@ -34,6 +38,7 @@ __all__ = [
 ]
 
 CONFIG_NAME = "config.json"
+TOKENIZER_DIR = "tokenizer"  # a Hugging Face tokenizer given as a local folder travels in this subfolder
 WEIGHTS_NAME = "model.safetensors"
 BACKBONE_WEIGHTS_NAME = "backbone.safetensors"
 CARD_NAME = "README.md"
@@ -118,6 +123,9 @@ def save_pretrained(
         clip_sd = {k: v.detach().float().contiguous().cpu() for k, v in model.clip.state_dict().items()}
         write_safetensors(clip_sd, folder / BACKBONE_WEIGHTS_NAME, metadata={"format": "pt"})
         backbone = {"weights": BACKBONE_WEIGHTS_NAME}
+    tokenizer_files = _bundle_tokenizer(config.backbone.tokenizer, folder)
+    if tokenizer_files:
+        backbone["tokenizer"] = TOKENIZER_DIR
     config = config.replace(backbone=backbone) if backbone else config
 
     save_trainable_weights(model, folder / WEIGHTS_NAME, adapter_dtype=adapter_dtype)
@@ -128,11 +136,49 @@ def save_pretrained(
         "library": "ezclip-zoo",
         "library_version": __version__,
         "model": {k: v for k, v in config.to_dict().items() if k != "format_version"},
+        "backbone_family": model.family,
         "preprocess": _preprocess_info(model),
     }
+    if tokenizer_files:
+        document["tokenizer_files"] = tokenizer_files
     _write_text(folder / CONFIG_NAME, json.dumps(document, indent=2) + "\n")
     write_model_card(folder / CARD_NAME, config, weights_bytes=(folder / WEIGHTS_NAME).stat().st_size, card=card)
     return folder
+
+
+def _bundle_tokenizer(tokenizer: str | None, folder: Path) -> list[str]:
+    """Copy a tokenizer that is a local folder (a Hugging Face tokenizer's files) into ``folder/tokenizer`` and
+    return the copied names; [] for CLIP's BPE or a Hub id, which the config names as they are."""
+    if not tokenizer or tokenizer == "clip" or not os.path.isdir(tokenizer):
+        return []
+    source, target = Path(tokenizer), folder / TOKENIZER_DIR
+    if source.resolve() == target.resolve():
+        return sorted(p.name for p in target.iterdir() if p.is_file() and not p.is_symlink())
+    target.mkdir(exist_ok=True)
+    names = []
+    for path in sorted(source.iterdir()):
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, target / path.name)
+            names.append(path.name)
+    if not names:
+        raise ValueError(f"the model's tokenizer folder {tokenizer} holds no files")
+    return names
+
+
+def bundled_tokenizer_files(config_path: PathLike) -> list[str]:
+    """The tokenizer files a zoo ``config.json`` says its folder carries (``tokenizer/NAME``), [] if none."""
+    document = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    names = document.get("tokenizer_files") or []
+    plain = isinstance(names, list) and all(isinstance(n, str) and n and not {"/", "\\"} & set(n) for n in names)
+    if not plain or any(n in (".", "..") for n in names):
+        raise ValueError(f"{config_path}: 'tokenizer_files' must be a list of plain file names, got {names!r}")
+    return names
+
+
+def saved_backbone_family(config_path: PathLike) -> str | None:
+    """The backbone family a zoo ``config.json`` was saved with (None for folders saved before it was recorded)."""
+    family = json.loads(Path(config_path).read_text(encoding="utf-8")).get("backbone_family")
+    return family if isinstance(family, str) else None
 
 
 def save_trainable_weights(model: EZCLIP, path: PathLike, *, adapter_dtype: torch.dtype = torch.float16) -> None:

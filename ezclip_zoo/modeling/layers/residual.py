@@ -33,6 +33,6 @@ def residual_linear(residual: torch.Tensor, x: torch.Tensor, linear: nn.Linear, 
         # autocast casts out-of-place ops only (an in-place GEMM would meet mixed dtypes): the plain form
         product = torch.addmm(linear.bias, x.reshape(-1, x.shape[-1]), linear.weight.t(), alpha=alpha)
         return residual + product.view(*x.shape[:-1], product.shape[-1])
-    out = residual + linear.bias
+    out = (residual + linear.bias).contiguous()  # a no-op unless the sum kept a strided residual's layout
     out.view(-1, out.shape[-1]).addmm_(x.reshape(-1, x.shape[-1]), linear.weight.t(), alpha=alpha)
     return out

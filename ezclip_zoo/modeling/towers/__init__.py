@@ -12,10 +12,12 @@ from ..._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
     from .text import TextTower
+    from .timm_video import TimmVideoTower
     from .video import VideoTower
 
 __all__ = [
     "TextTower",
+    "TimmVideoTower",
     "VideoTower",
 ]
 
@@ -23,6 +25,7 @@ __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
         ".text": ("TextTower",),
+        ".timm_video": ("TimmVideoTower",),
         ".video": ("VideoTower",),
     },
 )
