@@ -17,6 +17,7 @@ __all__ = ["main", "build_parser"]
 _SUBCOMMANDS = (
     "classify",
     "localize",
+    "watch",
     "explain",
     "index",
     "search",

@@ -35,23 +35,22 @@ class StreamClock:
         self._last_time = 0.0
         self._last_arrival: float | None = None
         self._wall_origin: float | None = None
+        self._unwrap = 0.0  # seconds added to this epoch's timestamps for the wraps seen
 
     def restart(self) -> None:
         """The source reconnected: the next timestamp starts a new epoch (stream time keeps increasing)."""
-        self._origin, self._last_raw = None, None
+        self._origin, self._last_raw, self._unwrap = None, None, 0.0
 
     def time(self, pts: int | None, time_base: Fraction | None, arrival: float) -> float:
         """Stream time (seconds) of a frame with timestamp ``pts`` (None: none) that arrived at ``arrival``."""
         if pts is None or time_base is None:
             return self._advance(self._wall_time(arrival), arrival)
-        raw = float(pts * time_base)
-        if (
-            self._last_raw is not None
-            and time_base == Fraction(1, 90000)
-            and raw - self._last_raw < -MPEGTS_WRAP / 180000
-        ):
-            self.wraps += 1  # more than half the 33-bit range backwards: the counter wrapped
-            self._origin = (self._origin or 0.0) + MPEGTS_WRAP / 90000
+        raw = float(pts * time_base) + self._unwrap
+        wrapped = self._last_raw is not None and raw - self._last_raw < -MPEGTS_WRAP / 180000
+        if wrapped and time_base == Fraction(1, 90000):  # over half the 33-bit range backwards: the counter wrapped
+            self.wraps += 1
+            self._unwrap += MPEGTS_WRAP / 90000
+            raw += MPEGTS_WRAP / 90000
         if self._origin is not None and self._last_raw is not None and self._last_arrival is not None:
             step = raw - self._last_raw
             allowed = (arrival - self._last_arrival) * self.pace + self.max_jump_s

@@ -29,7 +29,9 @@ def publish(video: str, url: str, *, pace: float = 1.0, loops: int = 1, format: 
     source = av.open(video)
     stream = source.streams.video[0]
     target = "-" if url == "-" else url
-    out = av.open(sys.stdout.buffer if target == "-" else target, mode="w", format=format)
+    out = av.open(
+        sys.stdout.buffer if target == "-" else target, mode="w", format=format, options={"flush_packets": "1"}
+    )
     sent, offset, started = 0, 0.0, time.monotonic()
     try:
         out_stream = out.add_stream_from_template(stream)
