@@ -154,6 +154,13 @@ def export_model(
         The manifest's path.
     """
     check_options(format, quantize, model.dtype)
+    tokenizer = model.config.backbone.tokenizer
+    if tokenizer not in (None, "clip"):
+        raise ValueError(
+            f"export writes CLIP's BPE for the torch-free runtime, but this model's backbone tokenizes with the "
+            f"Hugging Face tokenizer {tokenizer!r}, which the runtime does not run: models of CLIP-BPE backbones "
+            "(OpenAI-layout CLIPs, PE-Core, EVA02, MobileCLIP2) export; use this one from PyTorch"
+        )
     if model.device.type != "cpu":
         raise ValueError(
             f"export a CPU model (the graphs are traced where the weights are): the model is on "
@@ -202,7 +209,7 @@ def export_model(
         "model": model.config.name,
         "num_frames": model.num_frames,
         "image_size": model.image_size,
-        "embed_dim": int(model.clip.text_projection.shape[-1]),
+        "embed_dim": model.embed_dim,
         "context_length": model.context_length,
         "logit_scale": float(model.logit_scale),
         "encoders": {

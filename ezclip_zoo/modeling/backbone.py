@@ -112,7 +112,7 @@ def resolve_backbone(
     """
     model_cfg = model_cfg if model_cfg is not None else backbone_model_cfg(cfg)
     tag = _tag_cfg(cfg)
-    trained_quick = bool(tag.get("quick_gelu", model_cfg.get("quick_gelu", False)))
+    trained_quick = _trained_quick_gelu(tag, model_cfg)
     if cfg.quick_gelu is not None and tag and cfg.quick_gelu != trained_quick:
         raise ValueError(
             f"backbone {cfg.model!r} / {cfg.pretrained!r} was trained with {'QuickGELU' if trained_quick else 'GELU'}"
@@ -123,12 +123,17 @@ def resolve_backbone(
     return dataclasses.replace(
         cfg,
         quick_gelu=trained_quick if cfg.quick_gelu is None else cfg.quick_gelu,
-        preprocess=cfg.preprocess if cfg.preprocess is not None else _preprocess(cfg, tag, model_cfg, preprocess_cfg),
+        preprocess=_preprocess(cfg, tag, model_cfg, preprocess_cfg),
         tokenizer=cfg.tokenizer or text_cfg.get("hf_tokenizer_name") or "clip",
         tokenizer_kwargs=(
             cfg.tokenizer_kwargs if cfg.tokenizer_kwargs is not None else dict(text_cfg.get("tokenizer_kwargs") or {})
         ),
     )
+
+
+def _trained_quick_gelu(tag: dict, model_cfg: dict) -> bool:
+    """What the weights were trained with: the tag's record, else the model config's, else GELU."""
+    return bool(tag.get("quick_gelu", model_cfg.get("quick_gelu", False)))
 
 
 def _tag_cfg(cfg: BackboneConfig) -> dict[str, Any]:
@@ -140,9 +145,14 @@ def _tag_cfg(cfg: BackboneConfig) -> dict[str, Any]:
 
 
 def _preprocess(cfg: BackboneConfig, tag: dict, model_cfg: dict, preprocess_cfg: dict | None) -> dict[str, Any]:
-    """The preprocessing the weights were trained with: the tag's, else the config's, else open_clip's defaults."""
+    """The preprocessing the weights were trained with, every key filled: the config's own ``preprocess``, else the
+    tag's, else the model config's, else open_clip's defaults."""
+    unknown = sorted(set(cfg.preprocess or {}) - set(_PREPROCESS_KEYS))
+    if unknown:
+        raise ValueError(f"backbone preprocess keys {unknown} are unknown; known: {list(_PREPROCESS_KEYS)}")
     source = {**(model_cfg.get("preprocess_cfg") or {}), **(preprocess_cfg or {})}
     source.update({k: v for k, v in tag.items() if k in _PREPROCESS_KEYS})
+    source.update(cfg.preprocess or {})
     defaults = dataclasses.asdict(open_clip.transform.PreprocessCfg())
     if not source and (model_cfg.get("custom_text") or model_cfg.get("vision_cfg", {}).get("timm_model_name")):
         warnings.warn(
@@ -182,7 +192,7 @@ def build_backbone(
     _refuse_before_building(cfg, model_cfg)
     custom_text = bool(model_cfg.pop("custom_text", False))
     model_cfg.pop("preprocess_cfg", None)  # open_clip keeps it beside the architecture; the constructors refuse it
-    quick_gelu = cfg.quick_gelu if cfg.quick_gelu is not None else resolve_backbone(cfg, model_cfg).quick_gelu
+    quick_gelu = cfg.quick_gelu if cfg.quick_gelu is not None else _trained_quick_gelu(_tag_cfg(cfg), model_cfg)
     model_cfg["quick_gelu"] = bool(quick_gelu)
     device = torch.device(device) if device is not None else torch.device("cpu")
     with device:
