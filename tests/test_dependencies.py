@@ -34,7 +34,7 @@ def _tiny_clip() -> nn.Module:
 
 def test_the_installed_open_clip_has_what_the_towers_read():
     clip = _tiny_clip()
-    assert backbone_family(clip) == "openai-vit"  # raises, naming what changed, when a block is not what the towers read
+    assert backbone_family(clip) == "openai-vit"  # raises, naming what changed, when a block is not what it reads
     block = clip.visual.transformer.resblocks[0]
     for name in ("ln_1", "ln_2", "ls_1", "ls_2", "mlp"):
         assert hasattr(block, name), f"open_clip {_installed('open_clip_torch')}'s blocks have no {name}"

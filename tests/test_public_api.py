@@ -115,10 +115,11 @@ def test_a_module_lists_in_all_only_what_it_defines():
 
 def test_the_model_methods_take_exactly_the_arguments_of_the_functions_they_call():
     from ezclip_zoo.inference.classification import classify
+    from ezclip_zoo.live import watch
     from ezclip_zoo.localization import localize
     from ezclip_zoo.modeling.model import EZCLIP
 
-    for method, function in ((EZCLIP.classify, classify), (EZCLIP.localize, localize)):
+    for method, function in ((EZCLIP.classify, classify), (EZCLIP.localize, localize), (EZCLIP.watch, watch)):
         ours = list(inspect.signature(method).parameters.values())[1:]  # without self
         theirs = list(inspect.signature(function).parameters.values())[1:]  # without model
         assert [str(p) for p in ours] == [str(p) for p in theirs], method.__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # the argument and result types of classify and localize, imp
 
     from ..inference.options import InferenceKwargs, InferenceOptions
     from ..inference.result import ClassificationResult
+    from ..live.watcher import LiveWatch
     from ..localization.result import LocalizationResult
     from ..text.cache import TextEmbeddingCache
     from ..text.labels import ClassNames
@@ -301,6 +303,68 @@ class EZCLIP(nn.Module):
             text=text,
             text_cache=text_cache,
             progress=progress,
+            options=options,
+            **kwargs,
+        )
+
+    def watch(
+        self,
+        source: str | os.PathLike,
+        class_names: str | ClassNames,
+        *,
+        window_s: float = 2.0,
+        stride_s: float = 0.5,
+        background: Sequence[str] = (),
+        min_score: float = 0.5,
+        keep_score: float | None = None,
+        min_margin: float = 0.0,
+        min_duration_s: float = 0.0,
+        merge_gap_s: float = 0.0,
+        min_windows: int = 1,
+        extent: str = "windows",
+        pace: float | None = None,
+        follow: bool = False,
+        windows: bool = True,
+        timeout_s: float = 10.0,
+        duration_s: float | None = None,
+        max_windows: int | None = None,
+        descriptions: Sequence[str] | Mapping[str, str] | None = None,
+        templates: None | str | Sequence[str] = None,
+        text: str | None = None,
+        text_cache: bool | TextEmbeddingCache = True,
+        options: InferenceOptions | None = None,
+        **kwargs: Unpack[InferenceKwargs],
+    ) -> LiveWatch:
+        """Recognise actions in a live stream as they happen: ``with model.watch("udp://127.0.0.1:9000",
+        ["juggling"]) as live: for event in live: ...`` yields a `WindowResult` per window as it closes and
+        `SegmentEvent` ("opened" / "closed"). The arguments are those of `ezclip_zoo.live.watch`, which this calls.
+        """
+        from ..live import watch
+
+        return watch(
+            self,
+            source,
+            class_names,
+            window_s=window_s,
+            stride_s=stride_s,
+            background=background,
+            min_score=min_score,
+            keep_score=keep_score,
+            min_margin=min_margin,
+            min_duration_s=min_duration_s,
+            merge_gap_s=merge_gap_s,
+            min_windows=min_windows,
+            extent=extent,
+            pace=pace,
+            follow=follow,
+            windows=windows,
+            timeout_s=timeout_s,
+            duration_s=duration_s,
+            max_windows=max_windows,
+            descriptions=descriptions,
+            templates=templates,
+            text=text,
+            text_cache=text_cache,
             options=options,
             **kwargs,
         )
