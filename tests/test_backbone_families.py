@@ -203,7 +203,7 @@ def test_checkpoint_of_one_family_over_another_is_refused(tokenizer_dir, tmp_pat
         ezclip_zoo.load(folder)
 
 
-@pytest.mark.parametrize("family", ["siglip2", "pe-core"])
+@pytest.mark.parametrize("family", FAMILIES)
 def test_training_resumes_bit_identically(family, tokenizer_dir, tmp_path):
     data = MotionClips(8, seed=0, config=MotionVideoConfig(size=32, num_frames=4))
     texts = [[c] for c in data.classes]

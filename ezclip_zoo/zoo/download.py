@@ -17,7 +17,16 @@ from ..text.class_sets import class_descriptions, class_sets_described_by
 from .backbone_weights import HF_HUB_MODEL_PREFIX, BackboneFiles, backbone_files
 from .official_release import fetch_official_release
 from .pretrained import has_official_release
-from .serialization import BACKBONE_WEIGHTS_NAME, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, read_config, write_safetensors
+from .serialization import (
+    BACKBONE_WEIGHTS_NAME,
+    CARD_NAME,
+    CONFIG_NAME,
+    TOKENIZER_DIR,
+    WEIGHTS_NAME,
+    bundled_tokenizer_files,
+    read_config,
+    write_safetensors,
+)
 
 __all__ = ["download_checkpoint"]
 
@@ -72,6 +81,11 @@ def download_checkpoint(
 
         raise CheckpointNotAvailableError(unavailable_message(name, entry))
     config = read_config(folder / CONFIG_NAME)
+    if entry["status"] == "published" and source_file is None:  # a Hugging Face tokenizer carried in the repo
+        for tokenizer_file in bundled_tokenizer_files(folder / CONFIG_NAME):
+            hub_file(
+                entry["hf_hub_id"], f"{TOKENIZER_DIR}/{tokenizer_file}", revision=entry["revision"], cache_dir=cache_dir
+            )
     if config.backbone.weights is not None:  # embedded beside the weights: fetched with them, nothing else
         files = None
         if entry["status"] == "published" and source_file is None:  # a Hub repo holds it as one more file
@@ -111,7 +125,10 @@ def _write_folder(source: Path, target: Path, files: BackboneFiles | None) -> Pa
     from ..modeling.backbone import load_state_dict_file
 
     target.mkdir(parents=True, exist_ok=True)
-    for name in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, BACKBONE_WEIGHTS_NAME):
+    tokenizer_files = [f"{TOKENIZER_DIR}/{name}" for name in bundled_tokenizer_files(source / CONFIG_NAME)]
+    if tokenizer_files:
+        (target / TOKENIZER_DIR).mkdir(exist_ok=True)
+    for name in (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, BACKBONE_WEIGHTS_NAME, *tokenizer_files):
         if (source / name).is_file():
             shutil.copyfile(source / name, target / name)  # copies the content of Hub-cache links
     if files is None:
@@ -124,8 +141,12 @@ def _write_folder(source: Path, target: Path, files: BackboneFiles | None) -> Pa
     document = json.loads((target / CONFIG_NAME).read_text(encoding="utf-8"))
     backbone = dict(document["model"]["backbone"])
     if str(backbone.get("model") or "").startswith(HF_HUB_MODEL_PREFIX):
-        # its architecture lives in a Hub config: write it down, so the folder needs no Hub at all
-        backbone = {"model_cfg": files.model_cfg, "quick_gelu": backbone.get("quick_gelu", True)}
+        # its architecture lives in a Hub config: write it down, so the folder needs no Hub at all (the resolved
+        # activation, preprocessing and tokenizer stay; a format-1 config without quick_gelu meant QuickGELU)
+        if "quick_gelu" not in backbone and document.get("format_version", 1) < 2:
+            backbone["quick_gelu"] = True
+        backbone = {k: v for k, v in backbone.items() if k not in ("model", "pretrained")}
+        backbone["model_cfg"] = files.model_cfg
     backbone["weights"] = BACKBONE_WEIGHTS_NAME
     document["model"]["backbone"] = backbone
     (target / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
