@@ -26,6 +26,8 @@ __all__ = [
     "available_cpus",
     "default_workers",
     "add_progress_arguments",
+    "add_segment_arguments",
+    "segment_arguments",
 ]
 
 
@@ -76,6 +78,69 @@ def add_video_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="with --output: start the file afresh instead of resuming")
     p.add_argument("--retry-errors", action="store_true", help="with --output: try videos recorded as errors again")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_segment_arguments(p: argparse.ArgumentParser, *, stride: float | None) -> None:
+    """The sliding windows (``--window``, ``--stride``) and the segment rule's options (``--background``,
+    ``--min-score``, ``--keep-score``, ``--min-margin``, ``--min-duration``, ``--merge-gap``, ``--min-windows``,
+    ``--extent``), one spelling for ``localize`` and ``watch``; ``stride`` is the command's default stride (None:
+    half a window). `segment_arguments` turns them into the keyword arguments of `localize` and `watch`."""
+    p.add_argument("--window", type=float, default=2.0, metavar="S", help="window length in seconds (default 2)")
+    p.add_argument(
+        "--stride",
+        type=float,
+        default=stride,
+        metavar="S",
+        help="seconds between window starts (default: " + ("half a window" if stride is None else f"{stride:g}") + ")",
+    )
+    p.add_argument(
+        "--background",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a text meaning 'no action' (repeatable): scored with the classes, never a segment",
+    )
+    p.add_argument("--min-score", type=float, default=0.5, help="probability that opens a segment (default 0.5)")
+    p.add_argument(
+        "--keep-score",
+        type=float,
+        default=None,
+        help="probability an open segment needs to continue (hysteresis; default: --min-score)",
+    )
+    p.add_argument("--min-margin", type=float, default=0.0, help="lead over the next class to open a segment")
+    p.add_argument("--min-duration", type=float, default=0.0, metavar="S", help="drop shorter segments (seconds)")
+    p.add_argument(
+        "--merge-gap",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="merge segments of one class at most this far apart (seconds)",
+    )
+    p.add_argument("--min-windows", type=int, default=1, help="drop segments found in fewer windows (default 1)")
+    p.add_argument(
+        "--extent",
+        choices=("windows", "cells"),
+        default="windows",
+        help="segment ends: span their windows (default) or each window's stretch nearest its centre",
+    )
+
+
+def segment_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of `localize` and `watch` that `add_segment_arguments`' options give: ``window_s``,
+    ``stride_s``, ``background``, ``min_score``, ``keep_score``, ``min_margin``, ``min_duration_s``,
+    ``merge_gap_s``, ``min_windows``, ``extent``."""
+    return {
+        "window_s": args.window,
+        "stride_s": args.stride,
+        "background": args.background,
+        "min_score": args.min_score,
+        "keep_score": args.keep_score,
+        "min_margin": args.min_margin,
+        "min_duration_s": args.min_duration,
+        "merge_gap_s": args.merge_gap,
+        "min_windows": args.min_windows,
+        "extent": args.extent,
+    }
 
 
 def check_device(device: str | None) -> None:

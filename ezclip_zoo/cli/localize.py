@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from ._classes import add_class_arguments, class_names, templates, text_cache
-from ._common import add_model_arguments, load_model, show_progress
+from ._common import add_model_arguments, add_segment_arguments, load_model, segment_arguments, show_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,40 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("video", metavar="VIDEO", help="a video file")
     add_model_arguments(p)
     add_class_arguments(p)
-    p.add_argument("--window", type=float, default=2.0, metavar="S", help="window length in seconds (default 2)")
-    p.add_argument(
-        "--stride", type=float, default=None, metavar="S", help="seconds between window starts (default: half a window)"
-    )
-    p.add_argument(
-        "--background",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="a text meaning 'no action' (repeatable): scored with the classes, never a segment",
-    )
-    p.add_argument("--min-score", type=float, default=0.5, help="probability that opens a segment (default 0.5)")
-    p.add_argument(
-        "--keep-score",
-        type=float,
-        default=None,
-        help="probability an open segment needs to continue (hysteresis; default: --min-score)",
-    )
-    p.add_argument("--min-margin", type=float, default=0.0, help="lead over the next class to open a segment")
-    p.add_argument("--min-duration", type=float, default=0.0, metavar="S", help="drop shorter segments (seconds)")
-    p.add_argument(
-        "--merge-gap",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="merge segments of one class at most this far apart (seconds)",
-    )
-    p.add_argument("--min-windows", type=int, default=1, help="drop segments found in fewer windows (default 1)")
-    p.add_argument(
-        "--extent",
-        choices=("windows", "cells"),
-        default="windows",
-        help="segment ends: span their windows (default) or each window's stretch nearest its centre",
-    )
+    add_segment_arguments(p, stride=None)
     p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
     p.add_argument("--protocol", choices=("clip", "reference"), default="clip", help="preprocessing")
     p.add_argument("--strategy", choices=("auto", "sequential", "seek"), default="auto", help="frame decoding")
@@ -103,16 +70,7 @@ def run(args: argparse.Namespace) -> int:
         model,
         args.video,
         classes,
-        window_s=args.window,
-        stride_s=args.stride,
-        background=args.background,
-        min_score=args.min_score,
-        keep_score=args.keep_score,
-        min_margin=args.min_margin,
-        min_duration_s=args.min_duration,
-        merge_gap_s=args.merge_gap,
-        min_windows=args.min_windows,
-        extent=args.extent,
+        **segment_arguments(args),
         templates=templates(args),
         text=args.text,
         text_cache=text_cache(args),

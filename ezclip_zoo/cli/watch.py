@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from ._classes import add_class_arguments, class_names, templates, text_cache
-from ._common import add_model_arguments, load_model
+from ._common import add_model_arguments, add_segment_arguments, load_model, segment_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,9 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("source", metavar="SOURCE", help="a file, - (stdin), or a tcp://, udp://, http(s)://, rtsp:// URL")
     add_model_arguments(p)
     add_class_arguments(p)
-    p.add_argument("--window", type=float, default=2.0, metavar="S", help="window length in seconds (default 2)")
-    p.add_argument("--stride", type=float, default=0.5, metavar="S", help="seconds between windows (default 0.5)")
-    _add_rule_arguments(p)
+    add_segment_arguments(p, stride=0.5)
     p.add_argument(
         "--pace",
         type=float,
@@ -55,24 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--windows", action="store_true", help="also one line per scored window (with its latency)")
     p.add_argument("--jsonl", metavar="FILE", default=None, help="write JSON Lines here (- for stdout)")
     p.set_defaults(func=run)
-
-
-def _add_rule_arguments(p: argparse.ArgumentParser) -> None:
-    """The segment rule's options, as ``ezclip-zoo localize`` spells them."""
-    p.add_argument(
-        "--background",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="a text meaning 'no action' (repeatable): scored with the classes, never a segment",
-    )
-    p.add_argument("--min-score", type=float, default=0.5, help="probability that opens a segment (default 0.5)")
-    p.add_argument("--keep-score", type=float, default=None, help="probability an open segment needs to continue")
-    p.add_argument("--min-margin", type=float, default=0.0, help="lead over the next class to open a segment")
-    p.add_argument("--min-duration", type=float, default=0.0, metavar="S", help="drop shorter segments (seconds)")
-    p.add_argument("--merge-gap", type=float, default=0.0, metavar="S", help="merge segments this close (seconds)")
-    p.add_argument("--min-windows", type=int, default=1, help="drop segments found in fewer windows (default 1)")
-    p.add_argument("--extent", choices=("windows", "cells"), default="windows", help="where segments end")
 
 
 class _Lines:
@@ -115,16 +95,7 @@ def run(args: argparse.Namespace) -> int:
         model,
         args.source,
         classes,
-        window_s=args.window,
-        stride_s=args.stride,
-        background=args.background,
-        min_score=args.min_score,
-        keep_score=args.keep_score,
-        min_margin=args.min_margin,
-        min_duration_s=args.min_duration,
-        merge_gap_s=args.merge_gap,
-        min_windows=args.min_windows,
-        extent=args.extent,
+        **segment_arguments(args),
         pace=args.pace,
         follow=args.follow,
         windows=args.windows,
