@@ -1,5 +1,6 @@
 """`watch` on real streams over loopback: a generated video published live over TCP finds what `localize` finds
-on the file; files at a pace, growing files, HTTP; the stream clock; bad arguments named."""
+on the file; a dropped TCP connection reconnected; files at a pace, growing files, HTTP; the stream clock; bad
+arguments named."""
 
 from __future__ import annotations
 
@@ -50,6 +51,63 @@ def test_live_tcp_mpegts_finds_the_segments_localize_finds_on_the_file(tmp_path,
     assert all(a.end <= b.end for a, b in zip(windows, windows[1:], strict=False))  # stream time only goes forward
     opened = [e for e in events if e.kind == "opened"]
     assert [(e.label, e.start) for e in opened] == [(s.label, s.start) for s in found]  # never taken back
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_a_dropped_tcp_connection_is_reconnected_and_stream_time_goes_on(tmp_path, tiny_model):
+    import numpy as np
+    from _helpers.live import free_port
+
+    from ezclip_zoo.video import write_video
+
+    path = tmp_path / "clip.mp4"
+    x = np.arange(96, dtype=np.int32)[None, :] + np.arange(64, dtype=np.int32)[:, None]
+    frames = [np.repeat(((x + 5 * i) % 256).astype(np.uint8)[..., None], 3, axis=2) for i in range(40)]
+    write_video(path, np.stack(frames), fps=10, keyframe_interval=10)  # 4 s
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}?listen=1"
+    rule = {"window_s": 1.0, "stride_s": 0.5, "min_score": 0.0, "keep_score": 0.0}  # one segment, never closing
+    events: list = []
+
+    def take(live, windows: int, after_restart: bool = False) -> None:
+        """Iterate until ``windows`` more windows (counting only those after a restart, if asked)."""
+        count = 0
+        for event in live:
+            events.append(event)
+            if event.kind == "window" and (not after_restart or live.capture.clock.epochs >= 1):
+                count += 1
+                if count == windows:
+                    return
+        pytest.fail(f"the watch ended early: {live.summary}")
+
+    with published(path, url, pace=2.0, loops=20) as first:  # 40 s of stream: killed long before its end
+        live = watch(tiny_model, f"tcp://127.0.0.1:{port}", ["a", "b"], timeout_s=10.0, **rule)
+        with live:
+            take(live, 4)
+            first.kill()  # the connection drops mid-stream
+            assert first.wait(timeout=10) != 0
+            before = [e for e in events if e.kind == "window"]
+            frames_before = live.summary.frames
+            with published(path, url, pace=2.0, loops=20) as second:  # a new publisher on the same port
+                take(live, 4, after_restart=True)
+                assert second.poll() is None  # still publishing: the windows came from the live stream
+                live.stop()
+                events.extend(live)
+    summary = live.summary
+    windows = [e for e in events if e.kind == "window"]
+    after = windows[len(before) :]
+    assert summary.restarts == 1 and summary.error is None  # the reconnect, counted once
+    assert summary.windows == len(windows) and len(after) >= 4
+    assert summary.frames > frames_before
+    # stream time never goes backwards: window indices, starts and ends only increase across the reconnect
+    pairs = zip(windows, windows[1:], strict=False)
+    assert all(a.index < b.index and a.start <= b.start and a.end <= b.end for a, b in pairs)
+    assert after[0].start > before[-1].start
+    # the segment held across the drop: opened once before it, closed once at the end, after the reconnect
+    opened, closed = [e for e in events if e.kind == "opened"], [e for e in events if e.kind == "closed"]
+    assert len(opened) == len(closed) == 1 and opened[0].start <= before[-1].start
+    assert closed[0].end == pytest.approx(after[-1].end)
 
 
 def test_a_file_at_a_pace_gives_localize_segments_and_window_results(tmp_path, motion_model):
