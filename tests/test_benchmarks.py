@@ -1,4 +1,5 @@
-"""The benchmark scripts still run: the GPU suite in its CPU quick mode and the encoder-speed table on the tiny model.
+"""The benchmark scripts still run: the GPU suite in its CPU quick mode, the encoder-speed table on the tiny model
+and the watch latency table in its quick mode (the tiny model on 6 s of stream).
 
 Timings are not asserted (they belong to the scripts' tables); what is asserted is that every table is produced,
 with the rows and the sanity columns (outputs match, gradients reach the trainable tensors) that say it measured
@@ -102,3 +103,16 @@ def test_encoder_speed_names_its_baseline_and_gives_medians_with_spread():
     cells = [c.strip() for c in row.strip("|").split("|")]
     median, low, high = (float(x) for x in cells[4].replace("(", " ").replace(")", " ").replace("-", " ").split())
     assert low <= median <= high
+
+
+def test_watch_latency_quick_mode_gives_the_latency_table():
+    stdout = run_script("watch_latency.py", "--quick", "--threads", "1")
+    assert "watch at 1x real time, 6 s of 320x240 25 fps H.264, 2 s windows; device: " in stdout  # the CPU named
+    (row,) = [line for line in stdout.splitlines() if line.startswith("| tiny (ezclip-test-tiny)")]
+    name, stride, scored, skipped, median, p95 = (c.strip() for c in row.strip().strip("|").split("|"))
+    assert stride == "0.5"
+    skipped_count, share = skipped.replace("(", " ").replace(")", " ").split()
+    # every window of the grid (2 s every 0.5 s over 6 s: 9) scored or counted as skipped, the share of the latter
+    assert int(scored) >= 1 and int(scored) + int(skipped_count) == 9
+    assert share == f"{int(skipped_count) / 9:.0%}"
+    assert 0 <= int(median) <= int(p95)
