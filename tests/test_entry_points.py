@@ -26,6 +26,7 @@ def test_every_example_answers_help(example):
     [
         "classify",
         "localize",
+        "watch",
         "explain",
         "index",
         "search",
