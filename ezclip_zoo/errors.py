@@ -172,3 +172,11 @@ class BackboneMismatchError(EZCLIPError, ValueError):
 
 
 __all__ += ["UnsupportedBackboneError", "BackboneMismatchError"]
+
+
+class LicenceWarning(UserWarning):
+    """The backbone weights a model loads are under a licence other than MIT or Apache-2.0 (non-commercial, or the
+    publisher's own terms): the message names it, so that the user checks their use is allowed."""
+
+
+__all__ += ["LicenceWarning"]

@@ -10,14 +10,22 @@ from ezclip_zoo import EZCLIPConfig
 
 def test_builtin_architectures_are_registered():
     assert {"ezclip-vit-b16", "ezclip-vit-b32", "ezclip-vit-l14"} <= set(ezclip_zoo.list_models())
-    assert ezclip_zoo.list_models("*b16") == ["ezclip-vit-b16"]
+    assert ezclip_zoo.list_models("ezclip-vit-*b16") == ["ezclip-vit-b16"]
+    assert ezclip_zoo.list_models("*-b16") == [
+        "ezclip-eva02-b16",
+        "ezclip-pe-core-b16",
+        "ezclip-siglip2-b16",
+        "ezclip-vit-b16",
+    ]
     assert ezclip_zoo.list_models("ezclip-vit-b??") == ["ezclip-vit-b16", "ezclip-vit-b32"]
     assert ezclip_zoo.list_models("nothing*") == []
 
 
 def test_registered_configs_follow_the_reference_recipe():
     cfg = ezclip_zoo.get_model_config("ezclip-vit-b32")
-    assert cfg.backbone.model == "ViT-B-32" and cfg.backbone.pretrained == "openai" and cfg.backbone.quick_gelu
+    assert cfg.backbone.model == "ViT-B-32" and cfg.backbone.pretrained == "openai"
+    assert cfg.backbone.quick_gelu is None  # the tag decides when a model is built: OpenAI's CLIPs use QuickGELU
+    assert ezclip_zoo.create_model("ezclip-vit-b32", device="meta").config.backbone.quick_gelu is True
     assert (cfg.num_frames, cfg.adapter_ratio, cfg.prompt_dropout, cfg.drop_path) == (8, 0.25, 0.1, 0.1)
     assert cfg.temporal_prompts and cfg.logit_scale == 100.0 and cfg.name == "ezclip-vit-b32"
 

@@ -85,9 +85,28 @@ def _model(
                 "passed is built already"
             )
         return model
+    from ..zoo.pretrained import TRAINING_FREE, get_pretrained_entry, is_pretrained
+
+    spec = os.fspath(model)
+    if not os.path.isdir(spec) and is_pretrained(spec) and get_pretrained_entry(spec)["status"] == TRAINING_FREE:
+        # the backbone as it is has nothing to train but adapters; EZ-CLIP trains prompts too
+        architecture = get_pretrained_entry(spec)["architecture"]
+        logger.warning(
+            "%s is training-free (the backbone averaged over frames): fine-tuning starts from its architecture %s "
+            "with the temporal prompts switched on, so the model differs from the backbone from step 0",
+            spec,
+            architecture,
+        )
+        spec = architecture
     with warnings.catch_warnings():  # fresh prompts and adapters are exactly what training is for
         warnings.simplefilter("ignore", UntrainedModelWarning)
-        return load(model, seed=seed, pretrained_backbone=pretrained_backbone, overrides=overrides or None)
+        net = load(spec, seed=seed, pretrained_backbone=pretrained_backbone, overrides=overrides or None)
+    if net.config.extra.get("training_free"):  # a saved copy of a training-free entry
+        raise ValueError(
+            f"{spec} is a training-free model (temporal prompts off); fine-tune its architecture "
+            f"{net.config.extra.get('architecture', 'by name')} instead, which switches the prompts on"
+        )
+    return net
 
 
 def _text_kind(descriptions: Mapping[str, str] | None, templates: str | Sequence[str] | None) -> str:

@@ -13,11 +13,14 @@ from ..fetch.network import offline, unreachable_reason
 from ..modeling.config import BackboneConfig
 from .hub_files import cached_hub_file, hf_download_command, hub_file
 
-__all__ = ["BackboneFiles", "HF_HUB_MODEL_PREFIX", "backbone_files", "is_fetchable_by_name"]
+__all__ = ["BackboneFiles", "HF_HUB_MODEL_PREFIX", "backbone_files", "is_fetchable_by_name", "tokenizer_folder"]
 
 HF_HUB_MODEL_PREFIX = "hf-hub:"
 _OPEN_CLIP_CONFIG = "open_clip_config.json"
 _OPEN_CLIP_WEIGHTS = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+# a Hugging Face tokenizer's files: what AutoTokenizer needs, then what it reads when present
+TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json")
+OPTIONAL_TOKENIZER_FILES = ("special_tokens_map.json",)
 
 
 @dataclass
@@ -151,3 +154,31 @@ def _tag_weights(cfg: BackboneConfig, cache_dir: str | None, local_files_only: b
             "backbone_weights=PATH (backbone={'weights': PATH} in create_model)"
         )
     return Path(download_pretrained_from_url(url, cache_dir=cache_dir))
+
+
+def tokenizer_folder(name: str, *, cache_dir: str | None = None, local_files_only: bool | None = None) -> str:
+    """A backbone's Hugging Face tokenizer (`BackboneConfig.tokenizer`) as a local folder: a Hub id's files are
+    fetched once into the Hub cache (and read from there offline); ``"clip"`` and local folders come back as they
+    are.
+
+    Raises:
+        WeightsUnavailableError: offline or unreachable and not cached; the message has the ``hf download`` command.
+        ValueError: neither ``"clip"``, a folder nor an ``org/name`` Hub id.
+    """
+    if name == "clip" or os.path.isdir(name):
+        return name
+    parts = name.split("/")
+    if len(parts) != 2 or not all(parts) or os.path.isabs(name):
+        raise ValueError(f"tokenizer {name!r} is neither 'clip', an existing folder nor a Hub id 'org/name'")
+    what = f"the tokenizer of Hub repo {name!r}"
+    paths = [
+        hub_file(name, f, cache_dir=cache_dir, local_files_only=local_files_only, what=f"{f} ({what})")
+        for f in TOKENIZER_FILES
+    ]
+    for optional in OPTIONAL_TOKENIZER_FILES:
+        if cached_hub_file(name, optional, None, cache_dir) is None and not offline(local_files_only):
+            try:
+                hub_file(name, optional, cache_dir=cache_dir, local_files_only=local_files_only)
+            except FileNotInRepoError:
+                pass
+    return os.fspath(paths[0].parent)

@@ -16,7 +16,7 @@ from ..errors import CheckpointNotAvailableError
 from ..text.class_sets import class_descriptions, class_sets_described_by
 from .backbone_weights import HF_HUB_MODEL_PREFIX, BackboneFiles, backbone_files
 from .official_release import fetch_official_release
-from .pretrained import has_official_release
+from .pretrained import TRAINING_FREE, has_official_release
 from .serialization import (
     BACKBONE_WEIGHTS_NAME,
     CARD_NAME,
@@ -62,6 +62,8 @@ def download_checkpoint(
     from .pretrained import get_pretrained_entry
 
     entry = get_pretrained_entry(name)
+    if entry["status"] == TRAINING_FREE and source_file is None:
+        return _training_free(name, to, cache_dir=cache_dir, progress=progress)
     if entry["status"] == "published" and source_file is None:
         config_path, _ = hub_checkpoint_files(name, entry, cache_dir=cache_dir, force=force)
         folder = config_path.parent
@@ -101,6 +103,32 @@ def download_checkpoint(
     if to is None:
         return folder
     return _write_folder(folder, Path(to), files)
+
+
+def _training_free(name: str, to: PathLike | None, *, cache_dir: str | None, progress: bool) -> Path:
+    """A training-free entry: its backbone's weights and tokenizer into the caches (returns their folder), or with
+    ``to`` a self-contained folder (the zero-start adapters, the config, the backbone and its tokenizer)."""
+    import torch
+
+    from .loading import load
+    from .serialization import save_pretrained
+
+    model = load(name, cache_dir=cache_dir, progress=progress)
+    if to is None:
+        weights = backbone_files(model.config.backbone, cache_dir=cache_dir).weights
+        return weights.parent if weights is not None else Path(".")
+    target = save_pretrained(model, to, adapter_dtype=torch.float32)
+    state_dict = {k: v.detach().float().contiguous().cpu() for k, v in model.clip.state_dict().items()}
+    _embed_backbone(target, state_dict)
+    return target
+
+
+def _embed_backbone(target: Path, state_dict: dict) -> None:
+    """Write the frozen CLIP beside the zoo files and point ``config.json`` at it."""
+    write_safetensors(state_dict, target / BACKBONE_WEIGHTS_NAME, metadata={"format": "pt"})
+    document = json.loads((target / CONFIG_NAME).read_text(encoding="utf-8"))
+    document["model"]["backbone"]["weights"] = BACKBONE_WEIGHTS_NAME
+    (target / CONFIG_NAME).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def _fetch_descriptions(entry: dict, progress: bool) -> None:

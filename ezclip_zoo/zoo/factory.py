@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from typing import Any
 
 import torch
 
+from ..errors import LicenceWarning
 from ..modeling.backbone import build_backbone, resolve_backbone
 from ..modeling.config import EZCLIPConfig
 from ..modeling.model import EZCLIP
-from .backbone_weights import backbone_files, is_fetchable_by_name
+from .architectures import PERMISSIVE_LICENCES
+from .backbone_weights import backbone_files, is_fetchable_by_name, tokenizer_folder
 from .registry import get_model_config
 
 __all__ = ["create_model", "build_model"]
@@ -53,8 +56,19 @@ def build_model(
     weights = backbone_weights if (load_weights and backbone_weights is not None) else files.weights
     if backbone_weights is not None and not os.path.isfile(backbone_weights):
         raise FileNotFoundError(f"backbone_weights {os.fspath(backbone_weights)!r} does not exist")
+    licence = config.extra.get("licence")
+    if load_weights and licence and licence not in PERMISSIVE_LICENCES:
+        warnings.warn(
+            f"the backbone weights of {config.name or config.backbone.name} ({config.extra.get('backbone_weights')}) "
+            f"are under {licence}, not MIT or Apache-2.0: check that your use is allowed",
+            LicenceWarning,
+            stacklevel=3,
+        )
     # the activation, preprocessing and tokenizer, from open_clip's records, written into the config it keeps
     resolved = resolve_backbone(config.backbone, files.model_cfg, files.preprocess_cfg)
+    if load_weights and resolved.tokenizer:  # a Hub tokenizer is fetched with the weights, into the same caches
+        folder = tokenizer_folder(resolved.tokenizer, cache_dir=cache_dir, local_files_only=local_files_only)
+        resolved = dataclasses.replace(resolved, tokenizer=folder)
     config = config.replace(backbone=resolved)
     clip = build_backbone(resolved, weights=weights, model_cfg=files.model_cfg, device=device)
     if not pretrained_backbone and (is_fetchable_by_name(resolved) or resolved.weights):

@@ -33,7 +33,7 @@ from ..modeling.model import EZCLIP
 from .factory import build_model
 from .hub_files import cached_hub_file, hub_file, remove_from_hub_cache
 from .official_release import ensure_official_release
-from .pretrained import get_pretrained_entry, has_official_release, is_pretrained, list_pretrained
+from .pretrained import TRAINING_FREE, get_pretrained_entry, has_official_release, is_pretrained, list_pretrained
 from .registry import get_model_config, is_model, list_models
 from .serialization import (
     CONFIG_NAME,
@@ -206,7 +206,16 @@ def load(
             ``overrides``/``pretrained_backbone=False`` given for a trained checkpoint.
     """
     spec = os.fspath(name_or_path)
-    if _is_architecture(spec):
+    if _is_training_free(spec):
+        if overrides or not pretrained_backbone:
+            raise ValueError(
+                f"overrides and pretrained_backbone=False apply to architectures (a fresh model), not to the "
+                f"training-free entry {spec!r}, which is its backbone as it is"
+            )
+        model = _training_free(
+            spec, cache_dir=cache_dir, local_files_only=local_files_only, backbone_weights=backbone_weights
+        )
+    elif _is_architecture(spec):
         model = _fresh_architecture(
             spec,
             seed=seed,
@@ -233,6 +242,31 @@ def load(
         )
     model = model.to(device=device or "cpu", dtype=dtype or torch.float32)
     return model.eval()
+
+
+def _is_training_free(spec: str) -> bool:
+    """Step 3 for an entry with no trained weights: the backbone itself as a video classifier."""
+    return not os.path.isdir(spec) and is_pretrained(spec) and get_pretrained_entry(spec)["status"] == TRAINING_FREE
+
+
+def _training_free(
+    name: str, *, cache_dir: str | None, local_files_only: bool | None, backbone_weights: PathLike | None
+) -> EZCLIP:
+    """A training-free entry: its architecture with temporal prompts off and the adapters at their zero start,
+    i.e. exactly the frozen image model averaged over frames (nothing trained to fetch, nothing to warn about)."""
+    entry = get_pretrained_entry(name)
+    architecture = get_model_config(entry["architecture"])
+    config = architecture.replace(
+        name=name,
+        num_frames=entry["num_frames"],
+        temporal_prompts=False,
+        extra={**architecture.extra, "training_free": True, "architecture": entry["architecture"]},
+    )
+    with torch.random.fork_rng(devices=[]):  # the adapters' first layers (their output layers are zero)
+        torch.manual_seed(0)
+        return build_model(
+            config, cache_dir=cache_dir, backbone_weights=backbone_weights, local_files_only=local_files_only
+        )
 
 
 def _is_architecture(spec: str) -> bool:

@@ -33,9 +33,13 @@ __all__ = [
     "metrics_summary",
     "has_official_release",
     "load_source",
+    "TRAINING_FREE",
 ]
 
 _REQUIRED = ("architecture", "num_frames", "backbone", "hf_hub_id", "revision", "filename", "sha256", "status")
+# The status of an entry with no trained weights: its architecture's backbone itself as a video classifier (temporal
+# prompts off, adapters at their zero start: the frozen image model averaged over frames). Its Hub fields are null.
+TRAINING_FREE = "training-free"
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,6 +56,8 @@ def _validate(name: str, entry: dict[str, Any]) -> None:
         raise ValueError(f"checkpoint entry {name!r} lacks {missing}")
     if entry["status"] == "published" and not (entry["sha256"] and entry["revision"]):
         raise ValueError(f"checkpoint entry {name!r} is published but has no pinned revision and sha256")
+    if entry["status"] == TRAINING_FREE and (entry["hf_hub_id"] or entry["sha256"] or entry.get("official_release")):
+        raise ValueError(f"checkpoint entry {name!r} is training-free: it names no trained weights to fetch")
     get_model_config(entry["architecture"])  # must name a registered architecture
     if is_model(name):
         raise ValueError(
@@ -173,6 +179,8 @@ def load_source(entry: dict[str, Any]) -> str:
     """Where `ezclip_zoo.load` gets an entry's weights today, in a few words (for ``ezclip-zoo list``, README)."""
     if entry["status"] == "published":
         return "Hub"
+    if entry["status"] == TRAINING_FREE:
+        return "nothing to fetch but the backbone (training-free)"
     release = entry.get("official_release") or {}
     if release.get("url"):
         return "authors' release (URL), converted on first load"
@@ -200,8 +208,8 @@ def markdown_table(names: list[str] | None = None) -> str:
     ]
     for name in names:
         e = get_pretrained_entry(name)
-        size = e["size_bytes"] or expected_weights_bytes(e)
-        approx = "" if e["size_bytes"] else "~"
+        size = e["size_bytes"] if e["size_bytes"] is not None else expected_weights_bytes(e)
+        approx = "" if e["size_bytes"] is not None else "~"
         rows.append(
             f"| `{name}` | `{e['architecture']}` | {e['training']['setting']}, {e['training']['dataset']} "
             f"| {e['text']['mode']} | {load_source(e)} | {approx}{size / 1e6:.1f} MB | {metrics_summary(e)} |"

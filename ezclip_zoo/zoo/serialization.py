@@ -153,11 +153,11 @@ def _bundle_tokenizer(tokenizer: str | None, folder: Path) -> list[str]:
         return []
     source, target = Path(tokenizer), folder / TOKENIZER_DIR
     if source.resolve() == target.resolve():
-        return sorted(p.name for p in target.iterdir() if p.is_file() and not p.is_symlink())
+        return sorted(p.name for p in target.iterdir() if p.is_file())
     target.mkdir(exist_ok=True)
     names = []
     for path in sorted(source.iterdir()):
-        if path.is_file() and not path.is_symlink():
+        if path.is_file():  # a Hub-cache snapshot holds links to its blobs: their content is copied
             shutil.copyfile(path, target / path.name)
             names.append(path.name)
     if not names:

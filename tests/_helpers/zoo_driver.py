@@ -1,6 +1,7 @@
 """Run one zoo action in a fresh process (the suite itself is offline): register entries, then load or download.
 
-Usage: python tests/_helpers/zoo_driver.py SPEC.json, where SPEC has ``entries`` ({name: entry}), ``action`` ("load",
+Usage: python tests/_helpers/zoo_driver.py SPEC.json, where SPEC has ``entries`` ({name: entry}), optional
+``architectures`` ({name: config}, registered first), ``action`` ("load",
 "download" or "cli"), ``name``, optional ``to``, ``force``, ``argv`` (for "cli"), ``parity`` (inputs file) and
 ``out`` (where to write the logits); or "descriptions" of class set ``name`` (``class_sets`` overrides entries).
 Prints one JSON line: {"ok": true} or {"error": TYPE, "message": ...}.
@@ -16,6 +17,8 @@ from safetensors.torch import load_file, save_file  # noqa: E402
 
 import ezclip_zoo  # noqa: E402
 
+for name, config in spec.get("architectures", {}).items():
+    ezclip_zoo.register_model(name, config)
 for name, entry in spec.get("entries", {}).items():
     ezclip_zoo.register_pretrained(name, entry)
 for name, entry in spec.get("class_sets", {}).items():  # e.g. the descriptions URL pointed at a test server
