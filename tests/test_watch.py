@@ -55,7 +55,7 @@ def test_live_tcp_mpegts_finds_the_segments_localize_finds_on_the_file(tmp_path,
 
 @pytest.mark.slow
 @pytest.mark.subprocess
-def test_a_dropped_tcp_connection_is_reconnected_and_stream_time_goes_on(tmp_path, tiny_model):
+def test_a_dropped_tcp_connection_is_one_gap_and_stream_time_goes_on(tmp_path, tiny_model):
     import numpy as np
     from _helpers.live import free_port
 
@@ -104,10 +104,17 @@ def test_a_dropped_tcp_connection_is_reconnected_and_stream_time_goes_on(tmp_pat
     pairs = zip(windows, windows[1:], strict=False)
     assert all(a.index < b.index and a.start <= b.start and a.end <= b.end for a, b in pairs)
     assert after[0].start > before[-1].start
-    # the segment held across the drop: opened once before it, closed once at the end, after the reconnect
+    # one gap for the outage; the segment open when the connection dropped closed at the last window before the
+    # gap, and a new one opened after it
+    (gap,) = [e for e in events if e.kind == "gap"]
+    assert summary.gaps == 1 and 0 < gap.duration_s < 10 and before[-1].end <= gap.start <= gap.end
+    assert gap.to_dict()["event"] == "gap" and gap.closed == 1
     opened, closed = [e for e in events if e.kind == "opened"], [e for e in events if e.kind == "closed"]
-    assert len(opened) == len(closed) == 1 and opened[0].start <= before[-1].start
-    assert closed[0].end == pytest.approx(after[-1].end)
+    assert len(opened) == len(closed) == 2 and opened[0].start <= before[-1].start
+    pre_gap = [w for w in windows if w.end <= gap.start]
+    assert closed[0].end == pytest.approx(pre_gap[-1].end) and events.index(closed[0]) < events.index(gap)
+    assert opened[1].start >= gap.end and closed[1].end == pytest.approx(after[-1].end)
+    assert all(w.start >= gap.end for w in windows if w.end > gap.start)  # no window straddles the gap
 
 
 def test_a_file_at_a_pace_gives_localize_segments_and_window_results(tmp_path, motion_model):

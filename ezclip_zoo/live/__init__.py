@@ -4,7 +4,8 @@
   `WindowResult` (each window as it closes, with its latency) and `SegmentEvent` (``opened`` / ``closed``, from the
   incremental segment rule of `ezclip_zoo.localization`); a context manager that closes open segments on exit;
 * the sources it reads through PyAV (`describe_source`, `LiveSource`): files at real-time pace, files being
-  written, TCP / UDP MPEG-TS, HTTP(S), stdin; stream time from their timestamps (`StreamClock`);
+  written, TCP / UDP MPEG-TS, HTTP(S), HLS, RTSP, RTMP, v4l2 cameras, stdin; stream time from their timestamps
+  (`StreamClock`); drops and stalls reconnected with back-off (`ReconnectPolicy`), one `GapEvent` per outage;
 * `publish`, a file sent as a live MPEG-TS stream (tests, benchmarks, demos).
 """
 
@@ -17,13 +18,16 @@ from .._lazy import lazy_attributes
 if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
     from .clock import StreamClock
     from .publisher import publish
-    from .results import WatchSummary, WindowResult
+    from .reconnect_policy import ReconnectPolicy
+    from .results import GapEvent, WatchSummary, WindowResult
     from .sources import LiveSource, describe_source
     from .watcher import LiveWatch, watch
 
 __all__ = [
+    "GapEvent",
     "LiveSource",
     "LiveWatch",
+    "ReconnectPolicy",
     "StreamClock",
     "WatchSummary",
     "WindowResult",
@@ -37,7 +41,8 @@ __getattr__, __dir__ = lazy_attributes(
     {
         ".clock": ("StreamClock",),
         ".publisher": ("publish",),
-        ".results": ("WatchSummary", "WindowResult"),
+        ".reconnect_policy": ("ReconnectPolicy",),
+        ".results": ("GapEvent", "WatchSummary", "WindowResult"),
         ".sources": ("LiveSource", "describe_source"),
         ".watcher": ("LiveWatch", "watch"),
     },

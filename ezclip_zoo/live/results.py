@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["WindowResult", "WatchSummary", "LatencyStats"]
+__all__ = ["WindowResult", "GapEvent", "WatchSummary", "LatencyStats"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,43 @@ class WindowResult:
         }
 
 
+@dataclass(frozen=True)
+class GapEvent:
+    """An outage the stream came back from: the source dropped or stalled (no frame for
+    ``ReconnectPolicy.stall_s``), was reconnected, and frames flowed again. One per outage, however many
+    reconnection attempts it took, yielded when the first frame after it arrives (an outage the stream never comes
+    back from is its end, not a gap). The segments open when the source was lost were closed then, at the last
+    window before the gap; windows that would straddle the gap are never scored.
+
+    Attributes:
+        start: stream seconds where the gap starts (the end of the last frame before it).
+        end: stream seconds of the first frame after it (stream time goes on by the wall-clock time that passed
+            when the timestamps restarted, so ``end >= start``).
+        duration_s: wall-clock seconds between the source being lost and the first frame after.
+        closed: how many segments the gap closed.
+    """
+
+    start: float
+    end: float
+    duration_s: float
+    closed: int = 0
+
+    @property
+    def kind(self) -> str:
+        """``"gap"``."""
+        return "gap"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"event": "gap", "start", "end", "duration_s", "closed"}`` (seconds; ``closed``: segments closed)."""
+        return {
+            "event": "gap",
+            "start": self.start,
+            "end": self.end,
+            "duration_s": self.duration_s,
+            "closed": self.closed,
+        }
+
+
 class LatencyStats:
     """Latencies (seconds) in bounded memory: every value up to ``capacity``, then a uniform sample of them
     (reservoir sampling, seeded) for the quantiles; count, maximum and mean stay exact."""
@@ -103,6 +140,8 @@ class WatchSummary:
         stream_s: stream seconds seen (the newest frame's time).
         frames: frames received.
         restarts: times the stream's timestamps restarted (reconnects, resets).
+        gaps: outages the stream came back from (`GapEvent`s).
+        gap_s: wall-clock seconds spent in them.
         error: why the source ended early, if it did (a message), else None.
     """
 
@@ -116,6 +155,8 @@ class WatchSummary:
     stream_s: float = 0.0
     frames: int = 0
     restarts: int = 0
+    gaps: int = 0
+    gap_s: float = 0.0
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -127,7 +168,8 @@ class WatchSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"event": "summary", "source", "windows", "skipped", "skipped_share", "latency_s": {"median",
-        "p95", "max"}, "segments", "stream_s", "frames", "restarts", "error"}``."""
+        "p95", "max"}, "segments", "stream_s", "frames", "restarts", "gaps", "gap_s", "error"}`` and the ``extra``
+        keys."""
         return {
             "event": "summary",
             "source": self.source,
@@ -139,6 +181,8 @@ class WatchSummary:
             "stream_s": self.stream_s,
             "frames": self.frames,
             "restarts": self.restarts,
+            "gaps": self.gaps,
+            "gap_s": self.gap_s,
             "error": self.error,
             **self.extra,
         }
@@ -147,8 +191,9 @@ class WatchSummary:
         def ms(value: float | None) -> str:
             return "-" if value is None else f"{value * 1000:.0f} ms"
 
+        gaps = f", {self.gaps} gap(s) ({self.gap_s:.1f} s)" if self.gaps else ""
         return (
             f"{self.source}: {self.windows} windows scored, {self.skipped} skipped ({self.skipped_share:.0%}), "
             f"latency median {ms(self.latency_median_s)}, p95 {ms(self.latency_p95_s)}; {self.segments} segment(s) "
-            f"in {self.stream_s:.1f} s of stream"
+            f"in {self.stream_s:.1f} s of stream{gaps}"
         )

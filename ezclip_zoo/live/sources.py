@@ -1,8 +1,10 @@
 """Where live frames come from, opened with PyAV: a file read at real-time pace, a file still being written, TCP
-and UDP MPEG-TS, HTTP(S) progressive, stdin, or any URL FFmpeg reads (RTSP, RTMP, SRT).
+and UDP MPEG-TS, HTTP(S) progressive, HLS playlists, RTSP (pulled over TCP, or listened for), RTMP, SRT, v4l2
+cameras (``/dev/videoN``), stdin.
 
-`describe_source` says what a source string is and how it is read; `decoded_frames` yields its decoded frames
-with their arrival times, reconnecting a network source that drops (until ``timeout_s`` passes without a frame).
+`describe_source` says what a source string is and how it is read (a `LiveSource`); `open_container` opens it,
+through `av_open` (the one call that reaches FFmpeg, substituted by the tests where no camera exists). Reading and
+reconnecting live in `ezclip_zoo.live.reconnect`.
 """
 
 from __future__ import annotations
@@ -10,45 +12,75 @@ from __future__ import annotations
 import io
 import math
 import os
-import sys
+import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import VideoDecodeError, VideoNotFoundError
+from ..errors import VideoNotFoundError
+from .reconnect_policy import ReconnectPolicy
 
 if TYPE_CHECKING:
     from av.container import InputContainer
-    from av.video.frame import VideoFrame
 
-__all__ = ["LiveSource", "describe_source", "decoded_frames", "FollowedFile", "NETWORK_SCHEMES"]
+__all__ = [
+    "LiveSource",
+    "describe_source",
+    "open_container",
+    "av_open",
+    "FollowedFile",
+    "NETWORK_SCHEMES",
+    "KINDS",
+]
 
 NETWORK_SCHEMES = ("tcp", "udp", "rtp", "rtsp", "rtsps", "rtmp", "rtmps", "srt")
 HTTP_SCHEMES = ("http", "https")
+KINDS = ("file", "follow", "stdin", "http", "hls", "network", "camera")
+_CAMERA = re.compile(r"^(?:v4l2://)?(/dev/video\d+)$")
+_LISTEN_VALUES = ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
 class LiveSource:
-    """A live source and how it is read.
+    """A live source and how it is read. It is an ``os.PathLike`` (its ``target``), so it can be passed to `watch`
+    wherever a path or URL can: ``watch(model, describe_source("rtsp://cam/1", reconnect=ReconnectPolicy(...)), ...)``.
 
     Attributes:
-        target: the path or URL (``"-"`` for stdin).
-        kind: ``"file"`` (read at ``pace``), ``"follow"`` (a file still being written: read as it grows),
-            ``"stdin"``, ``"http"`` (progressive download) or ``"network"`` (TCP, UDP, RTSP, ...).
+        target: the path or URL given to FFmpeg (``"-"`` for stdin; a ``listen=1`` query of an RTSP or RTMP URL is
+            moved into ``options``).
+        kind: one of `KINDS`: ``"file"`` (read at ``pace``), ``"follow"`` (a file still being written), ``"stdin"``,
+            ``"http"`` (progressive download), ``"hls"`` (an ``.m3u8`` playlist), ``"network"`` (TCP, UDP, RTSP,
+            RTMP, SRT) or ``"camera"`` (a v4l2 device).
         pace: stream seconds per wall-clock second the frames are released at (1 = real time); None: as they come.
-        reconnect: open the source again when it ends or drops (network sources).
+        reconnect: open the source again when it drops or stalls (network sources, HLS, HTTP, cameras).
+        format: the FFmpeg input format forced (``"v4l2"`` for cameras), or None to probe.
+        options: FFmpeg options given when opening (``rtsp_transport``, ``video_size``, ``framerate``, ...).
+        policy: how a dropped source is reconnected and when it counts as stalled (`ReconnectPolicy`).
     """
 
     target: str
     kind: str
     pace: float | None
     reconnect: bool
+    format: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    policy: ReconnectPolicy = field(default_factory=ReconnectPolicy)
 
     @property
     def name(self) -> str:
         """How the source is named in results and messages."""
         return "stdin" if self.kind == "stdin" else self.target
+
+    @property
+    def listens(self) -> bool:
+        """Whether opening waits for a publisher to connect (``?listen=1`` URLs)."""
+        opts = dict(self.options)
+        return "listen=1" in self.target or opts.get("rtsp_flags") == "listen" or opts.get("listen") == "1"
+
+    def __fspath__(self) -> str:
+        return self.target
 
 
 def _check_pace(pace: float | None) -> float | None:
@@ -59,39 +91,83 @@ def _check_pace(pace: float | None) -> float | None:
     return float(pace)
 
 
-def describe_source(source: str | os.PathLike, *, pace: float | None = None, follow: bool = False) -> LiveSource:
-    """What ``source`` is: ``"-"`` (stdin), a URL (``tcp://``, ``udp://``, ``http(s)://``, ``rtsp://`` ...) or a
-    file path; ``pace`` None reads files and HTTP at real time (1) and the others as they come.
+def _without_listen(url: str) -> tuple[str, bool]:
+    """``url`` without a ``listen=1`` query parameter, and whether it had one (RTSP and RTMP take it as an option)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    listen = any(k == "listen" and v.lower() in _LISTEN_VALUES for k, v in query)
+    rest = [(k, v) for k, v in query if k != "listen"]
+    return urlunsplit(parts._replace(query=urlencode(rest))), listen
+
+
+def _network_options(scheme: str, target: str) -> tuple[str, dict[str, str]]:
+    if scheme in ("rtsp", "rtsps"):
+        target, listen = _without_listen(target)
+        return target, {"rtsp_transport": "tcp", **({"rtsp_flags": "listen"} if listen else {})}
+    if scheme in ("rtmp", "rtmps"):
+        target, listen = _without_listen(target)
+        return target, {"listen": "1"} if listen else {}
+    return target, {}
+
+
+def describe_source(
+    source: str | os.PathLike,
+    *,
+    pace: float | None = None,
+    follow: bool = False,
+    options: Mapping[str, str] | None = None,
+    reconnect: ReconnectPolicy | None = None,
+) -> LiveSource:
+    """What ``source`` is: ``"-"`` (stdin), a URL (``tcp://``, ``udp://``, ``http(s)://`` (``.m3u8``: HLS),
+    ``rtsp://`` (pulled over TCP; ``?listen=1`` to wait for a publisher), ``rtmp://``, ``srt://``), a v4l2 camera
+    (``/dev/videoN``) or a file path; ``pace`` None reads files and progressive HTTP at real time (1) and the others
+    as they come. ``options`` are FFmpeg options added to the source's own (e.g. ``{"video_size": "640x480",
+    "framerate": "30"}`` for a camera); ``reconnect`` how a dropped source is reopened (default `ReconnectPolicy()`).
 
     Raises:
         VideoNotFoundError: a path that does not exist (and ``follow`` is False).
-        ValueError: a bad ``pace``, or ``follow`` with something that is not a file.
+        ValueError: a bad ``pace``, an unknown scheme, or ``follow`` with something that is not a file.
     """
+    if isinstance(source, LiveSource):
+        return source
     target = os.fspath(source)
     scheme = target.split("://", 1)[0].lower() if "://" in target else ""
+    extra: dict[str, str] = {}
+    fmt = None
+    camera = _CAMERA.match(target)
     if target == "-":
         kind, default = "stdin", None
+    elif camera:
+        target, kind, default, fmt = camera.group(1), "camera", None, "v4l2"
     elif scheme in NETWORK_SCHEMES:
         kind, default = "network", None
+        target, extra = _network_options(scheme, target)
     elif scheme in HTTP_SCHEMES:
-        kind, default = "http", 1.0
+        hls = urlsplit(target).path.lower().endswith(".m3u8")
+        kind, default = ("hls", None) if hls else ("http", 1.0)
     elif scheme:
         raise ValueError(
-            f"source {target!r}: unknown scheme {scheme!r}; watch reads a file path, '-' (stdin) or a "
-            f"{', '.join(NETWORK_SCHEMES + HTTP_SCHEMES)} URL"
+            f"source {target!r}: unknown scheme {scheme!r}; watch reads a file path, '-' (stdin), a camera "
+            f"(/dev/videoN) or a {', '.join(NETWORK_SCHEMES + HTTP_SCHEMES)} URL"
         )
     elif follow:
         kind, default = "follow", None
     else:
         if not os.path.isfile(target):
             raise VideoNotFoundError(
-                f"video file {target!r} does not exist (a URL needs its scheme, e.g. tcp://127.0.0.1:9000)"
+                f"video file {target!r} does not exist (a URL needs its scheme, e.g. tcp://127.0.0.1:9000; a camera "
+                "is /dev/videoN)"
             )
         kind, default = "file", 1.0
-    if follow and kind not in ("follow",):
+    if follow and kind != "follow":
         raise ValueError(f"follow=True is for a file still being written, not {target!r}")
     chosen = default if pace is None else _check_pace(pace)
-    return LiveSource(target, kind, chosen, reconnect=kind in ("network", "http"))
+    merged = {**extra, **{str(k): str(v) for k, v in (options or {}).items()}}
+    policy = reconnect if reconnect is not None else ReconnectPolicy()
+    if not isinstance(policy, ReconnectPolicy):
+        raise TypeError(f"reconnect must be a ReconnectPolicy, got {type(policy).__name__}")
+    live = kind in ("network", "http", "hls", "camera")
+    return LiveSource(target, kind, chosen, reconnect=live, format=fmt, options=tuple(merged.items()), policy=policy)
 
 
 class FollowedFile(io.RawIOBase):
@@ -125,70 +201,30 @@ class FollowedFile(io.RawIOBase):
         super().close()
 
 
-def _open(source: LiveSource, timeout_s: float, stop: Callable[[], bool]) -> InputContainer:
+def av_open(file: Any, **kwargs: Any) -> InputContainer:
+    """``av.open(file, mode="r", **kwargs)``: the one call through which live sources reach FFmpeg (a test
+    substitutes it to check the camera path, since no camera exists on the test machines)."""
     import av
 
+    return av.open(file, mode="r", **kwargs)
+
+
+def open_container(
+    source: LiveSource, *, open_timeout_s: float, read_timeout_s: float, stop: Callable[[], bool]
+) -> InputContainer:
+    """Open ``source`` once: waiting at most ``open_timeout_s`` seconds for it to answer (or for a publisher to
+    connect, when it listens), and then at most ``read_timeout_s`` for each read (a stalled source raises)."""
+    import sys
+
     if source.kind == "stdin":
-        return av.open(sys.stdin.buffer, mode="r")
+        return av_open(sys.stdin.buffer)
     if source.kind == "follow":
-        return av.open(FollowedFile(source.target, timeout_s, stop), mode="r")
+        return av_open(FollowedFile(source.target, open_timeout_s, stop))
     if source.kind == "file":
-        return av.open(source.target, mode="r", metadata_errors="ignore")
-    # network: a bounded wait to open, then a short read timeout so that a stop is noticed
-    return av.open(source.target, mode="r", timeout=(timeout_s, min(1.0, timeout_s)))
-
-
-def _frames_once(container: InputContainer, stop: Callable[[], bool]) -> Iterator[tuple[VideoFrame, float]]:
-    from ..video.pyav_io import demuxed_frames
-
-    if not container.streams.video:
-        raise VideoDecodeError("the source holds no video stream")
-    stream = container.streams.video[0]
-    for frame in demuxed_frames(container, stream):
-        yield frame, time.monotonic()
-        if stop():
-            return
-
-
-def decoded_frames(
-    source: LiveSource, *, timeout_s: float, stop: Callable[[], bool], on_restart: Callable[[], None]
-) -> Iterator[tuple[VideoFrame, float]]:
-    """Decoded frames of ``source`` and their arrival times (``time.monotonic()``), until it ends, ``stop()``
-    returns True, or (reconnecting sources) nothing arrives for ``timeout_s`` seconds; ``on_restart`` is called
-    before the frames of a reconnection.
-
-    Raises:
-        VideoDecodeError: the source cannot be opened at all (the message names it and the problem).
-    """
-    from ..video.pyav_io import FFMPEG_ERRORS
-
-    last_frame = time.monotonic()
-    opened = False
-    while not stop():
-        try:
-            container = _open(source, timeout_s, stop)
-        except FFMPEG_ERRORS + (OSError,) as exc:
-            if not opened and not source.reconnect:
-                raise VideoDecodeError(f"cannot open live source {source.name}: {type(exc).__name__}: {exc}") from exc
-            if time.monotonic() - last_frame > timeout_s:
-                if not opened:
-                    raise VideoDecodeError(
-                        f"cannot open live source {source.name} within {timeout_s:g} s: {exc} (is the publisher "
-                        "running? raise timeout_s to wait longer)"
-                    ) from exc
-                return
-            time.sleep(0.1)
-            continue
-        if opened:
-            on_restart()
-        opened = True
-        try:
-            for frame, arrival in _frames_once(container, stop):
-                last_frame = arrival
-                yield frame, arrival
-        except FFMPEG_ERRORS:
-            pass  # a dropped connection or a read timeout: reconnect below if the source allows it
-        finally:
-            container.close()
-        if not source.reconnect or time.monotonic() - last_frame > timeout_s:
-            return
+        return av_open(source.target, metadata_errors="ignore")
+    kwargs: dict[str, Any] = {"timeout": (min(max(open_timeout_s, 0.05), 86400.0), read_timeout_s)}
+    if source.options:
+        kwargs["options"] = dict(source.options)
+    if source.format is not None:
+        kwargs["format"] = source.format
+    return av_open(source.target, **kwargs)

@@ -8,10 +8,12 @@ rule (`SegmentTracker`), so segment events come out as soon as the rule can deci
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -26,10 +28,10 @@ from ..localization.segments import SegmentEvent, SegmentRule, SegmentTracker
 from ..localization.windows import check_seconds
 from ..text.cache import TextEmbeddingCache, text_features
 from ..text.labels import ClassNames
-from .capture import CaptureThread, FrameRing, LiveFrame
+from .capture import CaptureThread, FrameRing, LiveFrame, RingGap
 from .grid import WindowGrid
-from .results import LatencyStats, WatchSummary, WindowResult
-from .sources import describe_source
+from .results import GapEvent, LatencyStats, WatchSummary, WindowResult
+from .sources import LiveSource, describe_source
 
 if TYPE_CHECKING:
     from ..modeling.model import EZCLIP
@@ -37,13 +39,14 @@ if TYPE_CHECKING:
 __all__ = ["watch", "LiveWatch"]
 
 _EPS = 1e-6
-Event = WindowResult | SegmentEvent
+Event = WindowResult | SegmentEvent | GapEvent
 
 
 class LiveWatch:
-    """An iterator of `WindowResult` (as each window closes) and `SegmentEvent` (``opened`` / ``closed``) over a
-    live source; made by `watch`. Use it as a context manager: leaving it stops the capture, closes the segments
-    still open and keeps their events in ``closing_events``.
+    """An iterator of `WindowResult` (as each window closes), `SegmentEvent` (``opened`` / ``closed``) and
+    `GapEvent` (an outage the source came back from) over a live source; made by `watch`. Use it as a context
+    manager: leaving it stops the capture, closes the segments still open and keeps their events in
+    ``closing_events``.
 
     `stop` (safe from another thread or a signal handler) ends the iteration after the closing events; the
     source ending does too. ``summary`` says how it went (windows scored and skipped, latency).
@@ -67,6 +70,8 @@ class LiveWatch:
         text_args: dict[str, Any],
     ) -> None:
         self.model, self.rule, self.grid, self.options = model, rule, grid, options
+        if isinstance(source, LiveSource) and (pace is not None or follow):
+            raise ValueError("give pace and follow to describe_source() when passing a LiveSource, not to watch()")
         self.source = describe_source(source, pace=pace, follow=follow)
         labels, self.text = label_set_for(
             model, class_names, **{k: text_args[k] for k in ("descriptions", "templates", "text")}
@@ -84,6 +89,9 @@ class LiveWatch:
         self._windows, self._duration_s, self._max_windows = windows, duration_s, max_windows
         self._events: deque[Event] = deque()
         self._last_k, self._last_end, self._tail_done = -1, 0.0, False
+        self._floor, self._resumed = 0, 0.0  # the first window after the last gap, and where that gap ended
+        self._interrupted, self._gap_closed, self._gaps, self._gap_s = False, 0, 0, 0.0
+        self._closed_before = self._window_offset = 0  # segments and windows of the trackers before the last gap
         self._stop = self._done = False
         self._latency = LatencyStats()
         self._scored = self._skipped = 0
@@ -140,37 +148,71 @@ class LiveWatch:
             latency_median_s=self._latency.quantile(0.5),
             latency_p95_s=self._latency.quantile(0.95),
             latency_max_s=self._latency.maximum if self._latency.count else None,
-            segments=len(self.tracker.segments),
+            segments=self._closed_before + len(self.tracker.segments),
             stream_s=max(self.ring.newest, self.ring.end_time, 0.0),
             frames=self.ring.received,
             restarts=self.capture.clock.epochs,
+            gaps=self._gaps,
+            gap_s=self._gap_s,
             error=None if self.ring.error is None else f"{type(self.ring.error).__name__}: {self.ring.error}",
         )
 
     # ------------------------------------------------------------------ one step
     def _advance(self) -> None:
-        picked = self._next_window()
-        if picked is None:
+        step = self._next_step()
+        if step is None:
             self._finish()
-            return
-        k, points, frames, arrival = picked
-        result = self._score(k, frames, arrival)
-        if self._windows:
-            self._events.append(result)
-        self._events.extend(self.tracker.push(result.start, result.end, result.probabilities))
-        if (self._max_windows is not None and self._scored >= self._max_windows) or (
-            self._duration_s is not None and result.end >= self._duration_s
-        ):
-            self.stop()
+        elif isinstance(step, RingGap):
+            self._events.extend(self._interrupt())
+        elif isinstance(step, GapEvent):
+            self._events.append(step)
+        else:
+            k, points, frames, arrival = step
+            result = self._score(k, frames, arrival)
+            if self._windows:
+                self._events.append(result)
+            self._events.extend(self._tracked(self.tracker.push(result.start, result.end, result.probabilities)))
+            if (self._max_windows is not None and self._scored >= self._max_windows) or (
+                self._duration_s is not None and result.end >= self._duration_s
+            ):
+                self.stop()
+
+    def _tracked(self, events: list[SegmentEvent]) -> list[SegmentEvent]:
+        """Events of the current tracker with window indices counted from the start of the stream."""
+        if not self._window_offset:
+            return events
+        shift = self._window_offset
+        return [replace(e, first_window=e.first_window + shift, last_window=e.last_window + shift) for e in events]
+
+    def _interrupt(self) -> list[SegmentEvent]:
+        """The source was lost: close the open segments at the last window before the gap, and start a new
+        tracker for what comes after it."""
+        events = self._tracked(self.tracker.flush())
+        self._closed_before += len(self.tracker.segments)
+        self._window_offset += self.tracker.windows
+        self.tracker = SegmentTracker(self.class_names, self.rule)
+        self._gap_closed = sum(e.kind == "closed" for e in events)
+        return events
 
     def _finish(self) -> None:
         self._done = True
         self.capture.stop()
-        self._events.extend(self.tracker.flush())
+        self._events.extend(self._tracked(self.tracker.flush()))
 
-    def _next_window(self) -> tuple[int, list[float], list[LiveFrame], float] | None:
-        """The newest complete window (index, instants, frames, arrival of the frame completing it), or None when
-        the watch is over. Windows passed over are counted as skipped."""
+    def _window(self, last: int) -> tuple[int, list[float], list[LiveFrame], float] | None:
+        """Window ``last`` when it is newer than the last one scored and after the last gap (the windows passed
+        over are counted as skipped). Call under ``ring.cond``."""
+        if last <= self._last_k or last < self._floor:
+            return None
+        self._skipped += last - max(self._last_k, self._floor - 1) - 1
+        self._last_k = last
+        points = self.grid.points(last)
+        return last, points, self.ring.pick(points), self.ring.arrival_after(points[-1])
+
+    def _next_step(self) -> tuple[int, list[float], list[LiveFrame], float] | RingGap | GapEvent | None:
+        """What comes next: the newest complete window (index, instants, frames, arrival of the frame completing
+        it); a `RingGap` when the source was lost (after the windows before it); the `GapEvent` once it is back;
+        None when the watch is over."""
         ring, grid = self.ring, self.grid
         with ring.cond:
             while True:
@@ -178,25 +220,41 @@ class LiveWatch:
                     return None
                 if ring.ended and ring.error is not None and ring.received == 0:
                     raise ring.error
-                last = grid.last_within(ring.end_time) if ring.ended else grid.last_complete(ring.newest)
-                if last > self._last_k:
-                    self._skipped += last - self._last_k - 1
-                    self._last_k = last
-                    points = grid.points(last)
-                    return last, points, ring.pick(points), ring.arrival_after(points[-1])
-                if ring.ended:
-                    return self._tail()
+                if ring.gaps:
+                    gap = ring.gaps[0]
+                    if not self._interrupted:  # the stream before the gap, finished as a stream that ended
+                        window = self._window(grid.last_within(gap.start)) or self._tail(gap.start)
+                        if window is None:
+                            self._interrupted = True
+                            return gap
+                        return window
+                    if gap.end is not None and gap.resumed_at is not None:
+                        ring.gaps.popleft()
+                        self._interrupted, self._tail_done, self._resumed = False, False, gap.end
+                        self._floor = max(self._floor, math.ceil(gap.end / grid.stride_s - _EPS))
+                        self._gaps += 1
+                        self._gap_s += max(gap.resumed_at - gap.lost_at, 0.0)
+                        duration = max(gap.resumed_at - gap.lost_at, 0.0)
+                        return GapEvent(gap.start, gap.end, duration, self._gap_closed)
+                    if ring.ended:
+                        return None
+                else:
+                    last = grid.last_within(ring.end_time) if ring.ended else grid.last_complete(ring.newest)
+                    window = self._window(last)
+                    if window is not None:
+                        return window
+                    if ring.ended:
+                        return self._tail(ring.end_time)
                 ring.cond.wait(0.1)
 
-    def _tail(self) -> tuple[int, list[float], list[LiveFrame], float] | None:
-        """At the end of a finite stream, one window aligned to its end when the grid left its tail unscored (as
-        `localize` does), or a stream shorter than one window as one window."""
-        end = self.ring.end_time
-        covered = self.grid.begin(self._last_k) + self.grid.window_s if self._last_k >= 0 else 0.0
-        if self._tail_done or not self.ring.frames or covered >= end - _EPS:
+    def _tail(self, end: float) -> tuple[int, list[float], list[LiveFrame], float] | None:
+        """At the end of a finite stream (or where the source was lost), one window aligned to its end when the
+        grid left its tail unscored (as `localize` does), or a stream shorter than one window as one window."""
+        covered = self.grid.begin(self._last_k) + self.grid.window_s if self._last_k >= self._floor else 0.0
+        length = min(self.grid.window_s, end - self._resumed)
+        if self._tail_done or not self.ring.frames or covered >= end - _EPS or length <= _EPS:
             return None
         self._tail_done = True
-        length = min(self.grid.window_s, end)
         points = [end - length + (m + 0.5) * length / self.grid.num_frames for m in range(self.grid.num_frames)]
         return -1, points, self.ring.pick(points), self.ring.frames[-1].arrival
 
@@ -259,9 +317,11 @@ def watch(
 
     Args:
         model: an `EZCLIP`.
-        source: a file path (read at real-time ``pace``), ``"-"`` (stdin), or a URL: ``tcp://HOST:PORT``
-            (MPEG-TS; ``?listen=1`` to wait for a publisher), ``udp://HOST:PORT``, ``http(s)://...``
-            (progressive), ``rtsp://`` and what else FFmpeg reads.
+        source: a file path (read at real-time ``pace``), ``"-"`` (stdin), a camera (``/dev/videoN``, v4l2), or a
+            URL: ``tcp://HOST:PORT`` (MPEG-TS; ``?listen=1`` to wait for a publisher), ``udp://HOST:PORT``,
+            ``http(s)://...`` (progressive; ``.m3u8``: HLS), ``rtsp://`` (over TCP; ``?listen=1`` to wait for a
+            publisher), ``rtmp://``, ``srt://``; or a `LiveSource` from `describe_source` (FFmpeg options, a
+            `ReconnectPolicy`: stall time and back-off limits).
         class_names: C names, a dict name -> description, or a class-set name (as in `classify`).
         window_s, stride_s: window length and the seconds between window starts (stream time).
         background, min_score, keep_score, min_margin, min_duration_s, merge_gap_s, min_windows, extent: the
@@ -274,14 +334,17 @@ def watch(
             for ``timeout_s``).
         windows: yield a `WindowResult` per scored window (False: segment events only).
         timeout_s: seconds to wait for a source to open or for the next frame before it counts as ended
-            (network sources reconnect meanwhile).
+            (network sources reconnect meanwhile, with the back-off of their `ReconnectPolicy`; an outage they
+            come back from is one `GapEvent`). A source that never delivers a frame raises `VideoDecodeError`
+            naming it within ``timeout_s`` plus about 0.1 s.
         duration_s, max_windows: stop after this much stream time or this many scored windows (None: run until
             the source ends or `LiveWatch.stop`).
         descriptions, templates, text, text_cache: the class texts, as in `classify` (encoded once).
         options / kwargs: `InferenceOptions` (num_crops, protocol, dtype; one window per forward pass).
 
     Returns:
-        `LiveWatch`: iterate it for `WindowResult` and `SegmentEvent`; ``with`` closes open segments on exit.
+        `LiveWatch`: iterate it for `WindowResult`, `SegmentEvent` and `GapEvent`; ``with`` closes open segments
+        on exit.
     """
     opts = make_options(options, kwargs)
     rule = SegmentRule(
@@ -295,7 +358,8 @@ def watch(
         extent=extent,
     )
     grid = WindowGrid(check_seconds("window_s", window_s), check_seconds("stride_s", stride_s), model.num_frames)
-    check_seconds("timeout_s", timeout_s)
+    if timeout_s != math.inf:  # math.inf: reconnect for ever
+        check_seconds("timeout_s", timeout_s)
     check_seconds("duration_s", duration_s, allow_none=True)
     if max_windows is not None and (
         isinstance(max_windows, bool) or not isinstance(max_windows, int) or max_windows < 1
