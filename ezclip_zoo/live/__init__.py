@@ -6,6 +6,7 @@
 * the sources it reads through PyAV (`describe_source`, `LiveSource`): files at real-time pace, files being
   written, TCP / UDP MPEG-TS, HTTP(S), HLS, RTSP, RTMP, v4l2 cameras, stdin; stream time from their timestamps
   (`StreamClock`); drops and stalls reconnected with back-off (`ReconnectPolicy`), one `GapEvent` per outage;
+* `EventHook`, a command run per event with its JSON on stdin (in the background, with a timeout);
 * `publish`, a file sent as a live MPEG-TS stream (tests, benchmarks, demos).
 """
 
@@ -17,6 +18,7 @@ from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name imports on first use
     from .clock import StreamClock
+    from .hooks import EventHook, HookStats
     from .publisher import publish
     from .reconnect_policy import ReconnectPolicy
     from .results import GapEvent, WatchSummary, WindowResult
@@ -24,7 +26,9 @@ if TYPE_CHECKING:  # what a type checker and a reader see; at run time each name
     from .watcher import LiveWatch, watch
 
 __all__ = [
+    "EventHook",
     "GapEvent",
+    "HookStats",
     "LiveSource",
     "LiveWatch",
     "ReconnectPolicy",
@@ -40,6 +44,7 @@ __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
         ".clock": ("StreamClock",),
+        ".hooks": ("EventHook", "HookStats"),
         ".publisher": ("publish",),
         ".reconnect_policy": ("ReconnectPolicy",),
         ".results": ("GapEvent", "WatchSummary", "WindowResult"),
