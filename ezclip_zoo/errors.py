@@ -180,3 +180,25 @@ class LicenceWarning(UserWarning):
 
 
 __all__ += ["LicenceWarning"]
+
+
+class TextTruncatedWarning(UserWarning):
+    """Texts longer than the text tower's context were cut to fit (their last kept token made the end token): what
+    they said after that is lost. One warning per call, counting them; PE-Core's 32-token context cuts nearly every
+    class description written for CLIP's 77 (docs/backbones.md)."""
+
+    @classmethod
+    def of(
+        cls, texts: list[str], lengths: list[int], context: int, tokenizer: str = "CLIP BPE"
+    ) -> TextTruncatedWarning:
+        """The warning for ``texts`` whose token counts are ``lengths`` (some above ``context``)."""
+        long = [i for i, n in enumerate(lengths) if n > context]
+        i = long[0]
+        return cls(
+            f"{len(long)} of {len(texts)} texts are longer than the context of {context} tokens ({tokenizer}) and "
+            f"were truncated (first: text {i}, {texts[i][:40]!r}..., {lengths[i]} tokens); shorten them to keep "
+            "their ends"
+        )
+
+
+__all__ += ["TextTruncatedWarning"]

@@ -116,3 +116,13 @@ def test_watch_latency_quick_mode_gives_the_latency_table():
     assert int(scored) >= 1 and int(scored) + int(skipped_count) == 9
     assert share == f"{int(skipped_count) / 9:.0%}"
     assert 0 <= int(median) <= int(p95)
+
+
+def test_text_truncation_counts_the_descriptions_pe_core_cuts(parity_dir):
+    """The authors' descriptions fit CLIP's 77 tokens and mostly not PE-Core's 32: the table the Backbones page
+    quotes (it needs the authors' CSVs, which the parity fixtures sit beside)."""
+    out = run_script("text_truncation.py", "--csv-dir", str(parity_dir.parent / "authors-class-texts"))
+    rows = {(r[0].strip(), r[1].strip()): r for r in (line.split("|")[1:-1] for line in out.splitlines()[2:])}
+    k400 = rows[("kinetics400", "descriptions")]
+    assert k400[3].strip() == "0 / 400" and k400[4].strip() == "400 / 400"
+    assert rows[("kinetics400", "class names")][4].strip() == "0 / 400"

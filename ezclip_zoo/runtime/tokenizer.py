@@ -20,6 +20,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from ..errors import TextTruncatedWarning
+
 __all__ = ["ClipTokenizer", "BPE_FILE_NAME", "byte_symbols"]
 
 BPE_FILE_NAME = "bpe_simple_vocab_16e6.txt.gz"
@@ -111,21 +113,20 @@ class ClipTokenizer:
 
     def __call__(self, texts: Sequence[str], context_length: int | None = None) -> np.ndarray:
         """int64 [C, L] ids of C texts. A text longer than the context is truncated (its last kept token replaced
-        by EOT) with a warning naming it, as `ezclip_zoo.tokenize` does."""
+        by EOT), with one `TextTruncatedWarning` counting them, as `ezclip_zoo.tokenize` does."""
         if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
             raise TypeError("texts must be a list of strings (wrap a single text in a list)")
         if len(texts) == 0:
             raise ValueError("texts is empty; pass at least one text")
         length = context_length or self.context_length
         out = np.zeros((len(texts), length), dtype=np.int64)
+        lengths = []
         for i, text in enumerate(texts):
             ids = [self.sot_id, *self.encode(text), self.eot_id]
+            lengths.append(len(ids))
             if len(ids) > length:
-                warnings.warn(
-                    f"text {i} ({text[:40]!r}...) has {len(ids)} tokens, more than the context of "
-                    f"{length}; it was truncated. Shorten it to keep its end.",
-                    stacklevel=2,
-                )
                 ids = ids[: length - 1] + [self.eot_id]
             out[i, : len(ids)] = ids
+        if max(lengths) > length:
+            warnings.warn(TextTruncatedWarning.of(list(texts), lengths, length), stacklevel=2)
         return out

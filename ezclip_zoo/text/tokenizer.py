@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from open_clip.tokenizer import SimpleTokenizer
 
-from ..errors import ExtraNotInstalledError
+from ..errors import ExtraNotInstalledError, TextTruncatedWarning
 
 __all__ = ["tokenize", "validate_texts", "get_tokenizer", "Tokenizer", "CLIP_TOKENIZER"]
 
@@ -42,23 +42,23 @@ def validate_texts(texts: Sequence[str], what: str = "texts") -> list[str]:
 def tokenize(texts: Sequence[str], context_length: int = 77) -> torch.Tensor:
     """Tokenize texts to [C, context_length] int64 ids: SOT, BPE tokens, EOT, zero padding.
 
-    A text longer than the context is truncated (its last kept token replaced by EOT) with a warning naming it;
-    the reference tokenizer raises instead, so checkpoints never saw truncated text.
+    A text longer than the context is truncated (its last kept token replaced by EOT), with one
+    `TextTruncatedWarning` per call counting such texts; the reference tokenizer raises instead, so checkpoints never
+    saw truncated text.
     """
     texts = validate_texts(texts)
     bpe = _bpe()
     sot, eot = bpe.sot_token_id, bpe.eot_token_id
     out = torch.zeros(len(texts), context_length, dtype=torch.long)
+    lengths = []
     for i, text in enumerate(texts):
         ids = [sot, *bpe.encode(bpe.clean_fn(text)), eot]
+        lengths.append(len(ids))
         if len(ids) > context_length:
-            warnings.warn(
-                f"text {i} ({text[:40]!r}...) has {len(ids)} tokens, more than the context of {context_length}; "
-                "it was truncated. Shorten it to keep its end.",
-                stacklevel=2,
-            )
             ids = ids[: context_length - 1] + [eot]
         out[i, : len(ids)] = torch.tensor(ids)
+    if max(lengths) > context_length:
+        warnings.warn(TextTruncatedWarning.of(texts, lengths, context_length), stacklevel=2)
     return out
 
 
@@ -112,12 +112,6 @@ class _OpenCLIPTokenizer:
         if inner is not None:
             clean = getattr(tokenizer, "clean_fn", lambda t: t)
             lengths = [len(row) for row in inner([clean(t) for t in texts])["input_ids"]]
-            long = [i for i, n in enumerate(lengths) if n > context_length]
-            if long:
-                warnings.warn(
-                    f"{len(long)} of {len(texts)} texts (first: {texts[long[0]][:40]!r}..., {lengths[long[0]]} tokens) "
-                    f"are longer than the context of {context_length} tokens of tokenizer {self.name!r}; they "
-                    "were truncated. Shorten them to keep their ends.",
-                    stacklevel=3,
-                )
+            if max(lengths) > context_length:
+                warnings.warn(TextTruncatedWarning.of(texts, lengths, context_length, self.name), stacklevel=3)
         return ids.long()
