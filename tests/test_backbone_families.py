@@ -394,3 +394,18 @@ def test_a_saved_family_model_classifies_from_the_command_line(family, tokenizer
     expected = ezclip_zoo.load(folder).classify(tmp_path / "clip.mp4", classes, topk=3)
     assert record["probabilities"] == pytest.approx(expected.probabilities, abs=1e-5)
     assert record["labels"] == expected.labels
+
+
+def test_a_hugging_face_tokenizer_without_transformers_names_the_extra(tokenizer_dir, monkeypatch):
+    import sys
+
+    from ezclip_zoo.errors import ExtraNotInstalledError
+    from ezclip_zoo.text import tokenizer as tokenizers
+
+    tokenizers._tokenizer.cache_clear()
+    monkeypatch.setitem(sys.modules, "transformers", None)  # as if it were not installed: importing it fails
+    try:
+        with pytest.raises(ExtraNotInstalledError, match=r'pip install "ezclip-zoo\[hf-tokenizers\]"'):
+            tokenizers.get_tokenizer(str(tokenizer_dir), {"clean": "canonicalize"})
+    finally:
+        tokenizers._tokenizer.cache_clear()
