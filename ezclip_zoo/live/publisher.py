@@ -14,12 +14,29 @@ import sys
 import time
 from collections.abc import Sequence
 
-__all__ = ["publish", "main"]
+__all__ = ["publish", "output_format", "main"]
 
 
-def publish(video: str, url: str, *, pace: float = 1.0, loops: int = 1, format: str = "mpegts") -> int:
-    """Send ``video``'s video packets to ``url`` as ``format`` (MPEG-TS), each when its time comes at ``pace``
-    (stream seconds per wall-clock second; ``math.inf``: at once), ``loops`` times over (timestamps continue).
+_FORMATS = {"rtsp": ("rtsp", {"rtsp_transport": "tcp"}), "rtmp": ("flv", {}), "hls": ("hls", {"hls_time": "1"})}
+
+
+def output_format(url: str, format: str | None = None) -> tuple[str, dict[str, str]]:
+    """The muxer and its options for ``url``: RTSP (pushed over TCP) for ``rtsp://``, FLV for ``rtmp://``, HLS
+    (1 s segments, the playlist listing them all) for a path ending ``.m3u8``, else MPEG-TS; ``format`` forces one."""
+    kind = url.split("://", 1)[0].lower() if "://" in url else ("hls" if url.lower().endswith(".m3u8") else "")
+    chosen, options = _FORMATS.get(kind, ("mpegts", {}))
+    if format is not None and format != chosen:
+        chosen, options = format, {}
+    if chosen == "hls":
+        options = {"hls_time": "1", "hls_list_size": "0", "hls_flags": "independent_segments", **options}
+    return chosen, {"flush_packets": "1", **options} if chosen in ("mpegts", "flv") else options
+
+
+def publish(video: str, url: str, *, pace: float = 1.0, loops: int = 1, format: str | None = None) -> int:
+    """Send ``video``'s video packets to ``url`` as ``format`` (default from the URL: MPEG-TS, RTSP for
+    ``rtsp://`` (pushed over TCP to a server or a ``watch`` listening with ``?listen=1``), FLV for ``rtmp://``,
+    HLS segments beside a ``.m3u8`` playlist path), each when its time comes at ``pace`` (stream seconds per
+    wall-clock second; ``math.inf``: at once), ``loops`` times over (timestamps continue).
 
     Returns:
         The number of packets sent.
@@ -28,10 +45,8 @@ def publish(video: str, url: str, *, pace: float = 1.0, loops: int = 1, format: 
 
     source = av.open(video)
     stream = source.streams.video[0]
-    target = "-" if url == "-" else url
-    out = av.open(
-        sys.stdout.buffer if target == "-" else target, mode="w", format=format, options={"flush_packets": "1"}
-    )
+    muxer, options = output_format(url, format)
+    out = av.open(sys.stdout.buffer if url == "-" else url, mode="w", format=muxer, options=options)
     sent, offset, started = 0, 0.0, time.monotonic()
     try:
         out_stream = out.add_stream_from_template(stream)
@@ -63,11 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ezclip_zoo.live.publisher VIDEO URL [--pace X] [--loops N]``."""
     parser = argparse.ArgumentParser(prog="python -m ezclip_zoo.live.publisher", description=__doc__.split("\n\n")[0])
     parser.add_argument("video")
-    parser.add_argument("url", help="where to: tcp://HOST:PORT?listen=1, udp://HOST:PORT, a file, or - (stdout)")
+    parser.add_argument(
+        "url", help="where to: tcp://HOST:PORT?listen=1, udp://HOST:PORT, rtsp://, rtmp://, a file, x.m3u8, - (stdout)"
+    )
     parser.add_argument("--pace", type=float, default=1.0, help="stream seconds per second (default 1: real time)")
     parser.add_argument("--loops", type=int, default=1, help="send the video this many times (default 1)")
+    parser.add_argument("--format", default=None, help="the muxer (default from the URL: mpegts, rtsp, flv, hls)")
     args = parser.parse_args(argv)
-    count = publish(args.video, args.url, pace=args.pace, loops=args.loops)
+    count = publish(args.video, args.url, pace=args.pace, loops=args.loops, format=args.format)
     print(f"published {count} packets of {args.video} to {args.url}", file=sys.stderr)
     return 0
 

@@ -223,8 +223,11 @@ def open_container(
     if source.kind == "file":
         return av_open(source.target, metadata_errors="ignore")
     kwargs: dict[str, Any] = {"timeout": (min(max(open_timeout_s, 0.05), 86400.0), read_timeout_s)}
-    if source.options:
-        kwargs["options"] = dict(source.options)
+    options = dict(source.options)
+    if options.get("rtsp_flags") == "listen" and "listen_timeout" not in options:  # FFmpeg's default overflows
+        options["listen_timeout"] = str(max(1, math.ceil(min(open_timeout_s, 86400.0))))
+    if options:
+        kwargs["options"] = options
     if source.format is not None:
         kwargs["format"] = source.format
     return av_open(source.target, **kwargs)
