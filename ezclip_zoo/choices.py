@@ -17,10 +17,12 @@ __all__ = [
     "EVALUATION_PROTOCOLS",
     "EXPLAIN_METHODS",
     "EXPORT_FORMATS",
+    "LOSSES",
     "NORMALIZATIONS",
     "PRECISIONS",
     "PROTOCOLS",
     "QUANTIZATIONS",
+    "SCORES",
     "STRATEGIES",
     "TEMPLATE_CHOICES",
     "TEXT_MODES",
@@ -79,3 +81,11 @@ DTYPE_NAMES = {
     "fp16": "float16",
 }
 """Names a dtype is given by on the command line -> the ``torch`` attribute."""
+
+SCORES = ("softmax", "sigmoid")
+"""What localize's segment rule reads: the softmax over the given classes (with background texts as "no action"), or
+each class's sigmoid presence probability (SigLIP-family backbones: no class above ``min_score`` is "no action")."""
+
+LOSSES = ("softmax", "sigmoid")
+"""The contrastive part of the training loss: the reference's soft-target softmax KL, or the backbone's own pairwise
+sigmoid loss with its frozen scale and bias (SigLIP-family backbones)."""

@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from ..choices import SCORES
 from ._classes import add_class_arguments, class_names, templates, text_cache
 from ._common import add_model_arguments, add_segment_arguments, load_model, segment_arguments, show_progress
 
@@ -32,6 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(p)
     add_class_arguments(p)
     add_segment_arguments(p, stride=None)
+    p.add_argument(
+        "--scores",
+        choices=SCORES,
+        default="softmax",
+        help="what the segment rule reads: the softmax over the classes (default; background texts mean no action), "
+        "or each class's sigmoid presence probability (SigLIP-family backbones; no class above --min-score means "
+        "no action)",
+    )
     p.add_argument("--crops", type=int, choices=(1, 3), default=1, help="spatial views per frame (default 1)")
     p.add_argument("--protocol", choices=("clip", "reference"), default="clip", help="preprocessing")
     p.add_argument("--strategy", choices=("auto", "sequential", "seek"), default="auto", help="frame decoding")
@@ -71,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         args.video,
         classes,
         **segment_arguments(args),
+        scores=args.scores,
         templates=templates(args),
         text=args.text,
         text_cache=text_cache(args),

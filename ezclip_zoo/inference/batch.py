@@ -29,7 +29,7 @@ from .files import InferenceVideoDataset, find_videos, iter_items, unique_paths
 from .jsonl import ResultsFile, video_key
 from .options import InferenceKwargs, InferenceOptions, make_options
 from .result import ClassificationResult, EmbeddingResult, VideoError
-from .scoring import score_views
+from .scoring import presence_views, score_views
 from .views import encode_batches, eval_mode
 
 if TYPE_CHECKING:
@@ -280,7 +280,9 @@ def classify_videos(
 
     def make(item: dict[str, Any], features: torch.Tensor) -> tuple[ClassificationResult, dict[str, Any]]:
         probs, logits = score_views(features, texts, model.logit_scale)
-        result = make_result(item["source"], labels, probs, logits, topk, None, source)
+        calibration = model.presence_scale_bias
+        presence = None if calibration is None else presence_views(features, texts, calibration)
+        result = make_result(item["source"], labels, probs, logits, topk, None, source, presence=presence)
         result.frame_indices, result.total_frames, result.strategy = (
             item["frame_indices"],
             item["total_frames"],

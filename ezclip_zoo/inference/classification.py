@@ -17,7 +17,7 @@ from ..text.labels import ClassNames, LabelSet, build_label_set
 from ..video import VideoClips
 from .options import InferenceKwargs, InferenceOptions, make_options
 from .result import ClassificationResult
-from .scoring import score_views
+from .scoring import presence_views, score_views
 from .views import encode_batches, eval_mode, is_single_video, prepare_views, split_videos
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def make_result(
     topk: int,
     clips: VideoClips | None,
     text: str = "",
+    presence: torch.Tensor | None = None,
 ) -> ClassificationResult:
     k = min(topk, labels.num_classes)
     top = torch.topk(probs, k)
@@ -91,6 +92,8 @@ def make_result(
         total_frames=clips.total_frames if clips is not None else 0,
         strategy=clips.strategy if clips is not None else "",
         text=text,
+        presence=None if presence is None else [float(presence[i]) for i in idx],
+        all_presence=presence,
     )
 
 
@@ -134,7 +137,8 @@ def classify(
             backend), as an object and/or keywords.
 
     Returns:
-        A `ClassificationResult` for one video, a list of them (input order) for a list.
+        A `ClassificationResult` for one video, a list of them (input order) for a list. For a SigLIP-family
+        backbone it also carries each class's presence probability (``presence``: the backbone's own sigmoid).
 
     Raises:
         VideoDecodeError / VideoNotFoundError: a video cannot be read (the message names it).
@@ -150,8 +154,17 @@ def classify(
     with eval_mode(model):
         texts = text_features(model, labels, cache=text_cache, autocast_dtype=dtype)
         prepared = (_views(video, model, transform, opts) for video in items)
+        calibration = model.presence_scale_bias
         results = [
-            make_result(clips.name, labels, *score_views(features, texts, model.logit_scale), topk, clips, source)
+            make_result(
+                clips.name,
+                labels,
+                *score_views(features, texts, model.logit_scale),
+                topk,
+                clips,
+                source,
+                presence=None if calibration is None else presence_views(features, texts, calibration),
+            )
             for clips, features in encode_batches(model, prepared, batch_size=opts.batch_size, autocast_dtype=dtype)
         ]
     return results[0] if single else results

@@ -27,6 +27,10 @@ class ClassificationResult:
         strategy: how frames were decoded (``"sequential"``, ``"seek"``, ``"torchcodec"``, ``"memory"``).
         text: what the text tower read for the classes, e.g. ``"names"``, ``"descriptions of kinetics400"``,
             ``"names x 16 templates"``.
+        presence: SigLIP-family backbones only (else None): the top-k classes' presence probabilities, each class's
+            own ``sigmoid(scale * cos + bias)`` with the backbone's scale and bias ("is this action in the video at
+            all"), which, unlike ``probabilities``, do not share 1 among the given classes.
+        all_presence: float32 [C] presence probabilities of every class, or None.
     """
 
     source: str
@@ -40,6 +44,8 @@ class ClassificationResult:
     total_frames: int = field(repr=False, default=0)
     strategy: str = field(repr=False, default="")
     text: str = field(repr=False, default="")
+    presence: list[float] | None = None
+    all_presence: torch.Tensor | None = field(repr=False, default=None)
 
     @property
     def label(self) -> str:
@@ -64,6 +70,12 @@ class ClassificationResult:
         }
         if self.text:
             out["text"] = self.text
+        if self.presence is not None:
+            out["presence"] = [round(float(p), 6) for p in self.presence]
+        if all_classes and self.all_presence is not None:
+            out["all_presence"] = dict(
+                zip(self.class_names, (round(float(p), 6) for p in self.all_presence.tolist()), strict=True)
+            )
         if all_classes and self.all_probabilities is not None:
             out["all_probabilities"] = dict(
                 zip(self.class_names, (round(float(p), 6) for p in self.all_probabilities.tolist()), strict=True)
@@ -73,10 +85,12 @@ class ClassificationResult:
     def __str__(self) -> str:
         width = max(len(label) for label in self.labels)
         rows = [f"{self.source}"]
+        presence = self.presence if self.presence is not None else [None] * len(self.labels)
         rows += [
             f"  {rank}. {label:<{width}}  {prob:7.2%}  (logit {logit:.2f})"
-            for rank, (label, prob, logit) in enumerate(
-                zip(self.labels, self.probabilities, self.logits, strict=True), 1
+            + ("" if present is None else f"  present {present:6.1%}")
+            for rank, (label, prob, logit, present) in enumerate(
+                zip(self.labels, self.probabilities, self.logits, presence, strict=True), 1
             )
         ]
         return "\n".join(rows)

@@ -16,7 +16,7 @@ from ..text.labels import LabelSet
 if TYPE_CHECKING:
     from ..modeling.model import EZCLIP
 
-__all__ = ["score_views", "class_probabilities", "encode_class_texts"]
+__all__ = ["score_views", "presence_views", "class_probabilities", "encode_class_texts"]
 
 
 def score_views(
@@ -39,6 +39,29 @@ def score_views(
     logits = logit_scale * torch.einsum("bve,mce->bvmc", video, text_feats.to(video.device))
     probs, mean_logits = logits.softmax(dim=-1).mean(dim=(1, 2)).cpu(), logits.mean(dim=(1, 2)).cpu()
     return (probs[0], mean_logits[0]) if single else (probs, mean_logits)
+
+
+def presence_views(
+    video_features: torch.Tensor, text_feats: torch.Tensor, scale_bias: tuple[float, float]
+) -> torch.Tensor:
+    """Per-class presence probabilities of videos from their views: ``sigmoid(scale * cos + bias)`` with a
+    SigLIP-family backbone's own scale and bias, averaged over views and templates. Each class on its own: the
+    probability that this action is present at all, not a share among the given classes.
+
+    Args:
+        video_features: normalised [V, E] (one video) or [B, V, E], one row per view.
+        text_feats: normalised [M, C, E], templates x classes.
+        scale_bias: the backbone's (``exp(logit_scale)``, ``logit_bias``), `EZCLIP.presence_scale_bias`.
+
+    Returns:
+        [C] or [B, C] float32 probabilities in (0, 1), on the CPU.
+    """
+    scale, bias = scale_bias
+    single = video_features.ndim == 2
+    video = video_features[None] if single else video_features
+    logits = scale * torch.einsum("bve,mce->bvmc", video.float(), text_feats.float().to(video.device)) + bias
+    presence = logits.sigmoid().mean(dim=(1, 2)).cpu()
+    return presence[0] if single else presence
 
 
 def class_probabilities(video_features: torch.Tensor, text_features: torch.Tensor, logit_scale: float) -> torch.Tensor:

@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any
 import torch
 from typing_extensions import Unpack
 
+from ..choices import SCORES
 from ..errors import LocalizationWarning
 from ..inference.classification import label_set_for
 from ..inference.options import InferenceKwargs, InferenceOptions, make_options
-from ..inference.scoring import score_views
+from ..inference.scoring import presence_views, score_views
 from ..inference.views import encode_batches, eval_mode
 from ..text.cache import TextEmbeddingCache, text_features
 from ..text.labels import ClassNames, LabelSet, build_label_set
 from ..video import VideoSource, describe, frames_to_uint8, is_encoded_source, is_frame_sequence, open_video
 from ..video.frame_times import FrameTimes, frame_times_from_rate
 from .result import LocalizationResult, Window
-from .segments import SegmentRule, find_segments
+from .segments import SegmentRule, check_sigmoid_rule, find_segments
 from .windows import WindowLayout, check_seconds, plan_windows
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ def localize(
     merge_gap_s: float = 0.0,
     min_windows: int = 1,
     extent: str = "windows",
+    scores: str = "softmax",
     fps: float | None = None,
     descriptions: Sequence[str] | Mapping[str, str] | None = None,
     templates: None | str | Sequence[str] = None,
@@ -152,6 +154,10 @@ def localize(
             classes, never a segment.
         min_score, keep_score, min_margin, min_duration_s, merge_gap_s, min_windows, extent: the segment rule
             (`SegmentRule`): open at ``min_score`` probability, stay open down to ``keep_score``, ...
+        scores: ``"softmax"`` (default): the rule reads each window's softmax over the classes, and "no action" is
+            a background text winning. ``"sigmoid"`` (SigLIP-family backbones, `EZCLIP.presence_scale_bias`): it
+            reads each class's own presence probability, and "no action" is no class reaching ``min_score``; then
+            ``background`` and ``min_margin`` (which assume classes that share one probability) are refused.
         fps: frames per second of frames in memory.
         descriptions, templates, text, text_cache: the class texts, as in `classify`.
         progress: show a tqdm bar over the windows.
@@ -178,13 +184,14 @@ def localize(
         min_windows=min_windows,
         extent=extent,
     )
+    calibration = _presence_calibration(model, scores, rule)
     labels, source = label_set_for(model, class_names, descriptions, templates, text)
     labels = with_background(labels, rule.background, templates)
     reader, name = open_frames(video, fps=fps, backend=opts.backend)
     layout = plan_windows(reader.frame_times(), model.num_frames, window_s, stride_s)
     for note in layout.notes:
         warnings.warn(f"{name}: {note}", LocalizationWarning, stacklevel=2)
-    probs = _score_windows(model, reader, layout, labels, opts, text_cache, progress)
+    probs = _score_windows(model, reader, layout, labels, opts, text_cache, progress, calibration)
     windows = [Window(p.start, p.end, p.indices) for p in layout.windows]
     result = LocalizationResult(
         source=name,
@@ -196,9 +203,27 @@ def localize(
         duration=layout.duration,
         text=source,
         notes=list(layout.notes),
+        scores=scores,
     )
     result.segments = find_segments(result.spans, probs, result.class_names, rule, layout.duration)
     return result
+
+
+def _presence_calibration(model: EZCLIP, scores: str, rule: SegmentRule) -> tuple[float, float] | None:
+    """The backbone's sigmoid (scale, bias) for ``scores="sigmoid"``, None for the softmax; refusals otherwise."""
+    if scores not in SCORES:
+        raise ValueError(f"scores must be one of {SCORES}, got {scores!r}")
+    if scores == "softmax":
+        return None
+    calibration = model.presence_scale_bias
+    if calibration is None:
+        raise ValueError(
+            "scores='sigmoid' needs a backbone trained with a sigmoid objective (SigLIP 2); "
+            f"{model.config.backbone.name} has no logit_bias, so its classes only compare with each other: use "
+            "scores='softmax' with background texts for 'no action'"
+        )
+    check_sigmoid_rule(rule)
+    return calibration
 
 
 def _score_windows(
@@ -209,8 +234,9 @@ def _score_windows(
     opts: InferenceOptions,
     text_cache: bool | TextEmbeddingCache,
     progress: bool,
+    calibration: tuple[float, float] | None = None,
 ) -> torch.Tensor:
-    """[W, C] float32 probabilities of every window."""
+    """[W, C] float32 probabilities of every window: softmax, or presence with ``calibration`` (scale, bias)."""
     from tqdm.auto import tqdm
 
     dtype = opts.autocast_dtype(model)
@@ -221,6 +247,9 @@ def _score_windows(
         for w, features in encode_batches(
             model, ((v, w) for v, w in views), batch_size=opts.batch_size, autocast_dtype=dtype
         ):
-            out[w] = score_views(features, texts, model.logit_scale)[0]
+            if calibration is None:
+                out[w] = score_views(features, texts, model.logit_scale)[0]
+            else:
+                out[w] = presence_views(features, texts, calibration)
             bar.update(1)
     return out

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .segments import Segment, SegmentRule, find_segments, window_cells
+from .segments import Segment, SegmentRule, check_sigmoid_rule, find_segments, window_cells
 
 __all__ = ["Window", "LocalizationResult"]
 
@@ -32,12 +32,14 @@ class LocalizationResult:
         source: the video's name.
         class_names: the C classes scored (background classes included, last).
         windows: the W windows, in time order.
-        probabilities: [W, C] float32, each window's softmax over the classes.
+        probabilities: [W, C] float32: each window's softmax over the classes (``scores="softmax"``), or each
+            class's own presence probability (``scores="sigmoid"``, SigLIP-family backbones), which do not sum to 1.
         segments: detected actions, sorted by start (`Segment`: label, start, end, score).
         rule: the `SegmentRule` that made them (`resegment` applies another without re-running the model).
         duration: seconds from the first frame to the end of the last.
         text: what the class texts were (names, descriptions, templates).
         notes: what differed from the request (e.g. a video shorter than one window).
+        scores: what ``probabilities`` are: ``"softmax"`` or ``"sigmoid"``.
     """
 
     source: str
@@ -49,6 +51,7 @@ class LocalizationResult:
     duration: float
     text: str = ""
     notes: list[str] = field(default_factory=list)
+    scores: str = "softmax"
 
     @property
     def spans(self) -> list[tuple[float, float]]:
@@ -63,6 +66,8 @@ class LocalizationResult:
     def resegment(self, rule: SegmentRule | None = None, **changes: Any) -> LocalizationResult:
         """The same windows with segments found by another rule: ``result.resegment(min_score=0.3)``."""
         new_rule = rule if rule is not None else replace(self.rule, **changes)
+        if self.scores == "sigmoid":
+            check_sigmoid_rule(new_rule)
         segments = find_segments(self.spans, self.probabilities, self.class_names, new_rule, self.duration)
         return replace(self, rule=new_rule, segments=segments)
 
@@ -73,7 +78,8 @@ class LocalizationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"source", "duration", "classes", "background", "windows": [{"start", "end", "frame_indices",
-        "probabilities": {class: p}}], "segments": [{"label", "start", "end", "score"}], "text", "notes"}``."""
+        "probabilities": {class: p}}], "segments": [{"label", "start", "end", "score"}], "text", "scores",
+        "notes"}``."""
         probs = self.probabilities.tolist()
         return {
             "source": self.source,
@@ -91,6 +97,7 @@ class LocalizationResult:
             ],
             "segments": [s.to_dict() for s in self.segments],
             "text": self.text,
+            "scores": self.scores,
             "notes": list(self.notes),
         }
 

@@ -28,7 +28,16 @@ from itertools import pairwise
 
 import torch
 
-__all__ = ["EXTENTS", "Segment", "SegmentEvent", "SegmentRule", "SegmentTracker", "find_segments", "window_cells"]
+__all__ = [
+    "EXTENTS",
+    "Segment",
+    "SegmentEvent",
+    "SegmentRule",
+    "SegmentTracker",
+    "check_sigmoid_rule",
+    "find_segments",
+    "window_cells",
+]
 
 EXTENTS = ("windows", "cells")
 
@@ -105,6 +114,22 @@ class SegmentRule:
             raise ValueError(f"min_windows must be a positive int, got {self.min_windows!r}")
         if self.extent not in EXTENTS:
             raise ValueError(f"extent must be one of {EXTENTS}, got {self.extent!r}")
+
+
+def check_sigmoid_rule(rule: SegmentRule) -> None:
+    """Refuse the options of ``rule`` that assume a softmax, for presence (sigmoid) scores: there "no action" is no
+    class reaching ``min_score``, and classes do not compete, so neither background texts nor a margin over the
+    runner-up mean anything."""
+    if rule.background:
+        raise ValueError(
+            "with scores='sigmoid', 'no action' is a window where no class reaches min_score: drop the background "
+            f"texts {list(rule.background)}"
+        )
+    if rule.min_margin:
+        raise ValueError(
+            "min_margin is a lead over the runner-up of a softmax; presence probabilities are each class's own, so "
+            "it is undefined with scores='sigmoid': set min_score (and keep_score) instead"
+        )
 
 
 def window_cells(starts: Sequence[float], ends: Sequence[float], duration: float) -> list[tuple[float, float]]:

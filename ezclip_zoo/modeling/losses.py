@@ -1,11 +1,12 @@
-"""EZ-CLIP's training losses: ActionCLIP's soft-target KL contrastive loss and the motion loss."""
+"""EZ-CLIP's training losses: ActionCLIP's soft-target KL contrastive loss (the reference's), SigLIP's pairwise
+sigmoid loss (an option for backbones trained with it), and the motion loss."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["motion_loss", "kl_contrastive_loss", "soft_targets", "ezclip_loss"]
+__all__ = ["motion_loss", "kl_contrastive_loss", "sigmoid_contrastive_loss", "soft_targets", "ezclip_loss"]
 
 
 def motion_loss(frame_features: torch.Tensor) -> torch.Tensor:
@@ -63,14 +64,38 @@ def kl_contrastive_loss(logits_per_video: torch.Tensor, labels: torch.Tensor) ->
     return (_kl(logits_per_video, target) + _kl(logits_per_video.T, target)) / 2
 
 
+def sigmoid_contrastive_loss(logits_per_video: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """SigLIP's pairwise sigmoid loss, with every clip of the same class a positive: ``-sum log sigmoid(z * logits)
+    / B``, z = +1 for pairs of the same class and -1 otherwise (divided by B, as SigLIP does).
+
+    Args:
+        logits_per_video: [B, B] ``scale * cos(video_i, text_j) + bias``, text_j the class text of clip j.
+        labels: [B] class index of each clip.
+
+    Returns:
+        A scalar.
+    """
+    if logits_per_video.ndim != 2 or logits_per_video.shape[0] != logits_per_video.shape[1]:
+        raise ValueError(f"logits_per_video must be square [B, B], got {tuple(logits_per_video.shape)}")
+    if labels.shape != logits_per_video.shape[:1]:
+        raise ValueError(f"labels must be [{logits_per_video.shape[0]}], got {tuple(labels.shape)}")
+    labels = labels.to(logits_per_video.device)
+    signs = 2.0 * (labels[:, None] == labels[None, :]).to(logits_per_video.dtype) - 1.0
+    return -F.logsigmoid(signs * logits_per_video).sum() / logits_per_video.shape[0]
+
+
 def ezclip_loss(
     frame_features: torch.Tensor,
     text_features: torch.Tensor,
     labels: torch.Tensor,
     logit_scale: torch.Tensor | float,
     motion_weight: float = 1.0,
+    *,
+    logit_bias: torch.Tensor | float | None = None,
 ) -> torch.Tensor:
-    """The reference training loss: KL contrastive over the batch + ``motion_weight`` * motion loss.
+    """The training loss: contrastive over the batch + ``motion_weight`` * motion loss. The contrastive part is the
+    reference's soft-target KL over ``logit_scale * cos``, or, given ``logit_bias``, SigLIP's sigmoid loss over
+    ``logit_scale * cos + logit_bias``.
 
     Args:
         frame_features: [B, T, E] per-frame embeddings of the clips (not normalised).
@@ -78,10 +103,15 @@ def ezclip_loss(
         labels: [B] class indices.
         logit_scale: the training temperature (``model.train_logit_scale``, about 100).
         motion_weight: weight of the motion term (1 in the paper; 0 switches it off).
+        logit_bias: the backbone's sigmoid bias (`EZCLIP.presence_scale_bias`) for the sigmoid loss; None for the
+            reference's KL.
     """
     video = F.normalize(frame_features.mean(dim=1), dim=-1)
     text = F.normalize(text_features, dim=-1)
-    loss = kl_contrastive_loss(logit_scale * video @ text.T, labels)
+    if logit_bias is None:
+        loss = kl_contrastive_loss(logit_scale * video @ text.T, labels)
+    else:
+        loss = sigmoid_contrastive_loss(logit_scale * video @ text.T + logit_bias, labels)
     if motion_weight:
         loss = loss + motion_weight * motion_loss(frame_features)
     return loss

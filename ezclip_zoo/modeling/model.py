@@ -113,6 +113,19 @@ class EZCLIP(nn.Module):
         return self.config.logit_scale
 
     @property
+    def presence_scale_bias(self) -> tuple[float, float] | None:
+        """(``exp(logit_scale)``, ``logit_bias``) of a backbone trained with a sigmoid objective (SigLIP 2: about
+        (117, -13)), with which ``sigmoid(scale * cos(video, text) + bias)`` is the probability that a class is
+        present at all; None for softmax-trained backbones (OpenAI CLIP, PE-Core), which have no such calibration.
+
+        These are the frozen backbone's: exact for a training-free model, and kept meaningful by fine-tuning with
+        the sigmoid loss (``TrainConfig(loss="sigmoid")``); the softmax loss does not train toward them."""
+        bias = getattr(self.clip, "logit_bias", None)
+        if bias is None:
+            return None
+        return float(self.clip.logit_scale.exp()), float(bias)
+
+    @property
     def train_logit_scale(self) -> torch.Tensor:
         """``exp(clip.logit_scale)``: the frozen temperature the reference's training loss uses (about 100)."""
         return self.clip.logit_scale.exp()
@@ -265,6 +278,7 @@ class EZCLIP(nn.Module):
         merge_gap_s: float = 0.0,
         min_windows: int = 1,
         extent: str = "windows",
+        scores: str = "softmax",
         fps: float | None = None,
         descriptions: Sequence[str] | Mapping[str, str] | None = None,
         templates: None | str | Sequence[str] = None,
@@ -297,6 +311,7 @@ class EZCLIP(nn.Module):
             merge_gap_s=merge_gap_s,
             min_windows=min_windows,
             extent=extent,
+            scores=scores,
             fps=fps,
             descriptions=descriptions,
             templates=templates,

@@ -111,6 +111,7 @@ def restore_run(
     data = load_checkpoint(path)
     saved = data["config"]
     now = config.to_dict()
+    saved = {"loss": "softmax", **saved}  # checkpoints written before the sigmoid loss existed used the softmax
     changed = [f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in RESUME_KEYS if saved.get(k) != now[k]]
     if changed:
         raise ResumeError(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ..choices import LOSSES
+
 __all__ = ["TrainConfig", "RESUME_KEYS"]
 
 # Fields that decide what a run computes: a resumed run must have the same values to end bit-identical.
@@ -21,6 +23,7 @@ RESUME_KEYS = (
     "eps",
     "max_grad_norm",
     "motion_weight",
+    "loss",
     "precision",
     "seed",
     "gather_features",
@@ -46,6 +49,11 @@ class TrainConfig:
         weight_decay, betas, eps: AdamW.
         max_grad_norm: clip the global gradient norm of the trainable tensors to this (None: no clipping).
         motion_weight: weight of the motion loss (0 switches it off).
+        loss: the contrastive loss: ``"softmax"`` (default), the reference's soft-target KL over the batch, with
+            which the released checkpoints were trained; or ``"sigmoid"``, SigLIP's pairwise sigmoid loss with the
+            backbone's own frozen scale and bias (SigLIP-family backbones only), which keeps the model's presence
+            probabilities (`EZCLIP.presence_scale_bias`) meaningful and does not make the classes of a batch
+            compete.
         precision: ``"auto"`` (bf16 autocast on a GPU that supports it, else fp32), ``"bf16"`` or ``"fp32"``.
         seed: seeds the data order, every clip's sampling and augmentation, and dropout.
         num_workers: data-loader worker processes per rank.
@@ -73,6 +81,7 @@ class TrainConfig:
     eps: float = 1e-8
     max_grad_norm: float | None = None
     motion_weight: float = 1.0
+    loss: str = "softmax"
     precision: str = "auto"
     seed: int = 0
     num_workers: int = 0
@@ -103,6 +112,8 @@ class TrainConfig:
             raise ValueError(f"max_grad_norm must be positive or None, got {self.max_grad_norm}")
         if self.motion_weight < 0:
             raise ValueError(f"motion_weight must be >= 0, got {self.motion_weight}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
         if self.num_workers < 0:

@@ -70,6 +70,13 @@ def _load_zoo_weights(model: EZCLIP, folder: Path) -> None:
     model.load_trainable_state_dict(load_file(str(folder / "model.safetensors")))
 
 
+_LOSS_REASONS = {
+    "softmax": "softmax KL over the batch (the reference's loss, with which the released checkpoints were trained)",
+    "sigmoid": "sigmoid over every video-text pair with the backbone's own scale and bias (its training objective: "
+    "keeps its presence probabilities calibrated)",
+}
+
+
 class Trainer:
     """One run of `fit` (see it for the recipe and the files written). ``run()`` trains and returns the result."""
 
@@ -91,6 +98,11 @@ class Trainer:
     ) -> None:
         self.start_time = time.perf_counter()
         self.ctx, self.model, self.train_data, self.config = ctx, model, train_data, config
+        if config.loss == "sigmoid" and model.presence_scale_bias is None:
+            raise ValueError(
+                f"loss='sigmoid' trains with the backbone's sigmoid scale and bias, and {model.config.backbone.name} "
+                "has none (it was trained with a softmax objective): use loss='softmax'"
+            )
         self.device = ctx.device
         self.precision = resolve_precision(config.precision, self.device)
         self.out = Path(output_dir) if output_dir is not None else None
@@ -173,6 +185,12 @@ class Trainer:
         if not self.ctx.is_main:
             return
         config = self.config
+        logger.info("loss: %s + %g x motion loss", _LOSS_REASONS[config.loss], config.motion_weight)
+        if config.loss == "softmax" and self.model.presence_scale_bias is not None:
+            logger.info(
+                "this backbone was trained with a sigmoid objective: TrainConfig(loss='sigmoid') trains toward its own "
+                "scale and bias, which keeps the presence probabilities calibrated"
+            )
         logger.info(
             "training %d trainable tensors (%s parameters) for %d steps (%d epochs x %d), %d process(es), "
             "batch %d x %d accumulation, precision %s, device %s",
@@ -289,6 +307,7 @@ class Trainer:
             labels,
             self.model.train_logit_scale.float(),
             motion_weight=config.motion_weight,
+            logit_bias=self.model.clip.logit_bias.float() if config.loss == "sigmoid" else None,
         )
         if not torch.isfinite(loss):
             raise FloatingPointError(
