@@ -27,7 +27,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from ..choices import DATASET_FORMATS, PRECISIONS, TEMPLATE_CHOICES
+from ..choices import DATASET_FORMATS, LOSSES, PRECISIONS, TEMPLATE_CHOICES
 
 if TYPE_CHECKING:
     from ..train.config import TrainConfig
@@ -107,6 +107,12 @@ def _optimisation_arguments(opt: argparse._ArgumentGroup) -> None:
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay)
     opt.add_argument("--max-grad-norm", type=float, help="clip the gradient norm (off by default, as the reference)")
     opt.add_argument("--motion-weight", type=float, default=d.motion_weight, help="0 turns the motion loss off")
+    opt.add_argument(
+        "--loss",
+        choices=LOSSES,
+        default=d.loss,
+        help="contrastive loss: the reference's softmax KL (default), or the backbone's sigmoid loss (SigLIP)",
+    )
     opt.add_argument("--precision", choices=PRECISIONS, default=d.precision)
     opt.add_argument(
         "--grad-checkpointing",
@@ -140,6 +146,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         weight_decay=args.weight_decay,
         max_grad_norm=args.max_grad_norm,
         motion_weight=args.motion_weight,
+        loss=args.loss,
         precision=args.precision,
         grad_checkpointing=args.grad_checkpointing,
         seed=args.seed,
