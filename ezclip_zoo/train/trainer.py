@@ -29,7 +29,9 @@ from ..precision import autocast_context, resolve_precision
 from .checkpoint import CHECKPOINT_NAME, capture_rng_state, restore_run, save_checkpoint
 from .config import TrainConfig
 from .distributed import DistributedContext, gather_with_grad
+from .objective import loss_notes, sigmoid_bias
 from .optim import build_optimizer, build_scheduler
+from .outputs import load_zoo_weights, save_zoo_folder, training_card
 from .state import TrainResult, TrainState, trainable_digest
 from .texts import TextTable, check_class_texts
 
@@ -57,26 +59,6 @@ class _TrainStep(nn.Module):
         return self.model.encode_frames(frames), self.model.encode_text(tokens)
 
 
-def _save_zoo_folder(model: EZCLIP, folder: Path, card: dict[str, Any]) -> Path:
-    # adapters in float32: a fine-tuned model keeps its exact weights (the default fp16 is for published files)
-    from ..zoo.serialization import save_pretrained
-
-    return save_pretrained(model, folder, adapter_dtype=torch.float32, card=card)
-
-
-def _load_zoo_weights(model: EZCLIP, folder: Path) -> None:
-    from safetensors.torch import load_file
-
-    model.load_trainable_state_dict(load_file(str(folder / "model.safetensors")))
-
-
-_LOSS_REASONS = {
-    "softmax": "softmax KL over the batch (the reference's loss, with which the released checkpoints were trained)",
-    "sigmoid": "sigmoid over every video-text pair with the backbone's own scale and bias (its training objective: "
-    "keeps its presence probabilities calibrated)",
-}
-
-
 class Trainer:
     """One run of `fit` (see it for the recipe and the files written). ``run()`` trains and returns the result."""
 
@@ -98,11 +80,7 @@ class Trainer:
     ) -> None:
         self.start_time = time.perf_counter()
         self.ctx, self.model, self.train_data, self.config = ctx, model, train_data, config
-        if config.loss == "sigmoid" and model.presence_scale_bias is None:
-            raise ValueError(
-                f"loss='sigmoid' trains with the backbone's sigmoid scale and bias, and {model.config.backbone.name} "
-                "has none (it was trained with a softmax objective): use loss='softmax'"
-            )
+        self.logit_bias = sigmoid_bias(model, config)  # None: the reference's softmax loss
         self.device = ctx.device
         self.precision = resolve_precision(config.precision, self.device)
         self.out = Path(output_dir) if output_dir is not None else None
@@ -185,12 +163,8 @@ class Trainer:
         if not self.ctx.is_main:
             return
         config = self.config
-        logger.info("loss: %s + %g x motion loss", _LOSS_REASONS[config.loss], config.motion_weight)
-        if config.loss == "softmax" and self.model.presence_scale_bias is not None:
-            logger.info(
-                "this backbone was trained with a sigmoid objective: TrainConfig(loss='sigmoid') trains toward its own "
-                "scale and bias, which keeps the presence probabilities calibrated"
-            )
+        for note in loss_notes(self.model, config):
+            logger.info(note)
         logger.info(
             "training %d trainable tensors (%s parameters) for %d steps (%d epochs x %d), %d process(es), "
             "batch %d x %d accumulation, precision %s, device %s",
@@ -307,7 +281,7 @@ class Trainer:
             labels,
             self.model.train_logit_scale.float(),
             motion_weight=config.motion_weight,
-            logit_bias=self.model.clip.logit_bias.float() if config.loss == "sigmoid" else None,
+            logit_bias=None if self.logit_bias is None else self.logit_bias.float(),
         )
         if not torch.isfinite(loss):
             raise FloatingPointError(
@@ -353,7 +327,7 @@ class Trainer:
             record["best"] = True
             self.best_weights = {k: v.detach().cpu().clone() for k, v in self.model.trainable_state_dict().items()}
             if self.out is not None and ctx.is_main:
-                _save_zoo_folder(self.model, self.out / BEST_DIR, _card(self.card, state, config, "best"))
+                save_zoo_folder(self.model, self.out / BEST_DIR, training_card(self.card, state, config, "best"))
             ctx.barrier()
         if ctx.is_main:
             logger.info(
@@ -426,7 +400,7 @@ class Trainer:
                 self.model.load_trainable_state_dict(self.best_weights)
             else:  # the best epoch was before an interruption: its weights are on disk
                 assert self.out is not None  # a resumed run has an output_dir
-                _load_zoo_weights(self.model, self.out / BEST_DIR)
+                load_zoo_weights(self.model, self.out / BEST_DIR)
         return "best"
 
     def _finish(self) -> TrainResult:
@@ -438,7 +412,7 @@ class Trainer:
         model_dir = None
         seconds = time.perf_counter() - self.start_time
         if out is not None and ctx.is_main:
-            model_dir = _save_zoo_folder(self.model, out / MODEL_DIR, _card(self.card, state, config, selected))
+            model_dir = save_zoo_folder(self.model, out / MODEL_DIR, training_card(self.card, state, config, selected))
             summary = {
                 "selected": selected,
                 "seconds_this_run": round(seconds, 3),
@@ -457,20 +431,3 @@ class Trainer:
         return TrainResult(
             state=state, model_dir=model_dir, selected=selected, seconds=seconds, rank_digests=digests, model=self.model
         )
-
-
-def _card(card: dict | None, state: TrainState, config: TrainConfig, selected: str) -> dict[str, Any]:
-    card = dict(card or {})
-    training = dict(card.get("training", {}))
-    training.update(
-        recipe="ezclip-zoo fit",
-        steps=state.global_step,
-        epochs=state.epoch,
-        lr=config.lr,
-        batch=config.batch_size,
-        selected=selected,
-    )
-    if state.best_metric is not None:
-        training["val_top1"] = round(state.best_metric, 2)
-    card["training"] = training
-    return card
