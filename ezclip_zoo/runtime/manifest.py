@@ -5,12 +5,20 @@ torch. Keys (format version 1):
 
 * ``format`` (``"onnx"`` or ``"torch-export"``), ``dtype`` (the compute dtype), ``quantization`` (None or
   ``{"method": "int8-dynamic", "encoders": ["video"]}``), ``model`` (the model's name), ``ezclip_zoo_version``;
-* ``num_frames`` (T), ``image_size`` (S), ``embed_dim`` (E), ``context_length`` (77), ``logit_scale`` (100);
+* ``family`` (the backbone family: ``"openai-vit"``, ``"timm-vit"``, ``"timm-eva"``);
+* ``num_frames`` (T), ``image_size`` (S), ``embed_dim`` (E), ``context_length`` (the text tower's: 77 for CLIP, 32
+  for PE-Core, 64 for SigLIP 2), ``logit_scale`` (100);
 * ``encoders``: ``{"video": {"file", "input", "output"}, "text": {...}}``; the video encoder takes float32
   [B, T, 3, S, S] and gives L2-normalised float32 [B, E], the text encoder int64 [C, context_length] -> [C, E];
 * ``preprocess``: the frame transform (``image_size``, ``resize_size``, ``interpolation``, ``mean``, ``std``,
   ``resize_mode``, ``fill_color``) and ``sampling`` (``"tsn-test"``: T segment centres);
-* ``tokenizer``: ``{"bpe": file, "sot": id, "eot": id}``;
+* ``encoders.text`` also says how the graph pools (``pool``: ``"argmax"`` the EOT token, ``"last"`` the last
+  position; ``causal``): recorded for the reader, the pooling runs inside the graph;
+* ``tokenizer``: ``kind`` ``"clip-bpe"``: ``{"bpe": file, "sot": id, "eot": id, "context_length", "clean"}``
+  (``clean`` None: `ezclip_zoo.tokenize`'s cleaning; else open_clip's ``clean`` option); ``kind``
+  ``"hugging-face"``: ``{"name", "file": "tokenizer.json", "clean", "context_length", "padding": "max_length",
+  "truncation": true, "pad_id", "pad_token", "padding_side", "truncation_side", "strip_sep_id"}``, run by
+  `ezclip_zoo.runtime.HuggingFaceTokenizer` (an entry without ``kind``, from earlier exports, is CLIP's BPE);
 * ``classes``: None, or ``{"names", "texts", "file", "source"}`` with the precomputed [M, C, E] text embeddings;
 * ``files``: file name -> sha256 of every file the folder holds besides the manifest;
 * ``source``: the model's weights: ``{"name_or_path", "files": {name: sha256}, "tensors_sha256"}``.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,8 @@ from ..errors import ExportedModelError
 from .manifest import read_manifest
 from .preprocess import FramePreprocess, read_clip
 from .tokenizer import ClipTokenizer
+
+_Tokenizer = Callable[[Sequence[str]], np.ndarray]
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -65,6 +67,22 @@ def _session(path: Path, threads: int | None, providers: Sequence[str] | None) -
     return ort.InferenceSession(str(path), options, providers=list(providers or ["CPUExecutionProvider"]))
 
 
+def _text_tokenizer(folder: Path, manifest: dict[str, Any]) -> _Tokenizer:
+    entry = manifest["tokenizer"]
+    kind = entry.get("kind", "clip-bpe")  # earlier exports recorded CLIP's BPE without a kind
+    context = int(manifest["context_length"])
+    if kind == "clip-bpe":
+        return ClipTokenizer(folder / entry["bpe"], context, entry.get("clean"))
+    if kind == "hugging-face":
+        from .hf_tokenizer import HuggingFaceTokenizer
+
+        return HuggingFaceTokenizer.from_manifest(folder, {**entry, "context_length": context})
+    raise ExportedModelError(
+        f"{folder}: unknown tokenizer kind {kind!r} (this ezclip-zoo reads 'clip-bpe' and 'hugging-face'); "
+        "upgrade ezclip-zoo or export the model again"
+    )
+
+
 class OnnxModel:
     """An exported model folder (``ezclip-zoo export MODEL OUT_DIR``) run with ONNX Runtime.
 
@@ -102,7 +120,7 @@ class OnnxModel:
         self._video = _session(self.folder / encoders["video"]["file"], threads, providers)
         self._text = _session(self.folder / encoders["text"]["file"], threads, providers)
         self.preprocess = FramePreprocess.from_manifest(self.manifest["preprocess"])
-        self._tokenizer: ClipTokenizer | None = None
+        self._tokenizer: _Tokenizer | None = None
         classes = self.manifest.get("classes")
         self.class_names: list[str] | None = list(classes["names"]) if classes else None
         self._class_embeddings = np.load(self.folder / classes["file"]) if classes else None
@@ -152,11 +170,11 @@ class OnnxModel:
         return self._video.run([entry["output"]], {entry["input"]: frames.astype(np.float32)})[0]
 
     def tokenize(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts -> int64 [C, context_length] ids, equal to `ezclip_zoo.tokenize`'s."""
+        """Texts -> int64 [C, context_length] ids, equal to the eager model's ``tokenize``: CLIP's BPE
+        (`ClipTokenizer`) or the backbone's Hugging Face tokenizer (`HuggingFaceTokenizer`, with the ``tokenizers``
+        package), as the manifest's ``tokenizer`` entry says."""
         if self._tokenizer is None:
-            self._tokenizer = ClipTokenizer(
-                self.folder / self.manifest["tokenizer"]["bpe"], int(self.manifest["context_length"])
-            )
+            self._tokenizer = _text_tokenizer(self.folder, self.manifest)
         return self._tokenizer(texts)
 
     def encode_text(self, texts: Sequence[str] | np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import html
 import os
+import string
 import warnings
 from collections.abc import Sequence
 from itertools import pairwise
@@ -22,11 +23,13 @@ import numpy as np
 
 from ..errors import TextTruncatedWarning
 
-__all__ = ["ClipTokenizer", "BPE_FILE_NAME", "byte_symbols"]
+__all__ = ["ClipTokenizer", "BPE_FILE_NAME", "byte_symbols", "clean_text", "CLEAN_KINDS"]
 
 BPE_FILE_NAME = "bpe_simple_vocab_16e6.txt.gz"
 _NUM_MERGES = 49152 - 256 - 2  # CLIP's vocabulary: 256 bytes, 256 bytes + "</w>", the merges, SOT and EOT
 _SPECIALS = ("<start_of_text>", "<end_of_text>")
+CLEAN_KINDS = ("canonicalize", "lower", "whitespace")  # open_clip's get_clean_fn
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
 def byte_symbols() -> dict[int, str]:
@@ -42,11 +45,32 @@ def byte_symbols() -> dict[int, str]:
     return table
 
 
-def _clean(text: str) -> str:
+def _basic(text: str) -> str:
     import ftfy
 
-    text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
-    return " ".join(text.split()).lower()
+    return html.unescape(html.unescape(ftfy.fix_text(text))).strip()
+
+
+def _whitespace(text: str) -> str:
+    return " ".join(text.split()).strip()
+
+
+def clean_text(text: str, kind: str) -> str:
+    """open_clip's text cleaning ``kind`` (``open_clip.tokenizer.get_clean_fn``), without torch.
+
+    Every kind first fixes the text with ftfy, unescapes HTML entities twice and strips it; then
+    ``"whitespace"`` collapses runs of whitespace, ``"lower"`` also lower-cases, and ``"canonicalize"`` (big_vision's,
+    for SigLIP) turns underscores into spaces, removes ASCII punctuation, lower-cases and collapses whitespace.
+    """
+    if kind not in CLEAN_KINDS:
+        raise ValueError(f"clean must be one of {CLEAN_KINDS} (open_clip's), got {kind!r}")
+    text = _basic(text)
+    if kind == "whitespace":
+        return _whitespace(text)
+    if kind == "lower":
+        return _whitespace(text).lower()
+    text = text.replace("_", " ").translate(_PUNCTUATION).lower()
+    return _whitespace(text)
 
 
 class ClipTokenizer:
@@ -55,10 +79,16 @@ class ClipTokenizer:
     Args:
         bpe_path: CLIP's ``bpe_simple_vocab_16e6.txt.gz``.
         context_length: L (77 for CLIP).
+        clean: None (``ezclip_zoo.tokenize``'s cleaning: ``"lower"``, twice), or the open_clip cleaning a backbone's
+            ``tokenizer_kwargs`` names (`clean_text`; open_clip's ``SimpleTokenizer(clean=...)`` applies it once).
     """
 
-    def __init__(self, bpe_path: str | os.PathLike, context_length: int = 77) -> None:
+    def __init__(self, bpe_path: str | os.PathLike, context_length: int = 77, clean: str | None = None) -> None:
         import regex
+
+        if clean is not None and clean not in CLEAN_KINDS:
+            raise ValueError(f"clean must be None or one of {CLEAN_KINDS} (open_clip's), got {clean!r}")
+        self.clean = clean
 
         with gzip.open(bpe_path, "rt", encoding="utf-8") as f:
             lines = f.read().split("\n")
@@ -104,7 +134,11 @@ class ClipTokenizer:
     def encode(self, text: str) -> list[int]:
         """BPE ids of one text, without SOT/EOT."""
         out: list[int] = []
-        for piece in self._pieces.findall(_clean(_clean(text))):
+        if self.clean is None:
+            cleaned = clean_text(clean_text(text, "lower"), "lower")
+        else:
+            cleaned = clean_text(text, self.clean)
+        for piece in self._pieces.findall(cleaned):
             if piece in _SPECIALS:
                 out.append(self.ids[piece])
                 continue
