@@ -358,13 +358,6 @@ def test_clip_bpe_families_export_and_run_without_torch(family, tokenizer_dir, t
     assert manifest["preprocess"]["mean"] == pytest.approx(model.config.backbone.preprocess["mean"])
 
 
-def test_export_of_a_hugging_face_tokenized_backbone_is_refused(tokenizer_dir, tmp_path):
-    from ezclip_zoo.export import export_model
-
-    with pytest.raises(ValueError, match="Hugging Face tokenizer .* which the runtime does not run"):
-        export_model(family_model("siglip2", tokenizer_dir), tmp_path / "export")
-
-
 @pytest.mark.slow
 @pytest.mark.subprocess
 @pytest.mark.parametrize("family", ["siglip2", "pe-core"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -15,8 +14,8 @@ import torch
 from ..choices import EXPORT_FORMATS, QUANTIZATIONS
 from ..modeling.exportable import TextEncoder, VideoEncoder
 from ..runtime.manifest import MANIFEST_NAME
-from ..runtime.tokenizer import BPE_FILE_NAME
-from .manifest import preprocess_entry, source_entry, write_manifest
+from .manifest import preprocess_entry, source_entry, text_pooling_entry, write_manifest
+from .text_tokenizer import TOKENIZER_FILES, write_tokenizer
 
 __all__ = ["export_model", "check_options", "DTYPES"]
 
@@ -52,7 +51,7 @@ def _prepare_folder(out_dir: str | os.PathLike) -> Path:
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"out_dir {folder} is a file; pass a folder")
     encoders = {f"{encoder}_encoder{suffix}" for encoder in ("video", "text") for suffix in _SUFFIX.values()}
-    ours = {MANIFEST_NAME, BPE_FILE_NAME, _CLASSES_FILE} | encoders
+    ours = {MANIFEST_NAME, _CLASSES_FILE, *TOKENIZER_FILES} | encoders
     if folder.is_dir():
         others = sorted(p.name for p in folder.iterdir() if p.name not in ours or not p.is_file())
         if others:
@@ -114,12 +113,6 @@ def _classes(model: Any, folder: Path, class_names: Any, descriptions: Any, text
     }
 
 
-def _bpe_file() -> Path:
-    from open_clip.tokenizer import default_bpe
-
-    return Path(default_bpe())
-
-
 def export_model(
     model: Any,
     out_dir: str | os.PathLike,
@@ -134,11 +127,13 @@ def export_model(
     """Export an `EZCLIP`'s video and text encoders to ``out_dir``.
 
     Writes ``video_encoder`` (float32 frames [B, T, 3, S, S] -> L2-normalised float32 [B, E]; T fixed by the
-    checkpoint's prompts, B dynamic) and ``text_encoder`` (int64 tokens [C, 77] -> L2-normalised float32 [C, E], C
-    dynamic) as ``.onnx`` or ``.pt2`` files, CLIP's BPE file (for a torch-free tokenizer), the classes' text
-    embeddings when ``class_names`` is given, and ``ezclip_export.json`` (`ezclip_zoo.runtime.manifest`: shapes,
-    preprocessing, logit scale, the sha256 of every file and of the source weights). The encoders compute in the
-    model's dtype (float32, float16; bfloat16 for ``torch-export`` only).
+    checkpoint's prompts, B dynamic) and ``text_encoder`` (int64 tokens [C, L] -> L2-normalised float32 [C, E], L the
+    text tower's context, C dynamic, the tower's pooling inside) as ``.onnx`` or ``.pt2`` files, the tokenizer's file
+    for the torch-free runtime (CLIP's BPE file, or a Hugging Face tokenizer's ``tokenizer.json``: runtime ids checked
+    against the eager ones, `ezclip_zoo.export.text_tokenizer`), the classes' text embeddings when ``class_names`` is
+    given, and ``ezclip_export.json`` (`ezclip_zoo.runtime.manifest`: shapes, family, preprocessing, tokenizer, logit
+    scale, the sha256 of every file and of the source weights). The encoders compute in the model's dtype (float32,
+    float16; bfloat16 for ``torch-export`` only). Every backbone family exports (docs/export.md, "Every backbone").
 
     Args:
         model: an `EZCLIP` on the CPU (traced in eval mode; its mode is restored after).
@@ -152,15 +147,12 @@ def export_model(
 
     Returns:
         The manifest's path.
+
+    Raises:
+        ValueError: an option the export cannot make, a model not on the CPU, or a tokenizer the runtime cannot run
+            as the model does (naming the model's family and why).
     """
     check_options(format, quantize, model.dtype)
-    tokenizer = model.config.backbone.tokenizer
-    if tokenizer not in (None, "clip"):
-        raise ValueError(
-            f"export writes CLIP's BPE for the torch-free runtime, but this model's backbone tokenizes with the "
-            f"Hugging Face tokenizer {tokenizer!r}, which the runtime does not run: models of CLIP-BPE backbones "
-            "(OpenAI-layout CLIPs, PE-Core, EVA02, MobileCLIP2) export; use this one from PyTorch"
-        )
     if model.device.type != "cpu":
         raise ValueError(
             f"export a CPU model (the graphs are traced where the weights are): the model is on "
@@ -172,6 +164,7 @@ def export_model(
     try:
         suffix = _SUFFIX[format]
         frames = torch.randn(2, model.num_frames, 3, model.image_size, model.image_size)
+        tokenizer, tokenizer_files = write_tokenizer(model, folder)
         tokens = model.tokenize(["a photo of a person dancing", "juggling"]).cpu()
         adapters = [p for n, p in model.trainable_named_parameters() if ".adapters." in n]
         _export_encoder(
@@ -198,7 +191,6 @@ def export_model(
             quantize=None,
             keep_float=adapters,
         )
-        shutil.copyfile(_bpe_file(), folder / BPE_FILE_NAME)
         classes = _classes(model, folder, class_names, descriptions, text)
     finally:
         model.train(was_training)
@@ -207,6 +199,7 @@ def export_model(
         "dtype": str(model.dtype).replace("torch.", ""),
         "quantization": None if quantize is None else {"method": "int8-dynamic", "encoders": ["video"]},
         "model": model.config.name,
+        "family": model.family,
         "num_frames": model.num_frames,
         "image_size": model.image_size,
         "embed_dim": model.embed_dim,
@@ -224,12 +217,15 @@ def export_model(
                 "input": "tokens",
                 "output": "text_embedding",
                 "input_shape": ["classes", model.context_length],
+                **text_pooling_entry(model),
             },
         },
         "preprocess": preprocess_entry(model),
-        "tokenizer": {"bpe": BPE_FILE_NAME, "sot": int(tokens[0, 0]), "eot": int(tokens[0].max())},
+        "tokenizer": tokenizer,
         "classes": classes,
         "source": source_entry(model, source),
     }
-    files = [f"video_encoder{suffix}", f"text_encoder{suffix}", BPE_FILE_NAME] + ([classes["file"]] if classes else [])
+    files = [f"video_encoder{suffix}", f"text_encoder{suffix}", *tokenizer_files] + (
+        [classes["file"]] if classes else []
+    )
     return write_manifest(folder, document, files)

@@ -12,7 +12,7 @@ from ..digest import sha256_file, tensor_digest
 from ..runtime.manifest import FORMAT_VERSION, MANIFEST_NAME
 from ..transforms.eval import VideoTransform
 
-__all__ = ["preprocess_entry", "source_entry", "write_manifest"]
+__all__ = ["preprocess_entry", "source_entry", "text_pooling_entry", "write_manifest"]
 
 _SOURCE_FILES = ("config.json", "model.safetensors", "backbone.safetensors")  # a zoo folder's (save_pretrained)
 
@@ -31,6 +31,14 @@ def preprocess_entry(model: Any) -> dict[str, Any]:
         "num_crops": 1,
         "sampling": "tsn-test",
     }
+
+
+def text_pooling_entry(model: Any) -> dict[str, Any]:
+    """How the exported text graph pools (recorded for the reader; the pooling runs inside the graph):
+    ``pool`` (``"argmax"``: the EOT token, ``"last"``: the last position of the padded context, ...) and ``causal``."""
+    from ..modeling.families import text_modules, text_pool_type
+
+    return {"pool": text_pool_type(model.clip), "causal": text_modules(model.clip).attn_mask is not None}
 
 
 def source_entry(model: Any, name_or_path: str | os.PathLike | None) -> dict[str, Any]:
