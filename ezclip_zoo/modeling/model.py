@@ -17,6 +17,7 @@ from .families import backbone_family, text_modules, text_pool_type
 from .state_dict import check_state_dict
 from .towers import TextTower, TimmVideoTower, VideoTower
 from .towers.text import pool_positions
+from .towers.video import AttentionCapture
 
 if TYPE_CHECKING:  # the argument and result types of classify and localize, imported by those methods when called
     from typing_extensions import Unpack
@@ -384,10 +385,11 @@ class EZCLIP(nn.Module):
             **kwargs,
         )
 
-    def capture_attention(self, blocks: Sequence[int] | None = None) -> AbstractContextManager[dict[int, torch.Tensor]]:
+    def capture_attention(self, blocks: Sequence[int] | None = None) -> AbstractContextManager[AttentionCapture]:
         """Context manager recording the video tower's per-frame attention probabilities of ``blocks`` (None: all)
         in the forward passes inside: ``with model.capture_attention([-1]) as attn: model.encode_frames(x)`` ->
-        ``attn[depth - 1]`` [B*T, heads, L, K] (see `VideoTower.capture_attention`). The normal path is unchanged."""
+        ``attn[depth - 1]`` [B*T, heads, L, K], and how the frame embedding reads the tokens (``attn.prefix``,
+        ``attn.readout``: `AttentionCapture`). The normal path's results are unchanged."""
         return self.video_tower.capture_attention(blocks)
 
     # ------------------------------------------------------------------ trainable part

@@ -15,6 +15,11 @@ Three methods, all read from the video tower's per-frame attention (`EZCLIP.capt
 The temporal prompt token each frame also attends to (EZ-CLIP's models) is not a patch: its column is left out of
 the maps (rollout renormalises each row over the frame's own tokens). Maps are [T, S, S] in [0, 1] over the
 model-input frames (resized and cropped as the model sees them), patch values upsampled bilinearly.
+
+Where a backbone reads no class token (SigLIP 2, PE-Core: an attention-pool head), "the CLS row" above is the head's
+readout: its latent queries' attention over the final tokens, averaged over heads and queries ("attention" is then
+exactly that map, and rollout and gradient finish with it, gradient-weighted for "gradient"); the capture says which
+(`AttentionCapture.readout`, and ``prefix``, the tokens before the patch grid).
 """
 
 from __future__ import annotations
@@ -113,10 +118,10 @@ def _check_method(method: Any) -> str:
     return method
 
 
-def _grid(num_tokens: int) -> int:
-    side = math.isqrt(num_tokens - 1)
-    if side * side != num_tokens - 1:
-        raise ValueError(f"{num_tokens - 1} patch tokens are not a square grid")
+def _grid(num_patches: int) -> int:
+    side = math.isqrt(num_patches)
+    if side * side != num_patches:
+        raise ValueError(f"{num_patches} patch tokens are not a square grid")
     return side
 
 
@@ -127,22 +132,38 @@ def _own_tokens(probs: torch.Tensor) -> torch.Tensor:
 
 
 def attention_maps(
-    method: str, probs: Sequence[torch.Tensor], grads: Sequence[torch.Tensor] | None = None
+    method: str,
+    probs: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor] | None = None,
+    *,
+    prefix: int = 1,
+    readout: torch.Tensor | None = None,
+    readout_grad: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Patch maps from the captured attention of every block, not normalised.
 
     Args:
         method: one of `EXPLAIN_METHODS`.
         probs: per block (in order), [N, H, L, K] attention probabilities (`EZCLIP.capture_attention`); only the
-            last is read for ``"attention"``.
+            last is read for ``"attention"`` (without a ``readout``).
         grads: for ``"gradient"``, the gradients of the class score with respect to ``probs``.
+        prefix: tokens before the g*g patches (1: a class token first; 0: none).
+        readout: None when the frame embedding is the first token's; else [N, H, Q, L], how the pooling head reads
+            the L final tokens (`AttentionCapture.readout`).
+        readout_grad: for ``"gradient"`` with a ``readout``, the class score's gradient with respect to it.
 
     Returns:
-        float32 [N, g, g], non-negative: the CLS token's row over the g*g patches.
+        float32 [N, g, g], non-negative: the readout row (the class token's, or the pooling head's) over the
+        patches.
     """
     _check_method(method)
+    row = None if readout is None else readout.float().mean(dim=(1, 2))  # [N, L]
+    if readout is not None and method in CLASS_SPECIFIC_METHODS:
+        if readout_grad is None:
+            raise ValueError("method 'gradient' needs the gradient of the readout too")
+        row = (readout_grad.float() * readout.float()).clamp_min(0).mean(dim=(1, 2))
     if method == "attention":
-        cls = _own_tokens(probs[-1]).mean(dim=1)[:, 0, 1:]
+        cls = _own_tokens(probs[-1]).mean(dim=1)[:, 0, prefix:] if row is None else row[:, prefix:]
     else:
         n, _, length, _ = probs[-1].shape
         eye = torch.eye(length, device=probs[-1].device).expand(n, length, length)
@@ -158,8 +179,9 @@ def attention_maps(
                     raise ValueError("method 'gradient' needs the gradients of the attention")
                 weighted = (_own_tokens(grads[i]) * a).clamp_min(0).mean(dim=1)
                 relevance = relevance + weighted @ relevance
-        cls = relevance[:, 0, 1:]
-    side = _grid(cls.shape[-1] + 1)
+        first = relevance[:, 0] if row is None else (row[:, None] @ relevance)[:, 0]
+        cls = first[:, prefix:]
+    side = _grid(cls.shape[-1])
     return cls.reshape(-1, side, side)
 
 
@@ -206,14 +228,16 @@ def explain_frames(
             x = x.clone().requires_grad_(True)  # (a copy: the frames may be an inference-mode tensor)
         video = F.normalize(model.encode_video(x).float(), dim=-1)[0]
         probs = [captured[i] for i in sorted(captured)]
-        grads = None
+        readout = captured.readout
+        grads = readout_grad = None
         if needs_grad:
             assert text is not None and class_index is not None  # checked on entry: a class-specific method has both
             own = text[:, class_index].to(video.device).clone()  # a normal tensor, whatever mode made the text
             score = model.logit_scale * (own @ video).mean()
-            grads = torch.autograd.grad(score, probs)
+            found = torch.autograd.grad(score, probs + ([readout] if readout is not None else []))
+            grads, readout_grad = list(found[: len(probs)]), (found[-1] if readout is not None else None)
     with torch.no_grad():
-        maps = attention_maps(method, probs, grads)
+        maps = attention_maps(method, probs, grads, prefix=captured.prefix, readout=readout, readout_grad=readout_grad)
     return maps.detach(), video.detach()
 
 

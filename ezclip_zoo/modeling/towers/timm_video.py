@@ -16,12 +16,16 @@ RoPE, the prompt is an unrotated token (its rotary row is the identity) and ever
 clip embedding is the mean over frames of the backbone's own pooled, projected frame embedding (``forward_head`` and
 open_clip's head: an attention pool, a class token or a mean, as the backbone pools). Attention-probability dropout,
 which the reference applies at train time, is not applied on this path: the frozen timm attention runs in eval mode.
+
+`capture_attention` (attention maps, `ezclip_zoo.explain`) records the chosen blocks' probabilities through timm's
+own unfused attention path, and how the head reads the final tokens (`readout_weights`: the attention-pool head's
+latent queries where there is no class token to read).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,7 +39,14 @@ from .video import VideoTower
 if TYPE_CHECKING:
     from open_clip.timm_model import TimmModel
 
-__all__ = ["TimmVideoTower", "BlockParts", "block_parts", "with_identity_rotation"]
+__all__ = [
+    "TimmVideoTower",
+    "BlockParts",
+    "attention_pool",
+    "block_parts",
+    "readout_weights",
+    "with_identity_rotation",
+]
 
 
 @dataclass(frozen=True)
@@ -91,18 +102,57 @@ def with_identity_rotation(rope: torch.Tensor) -> torch.Tensor:
     return torch.cat([rope, row], dim=-2)
 
 
+def _pool_start(trunk: Any) -> int:
+    """The first token an attention-pool head reads: a ViT's reads the patches only (unless told otherwise), an
+    Eva's every token."""
+    return 0 if getattr(trunk, "pool_include_prefix", True) else int(trunk.num_prefix_tokens)
+
+
+def readout_weights(trunk: Any, x: torch.Tensor) -> torch.Tensor | None:
+    """How the trunk's head reads the final tokens ``x`` [N, L, W] (after its norm): [N, H, Q, L] attention of an
+    attention-pool head's Q latent queries, computed from the head's own q, kv and norms as its forward computes them;
+    a uniform [N, 1, 1, L] mean over the patches for average pooling; None when it reads the class token."""
+    pool = getattr(trunk, "attn_pool", None)
+    n, length, _ = x.shape
+    prefix = int(trunk.num_prefix_tokens)
+    if pool is None:
+        if getattr(trunk, "global_pool", "token") != "avg":
+            return None
+        weights = x.new_zeros(n, 1, 1, length)
+        weights[..., prefix:] = 1.0 / (length - prefix)
+        return weights
+    start = _pool_start(trunk)
+    tokens = x[:, start:]
+    if pool.pos_embed is not None:
+        tokens = tokens + pool.pos_embed.unsqueeze(0).to(tokens.dtype)
+    heads, dim = pool.num_heads, pool.head_dim
+    q = pool.q(pool.latent.expand(n, -1, -1)).reshape(n, pool.latent_len, heads, dim).transpose(1, 2)
+    k = pool.kv(tokens).reshape(n, tokens.shape[1], 2, heads, dim).permute(2, 0, 3, 1, 4)[0]
+    q, k = pool.q_norm(q), pool.k_norm(k)
+    probs = ((q * pool.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+    return torch.nn.functional.pad(probs, (start, 0))
+
+
+def attention_pool(trunk: Any, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The trunk's attention-pool head on the final tokens ``x`` [N, L, W] with its attention ``weights``
+    [N, H, Q, L] (`readout_weights`): the head's own value projection, output projection, MLP and latent pooling,
+    as its forward computes them: [N, W]."""
+    pool = trunk.attn_pool
+    n = x.shape[0]
+    start = _pool_start(trunk)
+    tokens = x[:, start:]
+    if pool.pos_embed is not None:
+        tokens = tokens + pool.pos_embed.unsqueeze(0).to(tokens.dtype)
+    v = pool.kv(tokens).reshape(n, tokens.shape[1], 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[1]
+    out = pool.proj((weights[..., start:] @ v).transpose(1, 2).reshape(n, pool.latent_len, -1))
+    if pool.mlp is not None:
+        out = out + pool.mlp(pool.norm(out))
+    return out[:, 0] if pool.pool == "token" else out.mean(1) if pool.pool == "avg" else out
+
+
 class TimmVideoTower(VideoTower):
     """EZ-CLIP parts of a timm vision trunk: the same prompts and adapters as `VideoTower` (same names, same
     shapes), run by whole-block calls (see the module docstring). Arguments as `VideoTower`'s."""
-
-    @contextlib.contextmanager
-    def capture_attention(self, blocks: Sequence[int] | None = None) -> Iterator[dict[int, torch.Tensor]]:
-        """Not available on timm trunks: their attention runs inside timm's modules, which keep no probabilities."""
-        raise NotImplementedError(
-            "attention capture (explain's attention maps) runs on OpenAI-layout backbones; on a timm trunk use "
-            "gradient-based explanations"
-        )
-        yield {}  # pragma: no cover  (makes this a generator, as the context manager needs)
 
     def forward(self, visual: TimmModel, frames: torch.Tensor) -> torch.Tensor:
         """Encode clips frame by frame.
@@ -118,12 +168,48 @@ class TimmVideoTower(VideoTower):
         trunk = visual.trunk
         x, rope = self._embed(trunk, frames.flatten(0, 1))
         for i, block in enumerate(trunk.blocks):
-            if self.grad_checkpointing and torch.is_grad_enabled():
+            if self.grad_checkpointing and torch.is_grad_enabled() and self._captured is None:
                 x = checkpoint(self._timm_block, i, block, x, rope, b, t, use_reentrant=False)
             else:
                 x = self._timm_block(i, block, x, rope, b, t)
-        pooled = visual.head(trunk.forward_head(trunk.norm(x)))
-        return pooled.view(b, t, -1)
+        x = trunk.norm(x)
+        readout = None
+        if self._captured is not None:
+            readout = self._captured.readout = readout_weights(trunk, x)
+            self._captured.prefix = int(trunk.num_prefix_tokens)
+        if readout is not None and trunk.attn_pool is not None:
+            # the head run from the recorded weights, so that gradients with respect to them exist (same values)
+            features = trunk.head(trunk.head_drop(trunk.fc_norm(attention_pool(trunk, x, readout))))
+        else:
+            features = trunk.forward_head(x)
+        return visual.head(features).view(b, t, -1)
+
+    @contextlib.contextmanager
+    def _recording(self, i: int, attn: Any, length: int) -> Iterator[None]:
+        """Around block ``i``'s spatial attention call: while `capture_attention` records that block, the call takes
+        timm's own unfused path (``fused_attn`` off, restored after), whose dropout module sees the probabilities,
+        and a forward hook keeps the frame tokens' rows, [N, H, L, K]. Otherwise nothing changes."""
+        captured = self._captured
+        if captured is None or i not in self._capture_blocks:
+            yield
+            return
+        kept: list[torch.Tensor] = []
+
+        def keep(module: nn.Module, args: Any, out: torch.Tensor) -> torch.Tensor:
+            # the frame tokens' rows, put back into the output, so that gradients with respect to them exist
+            rows = out[:, :, :length]
+            kept.append(rows)
+            return torch.cat([rows, out[:, :, length:]], dim=2)
+
+        hook = attn.attn_drop.register_forward_hook(keep)
+        fused, attn.fused_attn = attn.fused_attn, False
+        try:
+            yield
+        finally:
+            attn.fused_attn = fused
+            hook.remove()
+        if kept:
+            captured[i] = kept[-1]
 
     @staticmethod
     def _embed(trunk: Any, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -150,9 +236,12 @@ class TimmVideoTower(VideoTower):
             if drop_path.active:
                 prompt = drop_path(prompt)
             tokens = parts.norm1(torch.cat([x, prompt.reshape(n, 1, width)], dim=1))
-            attended = parts.attention(tokens, None if rope is None else with_identity_rotation(rope))[:, :length]
+            with self._recording(i, block.attn, length):
+                attended = parts.attention(tokens, None if rope is None else with_identity_rotation(rope))
+            attended = attended[:, :length]
         else:
-            attended = parts.attention(parts.norm1(x), rope)
+            with self._recording(i, block.attn, length):
+                attended = parts.attention(parts.norm1(x), rope)
         x = x + drop_path(parts.scale1(attended))
         x = self.adapters[i](x)
         return x + drop_path(parts.scale2(parts.mlp(parts.norm2(x))))

@@ -19,7 +19,25 @@ from .patch_embed import patch_tokens
 if TYPE_CHECKING:
     from open_clip.transformer import ResidualAttentionBlock, VisionTransformer
 
-__all__ = ["VideoTower"]
+__all__ = ["VideoTower", "AttentionCapture"]
+
+
+class AttentionCapture(dict[int, torch.Tensor]):
+    """What `VideoTower.capture_attention` records: block index -> [B*T, H, L, K] attention probabilities of the L
+    tokens of every frame (over those L and, with temporal prompts, the frame's prompt token last: K = L + 1), and
+    where the frame embedding reads the tokens.
+
+    Attributes:
+        prefix: tokens before the patch grid (1: a class token; 0: none, as in SigLIP 2 and PE-Core bigG).
+        readout: None when the embedding is read at the first token (a class token); else [B*T, H, Q, L] weights
+            with which the pooling head reads the L tokens: an attention-pool head's latent queries (SigLIP 2,
+            PE-Core), or a uniform mean over the patches; zero where a token is not read.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefix = 1
+        self.readout: torch.Tensor | None = None
 
 
 class VideoTower(nn.Module):
@@ -61,11 +79,11 @@ class VideoTower(nn.Module):
         self.drop_paths = drop_paths(drop_path, layers)
         self.attn_dropout = drop_rates(drop_path, layers)
         self.grad_checkpointing = False  # recompute each block in backward instead of storing its activations
-        self._captured: dict[int, torch.Tensor] | None = None  # block -> probabilities, in `capture_attention`
+        self._captured: AttentionCapture | None = None  # block -> probabilities, in `capture_attention`
         self._capture_blocks: frozenset[int] = frozenset()
 
     @contextlib.contextmanager
-    def capture_attention(self, blocks: Sequence[int] | None = None) -> Iterator[dict[int, torch.Tensor]]:
+    def capture_attention(self, blocks: Sequence[int] | None = None) -> Iterator[AttentionCapture]:
         """Record the frame tokens' attention probabilities of chosen blocks during the forward passes inside.
 
         Opt-in and off the normal path: the captured blocks compute ``softmax(q k^T / sqrt(d)) @ v`` in its math
@@ -77,9 +95,10 @@ class VideoTower(nn.Module):
             blocks: block indices (negative counts from the end); None for every block.
 
         Yields:
-            A dict filled by each forward pass: block index (non-negative) -> [B*T, H, L, K] probabilities of the
-            L = 1 + g*g tokens of every frame (CLS first, patches row-major) over K keys: the same L tokens, plus
-            the frame's temporal prompt token last (K = L + 1) when the model has temporal prompts.
+            An `AttentionCapture` filled by each forward pass: block index (non-negative) -> [B*T, H, L, K]
+            probabilities of the L = 1 + g*g tokens of every frame (CLS first, patches row-major) over K keys: the
+            same L tokens, plus the frame's temporal prompt token last (K = L + 1) when the model has temporal
+            prompts.
         """
         depth = len(self.adapters)
         chosen = range(depth) if blocks is None else blocks
@@ -90,7 +109,7 @@ class VideoTower(nn.Module):
             wanted.add(b % depth)
         if self._captured is not None:
             raise RuntimeError("capture_attention is already active on this tower (captures do not nest)")
-        self._captured, self._capture_blocks = {}, frozenset(wanted)
+        self._captured, self._capture_blocks = AttentionCapture(), frozenset(wanted)
         try:
             yield self._captured
         finally:
