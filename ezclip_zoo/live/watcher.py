@@ -36,7 +36,7 @@ from .sources import LiveSource, describe_source
 if TYPE_CHECKING:
     from ..modeling.model import EZCLIP
 
-__all__ = ["watch", "LiveWatch"]
+__all__ = ["watch", "LiveWatch", "WindowScorer"]
 
 _EPS = 1e-6
 Event = WindowResult | SegmentEvent | GapEvent
@@ -73,17 +73,9 @@ class LiveWatch:
         if isinstance(source, LiveSource) and (pace is not None or follow):
             raise ValueError("give pace and follow to describe_source() when passing a LiveSource, not to watch()")
         self.source = describe_source(source, pace=pace, follow=follow)
-        labels, self.text = label_set_for(
-            model, class_names, **{k: text_args[k] for k in ("descriptions", "templates", "text")}
-        )
-        self.labels = with_background(labels, rule.background, text_args["templates"])
-        self.class_names = tuple(self.labels.names)
+        self.scorer = WindowScorer(model, class_names, rule, options, text_args)
+        self.labels, self.text, self.class_names = self.scorer.labels, self.scorer.text, self.scorer.class_names
         self.tracker = SegmentTracker(self.class_names, rule)
-        self._dtype = options.autocast_dtype(model)
-        with eval_mode(model):  # once for the whole stream
-            self._texts = text_features(model, self.labels, cache=text_args["text_cache"], autocast_dtype=self._dtype)
-        self._transform = options.transform(model)
-        self._cache: dict[int, torch.Tensor] = {}
         self.ring = FrameRing(grid)
         self.capture = CaptureThread(self.source, self.ring, timeout_s=timeout_s)
         self._windows, self._duration_s, self._max_windows = windows, duration_s, max_windows
@@ -259,6 +251,50 @@ class LiveWatch:
         return -1, points, self.ring.pick(points), self.ring.frames[-1].arrival
 
     def _score(self, k: int, frames: list[LiveFrame], arrival: float) -> WindowResult:
+        skipped_before = self._skipped - getattr(self, "_reported_skips", 0)
+        result = self.scorer.score(k, frames, arrival, skipped=skipped_before)
+        self._latency.add(result.latency_s)
+        self._reported_skips, self._scored = self._skipped, self._scored + 1
+        return result
+
+
+class WindowScorer:
+    """The zero-shot scoring of a live window, shared by `watch` and the demo's live tab: the class texts (and
+    background ones) encoded once, each kept frame transformed once (frames shared by overlapping windows are
+    reused), then the one scoring of `classify` over the window's T frames.
+
+    Args:
+        model: an `EZCLIP`.
+        class_names: C names, a dict name -> description, or a class-set name (as in `classify`).
+        rule: the `SegmentRule` whose background classes are scored after the C classes.
+        options: `InferenceOptions` (transform, crops, dtype).
+        text_args: ``descriptions``, ``templates``, ``text`` and ``text_cache``, as `watch` takes them.
+    """
+
+    def __init__(
+        self,
+        model: EZCLIP,
+        class_names: str | ClassNames,
+        rule: SegmentRule,
+        options: InferenceOptions,
+        text_args: Mapping[str, Any],
+    ) -> None:
+        self.model = model
+        labels, self.text = label_set_for(
+            model, class_names, **{k: text_args.get(k) for k in ("descriptions", "templates", "text")}
+        )
+        self.labels = with_background(labels, rule.background, text_args.get("templates"))
+        self.class_names = tuple(self.labels.names)
+        self._dtype = options.autocast_dtype(model)
+        with eval_mode(model):  # once for the whole stream
+            self._texts = text_features(
+                model, self.labels, cache=text_args.get("text_cache", True), autocast_dtype=self._dtype
+            )
+        self._transform = options.transform(model)
+        self._cache: dict[int, torch.Tensor] = {}
+
+    def probabilities(self, frames: Sequence[LiveFrame]) -> torch.Tensor:
+        """[C] float32: the softmax over the classes of the window made of ``frames`` (T of them, in order)."""
         cache = {f.seq: self._cache.get(f.seq) for f in frames}
         for f in frames:
             if cache[f.seq] is None:
@@ -267,11 +303,12 @@ class LiveWatch:
         views = torch.stack([self._cache[f.seq] for f in frames], dim=1)  # [num_crops, T, 3, S, S]
         with eval_mode(self.model):
             features = encode_views(self.model, views, batch_size=views.shape[0], autocast_dtype=self._dtype)
-            probs = score_views(features, self._texts, self.model.logit_scale)[0].float()
-        latency = max(time.monotonic() - arrival, 0.0)
-        self._latency.add(latency)
-        skipped_before = self._skipped - getattr(self, "_reported_skips", 0)
-        self._reported_skips, self._scored = self._skipped, self._scored + 1
+            return score_views(features, self._texts, self.model.logit_scale)[0].float()
+
+    def score(self, k: int, frames: Sequence[LiveFrame], arrival: float, *, skipped: int = 0) -> WindowResult:
+        """Window ``k`` scored: its span, frames and probabilities, and its latency from ``arrival`` (the
+        ``time.monotonic()`` of the frame that completed it) to now."""
+        probs = self.probabilities(frames)
         return WindowResult(
             index=k,
             start=frames[0].time,
@@ -279,8 +316,8 @@ class LiveWatch:
             frame_indices=tuple(f.seq for f in frames),
             class_names=self.class_names,
             probabilities=probs,
-            latency_s=latency,
-            skipped=skipped_before,
+            latency_s=max(time.monotonic() - arrival, 0.0),
+            skipped=skipped,
         )
 
 
