@@ -188,7 +188,8 @@ def _header(model: EZCLIP, name: str) -> str:
         f"# EZ-CLIP: zero-shot action recognition\n"
         f"Upload a video, type the actions to look for (or pick a dataset's class set) and press **Classify**: "
         f"the model ranks them, shows the {model.num_frames} frames it sampled, where it looked and when each "
-        f"action happens. Model: `{html.escape(name)}` ({model.num_frames} frames, {model.image_size} px)."
+        f"action happens. Or open **Live** and start the camera. "
+        f"Model: `{html.escape(name)}` ({model.num_frames} frames, {model.image_size} px)."
     )
 
 
@@ -205,39 +206,43 @@ def build_demo(
     """
     gr = require_gradio()
     from ..text.class_sets import list_class_sets
+    from .live_tab import live_tab
 
     with gr.Blocks(title=f"EZ-CLIP demo: {model_name}", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(_header(model, model_name) + (f"\n\n*{html.escape(note)}*" if note else ""), elem_id="header")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=2):
-                inputs = _inputs(gr, list_class_sets() if class_sets is None else class_sets)
-            with gr.Column(scale=3):
-                chart = gr.Label(label="Ranked actions", elem_id="ranked", show_heading=False)
-                table = gr.HTML(elem_id="ranking", js_on_load=None)
-                summary = gr.Markdown(elem_id="summary")
-        gallery = gr.Gallery(
-            label="Sampled frames",
-            columns=model.num_frames,
-            height=180,
-            object_fit="contain",
-            elem_id="frames",
-            allow_preview=True,
-            interactive=False,
-        )
-        with gr.Row(equal_height=False):
-            overlay = gr.Image(
-                label="Where the model looks", elem_id="overlay", interactive=False, type="pil", height=340
+        with gr.Tab("Video", id="video_tab"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=2):
+                    inputs = _inputs(gr, list_class_sets() if class_sets is None else class_sets)
+                with gr.Column(scale=3):
+                    chart = gr.Label(label="Ranked actions", elem_id="ranked", show_heading=False)
+                    table = gr.HTML(elem_id="ranking", js_on_load=None)
+                    summary = gr.Markdown(elem_id="summary")
+            gallery = gr.Gallery(
+                label="Sampled frames",
+                columns=model.num_frames,
+                height=180,
+                object_fit="contain",
+                elem_id="frames",
+                allow_preview=True,
+                interactive=False,
             )
-            timeline = gr.Image(
-                label="When: localisation timeline", elem_id="timeline", interactive=False, type="pil", height=340
+            with gr.Row(equal_height=False):
+                overlay = gr.Image(
+                    label="Where the model looks", elem_id="overlay", interactive=False, type="pil", height=340
+                )
+                timeline = gr.Image(
+                    label="When: localisation timeline", elem_id="timeline", interactive=False, type="pil", height=340
+                )
+            inputs["button"].click(
+                _handler(model, gr),
+                [inputs[k] for k in ("video", "typed", "class_set", "topk", "window", "method")],
+                [chart, table, summary, gallery, overlay, timeline],
+                concurrency_limit=1,
+                show_progress="full",
             )
-        inputs["button"].click(
-            _handler(model, gr),
-            [inputs[k] for k in ("video", "typed", "class_set", "topk", "window", "method")],
-            [chart, table, summary, gallery, overlay, timeline],
-            concurrency_limit=1,
-            show_progress="full",
-        )
+        with gr.Tab("Live", id="live_tab"):
+            live_tab(gr, model)
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo
 
