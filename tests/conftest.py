@@ -7,6 +7,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray (the ray engine tests) never reports home
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("EZCLIP_KERNELS", "default")  # no kernel timing: results never depend on a measurement
 # the zoo cache of the whole run is a fresh folder, never the user's ~/.cache/ezclip_zoo
 import tempfile  # noqa: E402
 

@@ -8,12 +8,13 @@ matrix; on CPU, SDPA falls back to its math form and keeps several [N, H, L, L] 
 (about 0.5 GB per 8-frame B/16 clip). There `_DropoutAttention` keeps only q, k, v and a seed, and recomputes the
 probabilities and the same dropout mask in backward, as flash attention does.
 
-Inference in bfloat16 / float16 on CPU takes the math form on contiguous q, k, v instead of SDPA's fused CPU
-kernel, which is slower there at ViT sequence lengths (50-257 tokens): measured inside the whole 8-frame encoder on
-2 threads of an AMD EPYC, EZ/CLIP went from 1.09 to 1.04 (B/16) and from 1.11 to 1.08 (B/32) in bfloat16, while in
-float32 the fused kernel stays faster (B/16 0.96 vs 1.01), so float32 keeps it. The [N, H, L, L] scores this
-materialises are bounded (`_MATH_SCORES_BYTES`); larger calls keep the fused kernel, and so do short sequences
-such as the temporal prompts' T tokens, where one fused call beats the math form's several small ones.
+Inference on CPU runs whichever of SDPA's fused kernel and the math form on contiguous q, k, v is faster on this
+machine, for this dtype and shape (`ezclip_zoo.modeling.kernels`: timed once per process). On 2 threads of an AMD
+EPYC the math form won in bfloat16 at ViT lengths (inside the 8-frame encoder, EZ/CLIP 1.09 -> 1.04 for B/16) and
+lost in float32 (0.96 vs 1.01); with AMX the answer can differ, hence the measurement. Where nothing is timed
+(tracing, compiling) the EPYC rule is the default: the math form in reduced precision from `_MATH_MIN_KEYS` keys,
+SDPA otherwise. The [N, H, L, L] scores the math form materialises are bounded (`_MATH_SCORES_BYTES`); larger calls
+keep the fused kernel.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..kernels import choose
 from ..layers import residual_linear
 
 __all__ = ["multi_head_attention", "self_attention", "qkv_projection", "with_extra_key_value"]
@@ -86,33 +88,43 @@ class _DropoutAttention(torch.autograd.Function):
 
 
 _MATH_SCORES_BYTES = 256 * 2**20  # largest [N, H, Lq, Lk] score tensor the CPU math path may hold
-_MATH_MIN_KEYS = 32  # shorter sequences (the T temporal prompt tokens) keep the fused kernel
+_MATH_MIN_KEYS = 32  # below this, the default is the fused kernel (the T temporal prompt tokens)
 
 
-def _reduced_precision_cpu_inference(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, dropout_p: float
-) -> bool:
-    """Whether `_attention` takes the math form (see the module docstring): CPU, bfloat16 / float16, no mask, no
-    dropout, nothing for autograd to save, at least `_MATH_MIN_KEYS` keys and a score tensor within
-    `_MATH_SCORES_BYTES`."""
-    if q.device.type != "cpu" or q.dtype not in (torch.bfloat16, torch.float16) or causal or dropout_p > 0.0:
+def _math_eligible(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, dropout_p: float) -> bool:
+    """Whether the math form may replace SDPA here: CPU inference (no mask, no dropout, nothing for autograd to
+    save) whose [N, H, Lq, Lk] scores fit in `_MATH_SCORES_BYTES`."""
+    if q.device.type != "cpu" or causal or dropout_p > 0.0:
         return False
     if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad):
         return False
+    if (torch.compiler.is_compiling() or torch.jit.is_tracing()) and _default_kernel(q, k) != "math":
+        return False  # a traced graph keeps the default, SDPA, without a guard on the (dynamic) batch size
     n, h, lq, _ = q.shape
-    keys = k.shape[-2]
-    return keys >= _MATH_MIN_KEYS and n * h * lq * keys * q.element_size() <= _MATH_SCORES_BYTES
+    return n * h * lq * k.shape[-2] * q.element_size() <= _MATH_SCORES_BYTES
+
+
+def _default_kernel(q: torch.Tensor, k: torch.Tensor) -> str:
+    """What runs when nothing is timed (`ezclip_zoo.modeling.kernels`): the math form in bfloat16 / float16 at ViT
+    lengths (faster on 2 AMD EPYC threads, see the module docstring), SDPA otherwise."""
+    return "math" if q.dtype in (torch.bfloat16, torch.float16) and k.shape[-2] >= _MATH_MIN_KEYS else "sdpa"
+
+
+def _math_form(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``softmax(q k^T / sqrt(d)) @ v`` as two batched GEMMs on contiguous operands (q scaled on the way)."""
+    scores = torch.matmul(q * q.shape[-1] ** -0.5, k.contiguous().transpose(-2, -1))
+    return torch.matmul(scores.softmax(dim=-1), v.contiguous())
 
 
 def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, causal: bool, dropout_p: float) -> torch.Tensor:
-    """Attention on [N, H, L, d]: ``F.scaled_dot_product_attention``, except training-time dropout on CPU and
-    reduced-precision inference on CPU (see the module docstring)."""
+    """Attention on [N, H, L, d]: ``F.scaled_dot_product_attention``, except training-time dropout on CPU and CPU
+    inference, where the faster of SDPA and the math form on this machine runs (`kernels.choose`)."""
     if dropout_p > 0.0 and q.device.type == "cpu" and torch.is_grad_enabled():
         return _DropoutAttention.apply(q, k, v, dropout_p, causal)
-    if _reduced_precision_cpu_inference(q, k, v, causal, dropout_p):
-        # contiguous operands (q scaled on the way) so both products run as plain batched GEMMs
-        scores = torch.matmul(q * q.shape[-1] ** -0.5, k.contiguous().transpose(-2, -1))
-        return torch.matmul(scores.softmax(dim=-1), v.contiguous())
+    if _math_eligible(q, k, v, causal, dropout_p):
+        runners = {"sdpa": lambda: F.scaled_dot_product_attention(q, k, v), "math": lambda: _math_form(q, k, v)}
+        key = (q.dtype, tuple(q.shape), tuple(k.shape))
+        return runners[choose("attention", key, q.device, runners, _default_kernel(q, k))]()
     return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=causal)
 
 

@@ -2,9 +2,11 @@
 
 A convolution whose stride equals its kernel and that has no padding is a matrix product: cut the image into its
 non-overlapping p x p patches, flatten each to 3 p^2 values, and multiply by the kernel flattened the same way.
-On CPU in bfloat16 / float16, oneDNN's convolution is slower than that GEMM plus the copy that lays the patches
-out (8-frame clips, 2 threads of an AMD EPYC: B/32 8.0 -> 4.6 ms, B/16 6.5 -> 5.4 ms, L/14 8.2 -> 6.7 ms); in
-float32 the convolution is as fast or faster (L/14 25 vs 36 ms), and on GPUs it is cuDNN's, so those keep it.
+On 2 threads of an AMD EPYC, in bfloat16 / float16, oneDNN's convolution was slower than that GEMM plus the copy
+that lays the patches out (8-frame clips: B/32 8.0 -> 4.6 ms, B/16 6.5 -> 5.4 ms, L/14 8.2 -> 6.7 ms), and in float32
+as fast or faster (L/14 25 vs 36 ms). Other CPUs differ, so on the CPU the faster of the two is measured once per
+process (`ezclip_zoo.modeling.kernels`), with that EPYC rule as the default where nothing is timed; GPUs keep cuDNN's
+convolution.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["patch_tokens", "conv_tokens"]
+from ..kernels import choose
+
+__all__ = ["patch_tokens", "conv_tokens", "gemm_tokens"]
 
 
 def _is_patchify(conv: nn.Module) -> TypeGuard[nn.Conv2d]:
@@ -46,9 +50,15 @@ def patch_tokens(conv: nn.Module, pixels: torch.Tensor) -> torch.Tensor:
         [N, g_h * g_w, W] tokens, row-major over the (H // p) x (W_img // p) patch grid, as `conv_tokens` gives
         them (the same values up to float rounding).
     """
-    reduced = pixels.dtype in (torch.bfloat16, torch.float16)
-    if not (reduced and pixels.device.type == "cpu" and _is_patchify(conv) and pixels.ndim == 4):
+    if not (pixels.device.type == "cpu" and _is_patchify(conv) and pixels.ndim == 4):
         return conv_tokens(conv, pixels)
+    runners = {"conv": lambda: conv_tokens(conv, pixels), "gemm": lambda: gemm_tokens(conv, pixels)}
+    default = "gemm" if pixels.dtype in (torch.bfloat16, torch.float16) else "conv"
+    return runners[choose("patch_embed", (pixels.dtype, tuple(pixels.shape)), pixels.device, runners, default)]()
+
+
+def gemm_tokens(conv: nn.Conv2d, pixels: torch.Tensor) -> torch.Tensor:
+    """The patch convolution of `patch_tokens` as one GEMM over the cut-out patches: [N, 3, H, W] -> [N, g*g, W]."""
     n, channels, height, width = pixels.shape
     ph, pw = conv.kernel_size
     gh, gw = height // ph, width // pw
