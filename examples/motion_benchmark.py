@@ -11,6 +11,11 @@ frozen random tiny CLIP, each over several seeds, and tested on held-out clips s
 
     python examples/motion_benchmark.py                      # the full benchmark: 3 variants x 3 seeds
     python examples/motion_benchmark.py --steps 50 --seeds 0  # a quick look
+    python examples/motion_benchmark.py --family pe-core --steps 800 --seeds 0 1 2 3 4 --variants ezclip base
+
+``--family`` picks the random backbone (`ezclip_zoo.synthetic.backbones`): ``openai`` (the default, open_clip's own
+CLIP), ``siglip2`` and ``pe-core`` (the families' timm trunks, their linear layers drawn as open_clip draws its
+CLIP's: `init_motion_trunk`), ``siglip2-causal-text`` (the SigLIP-like vision side under the PE-like text tower).
 
 Classes: moving right / left, moving down / up, growing / shrinking (3 pairs, 6 classes); ``--pairs rotation``
 adds rotating clockwise / anticlockwise, which the reference trials did not learn at 32 px.
@@ -35,8 +40,8 @@ import torch
 import ezclip_zoo
 from ezclip_zoo.evaluation import evaluate, mean_std
 from ezclip_zoo.synthetic import MOTION_PAIRS, MotionClips, MotionVideoConfig, within_pair_accuracy
+from ezclip_zoo.synthetic.backbones import MOTION_FAMILIES, init_motion_trunk, motion_backbone
 from ezclip_zoo.train import TrainConfig, fit
-from ezclip_zoo.zoo.architectures import tiny_clip_config
 
 VARIANTS = {
     # name: (temporal prompts, motion-loss weight)
@@ -54,12 +59,13 @@ def run_one(variant: str, seed: int, args) -> dict:
     model = ezclip_zoo.create_model(
         "ezclip-test-tiny",
         pretrained_backbone=False,
-        backbone={"model_cfg": tiny_clip_config(args.size, args.patch, args.width, args.layers)},
+        backbone=motion_backbone(args.family, size=args.size, patch=args.patch, width=args.width, layers=args.layers),
         num_frames=args.frames,
         temporal_prompts=prompts,
         drop_path=args.drop_path,
         prompt_dropout=args.prompt_dropout,
     )
+    init_motion_trunk(model, seed)  # timm trunks drawn as open_clip draws its random CLIP; OpenAI layout unchanged
     train = MotionClips(args.steps * args.batch_size, seed=1000 + seed, config=video)
     test = MotionClips(args.test_clips, seed=TEST_SEED, config=video, both_orders=True)
     texts = [[name] for name in train.classes]
@@ -78,6 +84,7 @@ def run_one(variant: str, seed: int, args) -> dict:
     train_s = time.perf_counter() - start
     result = evaluate(model, test, texts, batch_size=128, keep_scores=True)
     return {
+        "family": args.family,
         "variant": variant,
         "seed": seed,
         "top1": result.top1,
@@ -89,6 +96,7 @@ def run_one(variant: str, seed: int, args) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--family", choices=MOTION_FAMILIES, default="openai", help="the random backbone's family")
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--steps", type=int, default=1500)
