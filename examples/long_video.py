@@ -1,12 +1,13 @@
 """Make a long video with known actions and a tiny model that finds them, for `ezclip-zoo localize`.
 
-    python examples/long_video.py runs/long             # trains ~1 minute on a CPU, writes the model and a video
+    python examples/long_video.py runs/long             # trains ~2 minutes on a CPU, writes the model and a video
     ezclip-zoo localize runs/long/video.mp4 -m runs/long/model -l "moving right" -l "moving left" \\
         --background "staying still" --stride 0.5 --min-windows 2 --plot timeline.png --truth runs/long/truth.json
 
 The video (`ezclip_zoo.synthetic.render_long_video`) alternates background, where a shape stands still, with a
-shape moving right or left; `truth.json` lists the true segments. The model is `train_motion_model` on windows of
-such videos (a random frozen 32 px CLIP, so what it learns is the prompts' and adapters' doing).
+shape moving right or left; `truth.json` lists the true segments. The model is the test suite's motion model
+(`ezclip_zoo.synthetic.motion_models`: its recipe on windows of such videos; a random frozen 32 px CLIP, so what it
+learns is the prompts' and adapters' doing).
 """
 
 from __future__ import annotations
@@ -19,30 +20,29 @@ from pathlib import Path
 import torch
 
 import ezclip_zoo
-from ezclip_zoo.synthetic import (
-    STILL_CLASS,
-    LongVideoConfig,
-    MotionVideoConfig,
-    WindowClips,
-    render_long_video,
-    train_motion_model,
-)
+from ezclip_zoo.synthetic import STILL_CLASS, render_long_video
+from ezclip_zoo.synthetic.motion_models import WINDOW_BATCH, WINDOW_STEPS, train_window_model, window_config
 from ezclip_zoo.video import write_video
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", help="folder to write model/, video.mp4 and truth.json into")
-    p.add_argument("--steps", type=int, default=500, help="training steps of 32 clips (default 500)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=WINDOW_STEPS,
+        help=f"training steps of {WINDOW_BATCH} clips (default {WINDOW_STEPS})",
+    )
     p.add_argument("--seed", type=int, default=0, help="the video's seed (default 0)")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
-    config = LongVideoConfig(clip=MotionVideoConfig(size=32, pairs=("horizontal",), still=True))
+    config = window_config()  # moving right / left between stretches of staying still
     model_dir = out / "model"
     if not (model_dir / "config.json").is_file():
-        model = train_motion_model(WindowClips(args.steps * 32, seed=1000, config=config), seed=0)
+        model = train_window_model(seed=0, steps=args.steps)
         ezclip_zoo.save_pretrained(model, model_dir)
     video = render_long_video(config, args.seed)
     out.mkdir(parents=True, exist_ok=True)
