@@ -96,7 +96,7 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def motion_model():
     """A tiny EZ-CLIP trained on windows of long synthetic videos (moving right / left / staying still), shipped in
-    tests/data/motion_model (checked by its sha256) rather than trained here: the recipe takes about 90 s.
+    tests/data/motion_model (checked by its sha256) rather than trained here: the recipe takes about 2 minutes.
     tests/test_motion_model.py retrains it, and with seeds 0-4, under the `slow` marker."""
     from _helpers.trained_motion import MODEL_DIR, check_shipped_weights
 
