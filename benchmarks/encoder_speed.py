@@ -109,6 +109,7 @@ def compile_seconds(name: str, dtype: torch.dtype, args: argparse.Namespace) -> 
     """Seconds of the first call of a freshly compiled EZ-CLIP encoder: what ``model.compile()`` costs at start-up."""
     import time
 
+    torch._dynamo.reset()  # a compilation of its own, not one cached by the run before
     model = build(name, dtype, args)[0].compile()
     frames = torch.randn(args.clips, args.frames, 3, model.image_size, model.image_size, dtype=dtype)
     start = time.perf_counter()
