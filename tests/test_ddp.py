@@ -4,13 +4,13 @@ ranks for the loss)."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from _helpers.servers import free_port
 from safetensors.torch import load_file
 
 from ezclip_zoo.synthetic import write_motion_dataset
@@ -19,12 +19,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 
 ROOT = Path(__file__).resolve().parents[1]
 FINETUNE = ["-m", "ezclip_zoo.cli", "finetune"]  # the package's command, as an installed user runs it
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env():
@@ -80,7 +74,7 @@ def test_torchrun_two_ranks_end_identical_and_match_one_process(ucf, tmp_path):
             "-m",
             "torch.distributed.run",
             "--nproc_per_node=2",
-            f"--master_port={_free_port()}",
+            f"--master_port={free_port()}",
             *FINETUNE,
             *common,
             "--batch-size",

@@ -9,7 +9,6 @@ Screenshot for the manual (docs/demo.md): ``EZCLIP_DEMO_SCREENSHOT=docs/demo.png
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,9 @@ from urllib.parse import urlparse
 
 import pytest
 import torch
+from _helpers.browser import chromium_path, need
 from _helpers.paths import REPO_ROOT
+from _helpers.servers import free_port
 from _helpers.video_data import make_video
 
 import ezclip_zoo
@@ -30,31 +31,6 @@ FREE_TEXT = ["dancing", "juggling", "riding a bike", "playing guitar", "surfing"
 CLASS_SET = "ucf101"
 MAX_FILE_SIZE = "1mb"
 WAIT_MS = 60_000  # generous: the machine may be busy; a run of the tiny model takes about a second
-
-
-def _need(module: str):
-    """The module, or a skip (locally) / a failure (on CI, where `.[dev]` installs it)."""
-    try:
-        return __import__(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{module} is not installed: pip install -e '.[dev]'")
-        pytest.skip(f"{module} is not installed (pip install -e '.[dev]')")
-
-
-def _chromium() -> str:
-    path = os.environ.get("EZCLIP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("no chromium on PATH: .ci/run installs Debian's chromium with apt-get")
-        pytest.skip("no chromium on PATH (apt-get install chromium, or set EZCLIP_CHROMIUM)")
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +49,7 @@ def video(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(model, tmp_path_factory):
     """The demo served in this process, on a free port of 127.0.0.1, by the function the command calls."""
-    _need("gradio")
+    need("gradio")
     from ezclip_zoo.cli.demo import random_weights_note
     from ezclip_zoo.demo import launch_demo
 
@@ -83,7 +59,7 @@ def server(model, tmp_path_factory):
             model,
             model_name="ezclip-test-tiny",
             note=random_weights_note("ezclip-test-tiny", 0),
-            port=_free_port(),
+            port=free_port(),
             max_file_size=MAX_FILE_SIZE,
             block=False,
         )
@@ -94,10 +70,10 @@ def server(model, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    _need("playwright")
+    need("playwright")
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium_path()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         yield browser
@@ -293,7 +269,7 @@ def test_the_command_answers_help_and_binds_localhost_by_default(capsys):
 
 
 def test_the_command_loads_the_model_once_and_serves_it(monkeypatch, capsys):
-    _need("gradio")
+    need("gradio")
     import ezclip_zoo.demo.app as app
 
     calls = []

@@ -18,7 +18,9 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 import torch
-from _helpers.webcam import LocalVisit, chromium_path, free_port, moving_frames, need, write_y4m
+from _helpers.browser import chromium_path, need
+from _helpers.servers import free_port
+from _helpers.webcam import LocalVisit, moving_frames, write_y4m
 
 import ezclip_zoo
 from ezclip_zoo.demo.live import LiveSession

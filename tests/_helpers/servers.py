@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -144,3 +145,10 @@ class HubServer(LocalServer):
         if data is None:
             return None, {"X-Error-Code": "EntryNotFound", "X-Repo-Commit": self.commit}
         return data, {"X-Repo-Commit": self.commit}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

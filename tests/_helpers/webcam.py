@@ -4,40 +4,10 @@ than 127.0.0.1 is aborted and recorded."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
-import pytest
-
-
-def need(module: str):
-    """The module, or a skip (locally) / a failure (on CI, where `.[dev]` installs it)."""
-    try:
-        return __import__(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{module} is not installed: pip install -e '.[dev]'")
-        pytest.skip(f"{module} is not installed (pip install -e '.[dev]')")
-
-
-def chromium_path() -> str:
-    """Debian's chromium (or $EZCLIP_CHROMIUM), or a skip (locally) / a failure (on CI)."""
-    path = os.environ.get("EZCLIP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("no chromium on PATH: .ci/run installs Debian's chromium with apt-get")
-        pytest.skip("no chromium on PATH (apt-get install chromium, or set EZCLIP_CHROMIUM)")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def moving_frames(n: int, height: int, width: int) -> np.ndarray:
