@@ -37,6 +37,7 @@ _chosen: dict[tuple, str] = {}
 _pins: dict[str, str] = {}
 
 
+@functools.lru_cache(maxsize=8)  # read on every CPU attention call: parsed once per value of the variable
 def _parse(text: str) -> dict[str, str]:
     if text.strip() == "default":
         return {}

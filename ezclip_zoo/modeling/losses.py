@@ -46,6 +46,14 @@ def _kl(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.kl_div(logits.log_softmax(dim=1), target, reduction="batchmean")
 
 
+def _check_pairwise(logits_per_video: torch.Tensor, labels: torch.Tensor) -> None:
+    """Both contrastive losses take square [B, B] video-text logits and [B] labels."""
+    if logits_per_video.ndim != 2 or logits_per_video.shape[0] != logits_per_video.shape[1]:
+        raise ValueError(f"logits_per_video must be square [B, B], got {tuple(logits_per_video.shape)}")
+    if labels.shape != logits_per_video.shape[:1]:
+        raise ValueError(f"labels must be [{logits_per_video.shape[0]}], got {tuple(labels.shape)}")
+
+
 def kl_contrastive_loss(logits_per_video: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean of the video->text and text->video KL losses with soft same-label targets.
 
@@ -56,10 +64,7 @@ def kl_contrastive_loss(logits_per_video: torch.Tensor, labels: torch.Tensor) ->
     Returns:
         A scalar.
     """
-    if logits_per_video.ndim != 2 or logits_per_video.shape[0] != logits_per_video.shape[1]:
-        raise ValueError(f"logits_per_video must be square [B, B], got {tuple(logits_per_video.shape)}")
-    if labels.shape != logits_per_video.shape[:1]:
-        raise ValueError(f"labels must be [{logits_per_video.shape[0]}], got {tuple(labels.shape)}")
+    _check_pairwise(logits_per_video, labels)
     target = soft_targets(labels.to(logits_per_video.device), logits_per_video.dtype)
     return (_kl(logits_per_video, target) + _kl(logits_per_video.T, target)) / 2
 
@@ -75,10 +80,7 @@ def sigmoid_contrastive_loss(logits_per_video: torch.Tensor, labels: torch.Tenso
     Returns:
         A scalar.
     """
-    if logits_per_video.ndim != 2 or logits_per_video.shape[0] != logits_per_video.shape[1]:
-        raise ValueError(f"logits_per_video must be square [B, B], got {tuple(logits_per_video.shape)}")
-    if labels.shape != logits_per_video.shape[:1]:
-        raise ValueError(f"labels must be [{logits_per_video.shape[0]}], got {tuple(labels.shape)}")
+    _check_pairwise(logits_per_video, labels)
     labels = labels.to(logits_per_video.device)
     signs = 2.0 * (labels[:, None] == labels[None, :]).to(logits_per_video.dtype) - 1.0
     return -F.logsigmoid(signs * logits_per_video).sum() / logits_per_video.shape[0]
