@@ -261,6 +261,31 @@ def test_grad_checkpointing_option_trains_the_same_weights(motion):
     assert plain.video_tower.adapters[0].fc2.weight.abs().sum() > 0
 
 
+def test_text_lr_sets_the_text_adapters_rate(motion):
+    """``text_lr`` is a second parameter group of exactly the text adapters, under the same schedule; 0 freezes
+    them (their fc2 stays at its zero start) while the video side trains, and the default is one group at ``lr``."""
+    model = tiny()
+    opt = build_optimizer(model, TrainConfig(lr=1.0, text_lr=0.25))
+    video, text = opt.param_groups
+    named = dict(model.trainable_named_parameters())
+    assert {id(p) for p in text["params"]} == {id(p) for n, p in named.items() if n.startswith("text_tower.")}
+    assert {id(p) for p in video["params"]} == {id(p) for n, p in named.items() if not n.startswith("text_tower.")}
+    assert (video["lr"], text["lr"]) == (1.0, 0.25) and text["weight_decay"] == 0.2
+    sched = build_scheduler(opt, TrainConfig(lr=1.0, epochs=1, warmup_steps=2), steps_per_epoch=4)
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.125]  # the warm-up scales both groups alike
+    opt.step()
+    sched.step()
+    assert [g["lr"] for g in opt.param_groups] == [1.0, 0.25]
+    assert len(build_optimizer(model, TrainConfig()).param_groups) == 1
+
+    frozen = _one_step(motion, text_lr=0.0)
+    assert all(a.fc2.weight.abs().sum() == 0 for a in frozen.text_tower.adapters)
+    assert frozen.video_tower.adapters[0].fc2.weight.abs().sum() > 0
+    assert _one_step(motion).text_tower.adapters[0].fc2.weight.abs().sum() > 0
+    with pytest.raises(ValueError, match="text_lr must be >= 0"):
+        TrainConfig(text_lr=-1e-4)
+
+
 def test_bf16_autocast_trains_float32_weights(motion):
     model = _one_step(motion, precision="bf16")
     assert all(p.dtype == torch.float32 for p in model.trainable_parameters())

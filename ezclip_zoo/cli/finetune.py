@@ -102,6 +102,7 @@ def _optimisation_arguments(opt: argparse._ArgumentGroup) -> None:
     opt.add_argument("--grad-accum", type=int, default=d.grad_accum_steps, help="micro-batches per optimizer step")
     opt.add_argument("--lr", type=float, default=d.lr)
     opt.add_argument("--min-lr", type=float, default=d.min_lr)
+    opt.add_argument("--text-lr", type=float, help="peak lr of the text adapters (default: --lr; 0 freezes them)")
     opt.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs)
     opt.add_argument("--warmup-steps", type=int, help="overrides --warmup-epochs")
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay)
@@ -141,6 +142,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         grad_accum_steps=args.grad_accum,
         lr=args.lr,
         min_lr=args.min_lr,
+        text_lr=args.text_lr,
         warmup_epochs=args.warmup_epochs,
         warmup_steps=args.warmup_steps,
         weight_decay=args.weight_decay,

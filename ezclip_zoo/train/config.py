@@ -45,6 +45,11 @@ class TrainConfig:
             with ``gather_features``).
         grad_accum_steps: micro-batches per optimizer step.
         lr, min_lr: peak and final learning rate.
+        text_lr: peak learning rate of the text tower's adapters (default None: ``lr``, as the reference trains
+            them). Lower it where the frozen text tower draws class names nearly alike (a random or small tower,
+            near-synonymous classes): at the full rate the contrastive loss merges such names before the video
+            side has learnt what tells their clips apart. Follows the same warm-up and cosine (its final rate is
+            ``min_lr * text_lr / lr``); 0 freezes the text adapters.
         warmup_epochs: linear warm-up length in epochs; ``warmup_steps`` (optimizer steps) overrides it.
         weight_decay, betas, eps: AdamW.
         max_grad_norm: clip the global gradient norm of the trainable tensors to this (None: no clipping).
@@ -74,6 +79,7 @@ class TrainConfig:
     grad_accum_steps: int = 1
     lr: float = 1e-4
     min_lr: float = 0.0
+    text_lr: float | None = None
     warmup_epochs: float = 5.0
     warmup_steps: int | None = None
     weight_decay: float = 0.2
@@ -104,6 +110,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not self.lr > 0 or self.min_lr < 0 or self.min_lr > self.lr:
             raise ValueError(f"need lr > 0 and 0 <= min_lr <= lr, got lr={self.lr}, min_lr={self.min_lr}")
+        if self.text_lr is not None and not self.text_lr >= 0:
+            raise ValueError(f"text_lr must be >= 0 or None (the same as lr), got {self.text_lr}")
         if self.warmup_epochs < 0 or (self.warmup_steps is not None and self.warmup_steps < 0):
             raise ValueError("warm-up length must be >= 0")
         if self.weight_decay < 0 or self.eps <= 0 or len(betas) != 2 or not all(0 <= b < 1 for b in betas):
