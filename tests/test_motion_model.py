@@ -16,7 +16,13 @@ from _helpers.trained_motion import (
     write_motion_folder,
 )
 
-from ezclip_zoo.synthetic.motion_models import RECIPE_NAME, WINDOW_STEPS, load_motion_model
+from ezclip_zoo.synthetic.motion_models import (
+    RECIPE_NAME,
+    WINDOW_LR,
+    WINDOW_STEPS,
+    WINDOW_TEXT_LR,
+    load_motion_model,
+)
 
 SEEDS = range(5)
 
@@ -25,24 +31,13 @@ def test_the_shipped_model_is_the_recipe_at_its_seed():
     check_shipped_weights(MODEL_DIR)
     recipe = json.loads((MODEL_DIR / RECIPE_NAME).read_text())
     assert (recipe["seed"], recipe["steps"]) == (SEED, WINDOW_STEPS), recipe
+    assert (recipe["lr"], recipe["text_lr"]) == (WINDOW_LR, WINDOW_TEXT_LR), recipe
     assert recipe["made_by"] == REGENERATE_COMMAND
-
-
-# seed 2: the recipe (3,200 steps of 8 at lr 1e-3) learns too little direction for this seed's random backbone: it
-# calls one segment moving right "moving left" and ranks left clips among the first hits of "moving right". Not
-# hidden: a strict xfail, which fails as soon as a better recipe passes, so that this mark goes (issue 29).
-RECIPE_FAILS = {2: "the recipe learns too little direction from seed 2's random backbone (issue 29)"}
 
 
 @pytest.mark.slow
 @pytest.mark.subprocess
-@pytest.mark.parametrize(
-    "seed",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=RECIPE_FAILS[s])) if s in RECIPE_FAILS else s
-        for s in SEEDS
-    ],
-)
+@pytest.mark.parametrize("seed", SEEDS)
 def test_any_seed_of_the_recipe_passes_the_assertions(seed, retrained, tmp_path):
     """The regeneration command runs for each seed (the ``retrained`` fixture; it starts at collection, in the
     background). Seed 0 is the shipped model's command (`REGENERATE_COMMAND`) run anew: its result passes what the tests
