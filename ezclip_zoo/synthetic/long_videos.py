@@ -160,10 +160,16 @@ def _motion(config: LongVideoConfig, label: int, count: int, rng: np.random.Gene
     return shape, (along[::-1] if label % 2 else along)
 
 
+def _still_shape(config: LongVideoConfig, rng: np.random.Generator) -> tuple[_Shape, float]:
+    """A background shape and where it stands (pixels, along the horizontal axis)."""
+    shape = _new_shape(config, rng)
+    return shape, float(rng.uniform(shape.r, config.clip.size - shape.r))
+
+
 def _still(config: LongVideoConfig, count: int, rng: np.random.Generator) -> np.ndarray:
     """A background stretch: a shape standing still (placed anywhere)."""
-    shape = _new_shape(config, rng)
-    return _draw(config, shape, np.full(count, rng.uniform(shape.r, config.clip.size - shape.r)), False)
+    shape, at = _still_shape(config, rng)
+    return _draw(config, shape, np.full(count, at), False)
 
 
 def render_stretch(config: LongVideoConfig, label: int | None, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -265,19 +271,20 @@ class WindowClips(Dataset):
         rng = np.random.default_rng(sample_seed("conveyor", self.seed, index))
         cfg = self.config
         length = max(cfg.clip_frames, round(rng.uniform(*cfg.segment_s) * cfg.fps))
+        # Only the sampled frames of the window are drawn (a third of the stretch): each frame is drawn from the
+        # shape and its position alone, so these are the frames of the whole stretch, with the draws in its order.
+        offsets = np.asarray(sample_frame_indices(cfg.clip_frames, self.num_frames, mode="test"))
         if label == len(self.classes) - 1:  # background, half the time with a cut to another still shape
             cut = int(rng.integers(1, length)) if rng.random() < 0.5 else length
-            frames = (
-                np.concatenate([_still(cfg, cut, rng), _still(cfg, length - cut, rng)])
-                if cut < length
-                else _still(cfg, length, rng)
-            )
-            first = int(rng.integers(length - cfg.clip_frames + 1))
+            stills = [_still_shape(cfg, rng)] + ([_still_shape(cfg, rng)] if cut < length else [])
+            picks = int(rng.integers(length - cfg.clip_frames + 1)) + offsets
+            parts = [(stills[0], picks[picks < cut]), (stills[-1], picks[picks >= cut])]
+            frames = np.concatenate([_draw(cfg, s, np.full(len(p), at), False) for (s, at), p in parts if len(p)])
         else:
-            frames = render_stretch(cfg, label, length, rng)
-            first = int(rng.integers(length - cfg.clip_frames + 1))
-        window = frames[first : first + cfg.clip_frames]
-        return window[sample_frame_indices(cfg.clip_frames, self.num_frames, mode="test")], label
+            shape, along = _motion(cfg, label, length, rng)
+            picks = int(rng.integers(length - cfg.clip_frames + 1)) + offsets
+            frames = _draw(cfg, shape, along[picks], cfg.clip.pairs[label // 2] == "vertical")
+        return frames, label
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         frames, label = self.clip(index)
