@@ -106,8 +106,11 @@ class Visit:
             route.abort()
 
     def upload(self, path) -> None:
+        """Upload ``path`` and wait until the page shows it: a click on Run before then (a busy machine) would
+        send no video."""
         with self.page.expect_response(lambda r: "/upload" in r.url, timeout=WAIT_MS):
             self.page.locator("#video input[type=file]").set_input_files(str(path))
+        self.page.locator("#video video").wait_for(timeout=WAIT_MS)
 
     def pick_class_set(self, label: str) -> None:
         self.page.locator("#class_set input").click()
