@@ -49,13 +49,19 @@ def _by_path(records):
     return {r["path"]: r for r in records}
 
 
-def test_ray_records_equal_classify_folder_and_a_bad_file_does_not_stop_the_run(ray_session, folder, model, tmp_path):
+@pytest.fixture(scope="module")
+def ray_run(ray_session, folder, model, tmp_path_factory):
+    """One Ray run over the whole folder: (its report, its results file)."""
+    out = tmp_path_factory.mktemp("ray") / "ray.jsonl"
+    report = classify_dataset(folder, model, CLASSES, output=out, num_actors=2, batch_size=4, progress=False)
+    return report, out
+
+
+def test_ray_records_equal_classify_folder_and_a_bad_file_does_not_stop_the_run(ray_run, folder, model, tmp_path):
     local = classify_folder(model, folder, CLASSES, output=tmp_path / "local.jsonl", progress=False)
-    remote = classify_dataset(
-        folder, model, CLASSES, output=tmp_path / "ray.jsonl", num_actors=2, batch_size=4, progress=False
-    )
+    remote, remote_file = ray_run
     assert (remote.total, remote.processed, remote.failed) == (7, 7, 1) == (local.total, local.processed, local.failed)
-    a, b = _by_path(read_jsonl(tmp_path / "local.jsonl")), _by_path(read_jsonl(tmp_path / "ray.jsonl"))
+    a, b = _by_path(read_jsonl(tmp_path / "local.jsonl")), _by_path(read_jsonl(remote_file))
     assert a.keys() == b.keys() and len(a) == 7
     for path, rec in a.items():
         other = b[path]
@@ -65,7 +71,7 @@ def test_ray_records_equal_classify_folder_and_a_bad_file_does_not_stop_the_run(
         assert other["labels"] == rec["labels"] and other["frame_indices"] == rec["frame_indices"]
         assert max(abs(x - y) for x, y in zip(rec["probabilities"], other["probabilities"], strict=True)) <= 1e-6
         assert other["setup"] == rec["setup"]  # one results format: either engine resumes the other's file
-    order = [r["path"] for r in read_jsonl(tmp_path / "ray.jsonl")]
+    order = [r["path"] for r in read_jsonl(remote_file)]
     assert order == sorted(order)  # written in input order
 
 
@@ -74,12 +80,14 @@ def test_more_actors_than_the_cluster_holds_is_a_clear_error(ray_session, folder
         classify_dataset(folder, model, CLASSES, output=tmp_path / "x.jsonl", num_actors=3, progress=False)
 
 
-def test_a_rerun_skips_finished_videos(ray_session, folder, model, tmp_path):
+def test_a_rerun_skips_finished_videos(ray_run, folder, model, tmp_path):
+    """A results file holding 3 finished videos (the first lines of a whole run, as a run cut short leaves them):
+    the rerun skips them and adds the other 4."""
     out = tmp_path / "ray.jsonl"
-    first = classify_dataset(sorted(map(str, folder.glob("v[0-2].mp4"))), model, CLASSES, output=out, progress=False)
-    assert first.processed == 3
+    out.write_text("".join(ray_run[1].read_text().splitlines(keepends=True)[:3]))
     again = classify_dataset(folder, model, CLASSES, output=out, progress=False)
     assert (again.skipped, again.processed) == (3, 4) and len(read_jsonl(out)) == 7
+    assert {r["path"] for r in read_jsonl(out)} == {r["path"] for r in read_jsonl(ray_run[1])}
 
 
 _DRIVER = r"""
