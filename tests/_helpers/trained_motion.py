@@ -143,6 +143,9 @@ class Retraining:
                 seed = self._queue.pop(0)
                 out = self.root / f"seed{seed}"
                 command = [sys.executable, "-m", "ezclip_zoo.synthetic.motion_models", str(out), "--seed", str(seed)]
+                # at the lowest priority: the suite's own tests (Ray, torchrun, browsers, streams) come first, and
+                # the training takes the cycles they leave (its result does not depend on speed)
+                command = (["nice", "-n", "19"] if shutil.which("nice") else []) + command
                 proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                 self._procs.append(proc)
             output, _ = proc.communicate()
