@@ -73,6 +73,8 @@ def run_one(variant: str, seed: int, args) -> dict:
         epochs=1,
         batch_size=args.batch_size,
         lr=args.lr,
+        text_lr=args.text_lr,
+        loss=args.loss,
         warmup_steps=args.warmup_steps,
         motion_weight=motion_weight,
         seed=seed,
@@ -102,6 +104,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--text-lr", type=float, help="peak lr of the text adapters (default: --lr)")
+    p.add_argument("--loss", choices=("softmax", "sigmoid"), default="softmax", help="contrastive loss")
     p.add_argument("--warmup-steps", type=int, help="default: 10%% of --steps")
     p.add_argument("--pairs", nargs="+", choices=list(MOTION_PAIRS), default=["horizontal", "vertical", "scale"])
     p.add_argument("--colour", choices=("white", "random"), default="white")
