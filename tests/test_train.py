@@ -112,15 +112,16 @@ def test_interrupted_run_resumes_to_bit_identical_weights(csv_paths, tmp_path):
     summary = json.loads((tmp_path / "cut" / "train_summary.json").read_text())
     assert summary["rank_digests"] == full.rank_digests
 
-    with pytest.raises(ResumeError, match="lr: 0.002 -> 0.001"):
-        fit(
-            tiny(1),
-            video_set(train, model, 7),
-            _resume_config(lr=1e-3),
-            class_texts=texts,
-            output_dir=tmp_path / "cut",
-            resume=True,
-        )
+    for changed, message in ((dict(lr=1e-3), "lr: 0.002 -> 0.001"), (dict(text_lr=1e-4), "text_lr: None -> 0.0001")):
+        with pytest.raises(ResumeError, match=message):
+            fit(
+                tiny(1),
+                video_set(train, model, 7),
+                _resume_config(**changed),
+                class_texts=texts,
+                output_dir=tmp_path / "cut",
+                resume=True,
+            )
 
 
 def test_undecodable_videos_are_skipped_and_counted(csv_paths, tmp_path):

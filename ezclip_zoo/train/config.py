@@ -16,6 +16,7 @@ RESUME_KEYS = (
     "grad_accum_steps",
     "lr",
     "min_lr",
+    "text_lr",
     "warmup_epochs",
     "warmup_steps",
     "weight_decay",
