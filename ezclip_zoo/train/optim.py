@@ -15,21 +15,18 @@ if TYPE_CHECKING:
 
 __all__ = ["build_optimizer", "WarmupCosine", "build_scheduler"]
 
-TEXT_PREFIX = "text_tower."  # the text adapters' parameter names (`EZCLIP.trainable_named_parameters`)
-
 
 def build_optimizer(model: EZCLIP, config: TrainConfig) -> torch.optim.AdamW:
     """AdamW over ``model.trainable_parameters()`` (prompts and adapters; the frozen CLIP is never given to it),
     with weight decay on every one of them, as the reference applies it. With ``config.text_lr`` the text tower's
     adapters are a second parameter group at that rate (the schedule scales both groups alike)."""
-    named = list(model.trainable_named_parameters())
-    if not named:
+    params = list(model.trainable_parameters())
+    if not params:
         raise ValueError("the model has no trainable tensors")
-    groups: list[dict[str, Any]] = [{"params": [p for _, p in named]}]
-    text = [p for name, p in named if name.startswith(TEXT_PREFIX)]
+    groups: list[dict[str, Any]] = [{"params": params}]
+    text = list(model.text_tower.parameters())  # the text adapters: the text side of `trainable_parameters`
     if config.text_lr is not None and text:
-        rest = [p for name, p in named if not name.startswith(TEXT_PREFIX)]
-        groups = [{"params": rest}, {"params": text, "lr": config.text_lr}]
+        groups = [{"params": list(model.video_tower.parameters())}, {"params": text, "lr": config.text_lr}]
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay)
 
 
