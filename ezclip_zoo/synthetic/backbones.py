@@ -31,10 +31,19 @@ import torch
 if TYPE_CHECKING:
     from ..modeling.model import EZCLIP
 
-__all__ = ["MOTION_FAMILIES", "init_motion_trunk", "motion_backbone"]
+__all__ = ["MOTION_FAMILIES", "SIGLIP2_TEXT", "init_motion_trunk", "motion_backbone"]
 
 _HALF = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "interpolation": "bilinear", "resize_mode": "squash"}
 _TEXT = {"vocab_size": 49408, "width": 64, "heads": 1, "layers": 2}
+# SigLIP 2's text tower shape in open_clip's text_cfg (not causal, pooled at the last position, a bias on the
+# projection, LayerNorm eps 1e-6, GELU with the tanh approximation), at any size and vocabulary
+SIGLIP2_TEXT = {
+    "no_causal_mask": True,
+    "proj_bias": True,
+    "pool_type": "last",
+    "norm_kwargs": {"eps": 1e-6},
+    "act_kwargs": {"approximate": "tanh"},
+}
 
 MOTION_FAMILIES = ("openai", "siglip2", "pe-core", "siglip2-causal-text")
 
@@ -75,15 +84,7 @@ def motion_backbone(family: str, *, size: int = 32, patch: int = 16, width: int 
         model_cfg = {"embed_dim": width, "init_logit_bias": -10, "vision_cfg": vision, "text_cfg": _pe_text()}
         timm_kwargs = sizes
     elif family == "siglip2":
-        text = {
-            **_TEXT,
-            "context_length": 16,
-            "no_causal_mask": True,
-            "proj_bias": True,
-            "pool_type": "last",
-            "norm_kwargs": {"eps": 1e-6},
-            "act_kwargs": {"approximate": "tanh"},
-        }
+        text = {**_TEXT, "context_length": 16, **copy.deepcopy(SIGLIP2_TEXT)}
         vision = _timm_vision(size, "vit_base_patch16_siglip_224")
         model_cfg = {"embed_dim": width, "init_logit_bias": -10, "vision_cfg": vision, "text_cfg": text}
         timm_kwargs = sizes

@@ -6,6 +6,7 @@ Each `FAMILY_CONFIGS` entry is a `BackboneConfig` dict; `family_model(name, ...)
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torch
 
 import ezclip_zoo
 from ezclip_zoo.modeling.config import EZCLIPConfig
+from ezclip_zoo.synthetic.backbones import SIGLIP2_TEXT
 from ezclip_zoo.zoo.architectures import tiny_clip_config
 
 HALF = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "interpolation": "bilinear", "resize_mode": "squash"}
@@ -61,11 +63,7 @@ FAMILY_CONFIGS: dict[str, dict] = {
                 **_TEXT,
                 "context_length": 16,
                 "vocab_size": 64,
-                "no_causal_mask": True,
-                "proj_bias": True,
-                "pool_type": "last",
-                "norm_kwargs": {"eps": 1e-6},
-                "act_kwargs": {"approximate": "tanh"},
+                **copy.deepcopy(SIGLIP2_TEXT),
                 "tokenizer_kwargs": {"clean": "canonicalize"},
             },
             init_logit_bias=-10,
