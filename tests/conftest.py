@@ -106,33 +106,31 @@ def motion_model():
     return load_motion_model(MODEL_DIR)
 
 
-RETRAIN_TEST = "test_any_seed_of_the_recipe_passes_the_assertions"  # tests/test_motion_model.py
-retraining_key = pytest.StashKey["object"]()
+background_key = pytest.StashKey["object"]()
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The retraining tests last: their models train in the background while the rest of the suite runs."""
-    items.sort(key=lambda item: getattr(item, "originalname", None) == RETRAIN_TEST)
+    """Tests that check a background job's result last: the jobs run while the rest of the suite does."""
+    items.sort(key=lambda item: item.get_closest_marker("background") is not None)
 
 
 def pytest_collection_finish(session):
-    """Start the regeneration command for each selected seed of the retraining test, in the background."""
-    seeds = [
-        item.callspec.params["seed"] for item in session.items if getattr(item, "originalname", None) == RETRAIN_TEST
-    ]
-    if seeds and not session.config.option.collectonly:
-        from _helpers.trained_motion import Retraining
+    """Start the ``background`` markers' commands of the selected tests (`_helpers.background`)."""
+    from _helpers.background import Background, background_jobs
 
-        session.config.stash[retraining_key] = Retraining(seeds)
+    jobs = background_jobs(session.items)
+    if jobs and not session.config.option.collectonly:
+        session.config.stash[background_key] = Background(jobs)
 
 
 def pytest_sessionfinish(session):
-    retraining = session.config.stash.get(retraining_key, None)
-    if retraining is not None:
-        retraining.stop()
+    background = session.config.stash.get(background_key, None)
+    if background is not None:
+        background.stop()
 
 
 @pytest.fixture(scope="session")
-def retrained(request):
-    """``retrained(seed)``: the folder the regeneration command wrote for ``seed`` (started at collection)."""
-    return request.config.stash[retraining_key].folder
+def background(request):
+    """The `_helpers.background.Background` running the selected tests' ``background`` jobs: ``folder(name)``,
+    ``output(name)``."""
+    return request.config.stash[background_key]

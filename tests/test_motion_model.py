@@ -4,6 +4,7 @@ seeds 0-4, and every model must pass the assertions those tests make (`_helpers.
 one lucky seed, is what they test."""
 
 import json
+import sys
 
 import pytest
 from _helpers.trained_motion import (
@@ -27,6 +28,12 @@ from ezclip_zoo.synthetic.motion_models import (
 SEEDS = range(5)
 
 
+def _retrained(seed: int):
+    """Seed ``seed`` as a test parameter whose model the regeneration command trains in the background."""
+    command = [sys.executable, "-m", "ezclip_zoo.synthetic.motion_models", "{out}", "--seed", str(seed)]
+    return pytest.param(seed, marks=pytest.mark.background(f"motion-model-seed{seed}", command))
+
+
 def test_the_shipped_model_is_the_recipe_at_its_seed():
     check_shipped_weights(MODEL_DIR)
     recipe = json.loads((MODEL_DIR / RECIPE_NAME).read_text())
@@ -37,13 +44,13 @@ def test_the_shipped_model_is_the_recipe_at_its_seed():
 
 @pytest.mark.slow
 @pytest.mark.subprocess
-@pytest.mark.parametrize("seed", SEEDS)
-def test_any_seed_of_the_recipe_passes_the_assertions(seed, retrained, tmp_path):
-    """The regeneration command runs for each seed (the ``retrained`` fixture; it starts at collection, in the
-    background). Seed 0 is the shipped model's command (`REGENERATE_COMMAND`) run anew: its result passes what the tests
-    assert of the shipped one. Its bytes may differ from the shipped ones on another CPU (the order of a GEMM's
-    additions), so they are not compared."""
-    folder = retrained(seed)
+@pytest.mark.parametrize("seed", [_retrained(seed) for seed in SEEDS])
+def test_any_seed_of_the_recipe_passes_the_assertions(seed, background, tmp_path):
+    """The regeneration command runs for each seed (a ``background`` job: it starts at collection, beside the
+    rest of the suite). Seed 0 is the shipped model's command (`REGENERATE_COMMAND`) run anew: its result passes
+    what the tests assert of the shipped one. Its bytes may differ from the shipped ones on another CPU (the order
+    of a GEMM's additions), so they are not compared."""
+    folder = background.folder(f"motion-model-seed{seed}")
     recipe = json.loads((folder / RECIPE_NAME).read_text())
     assert (recipe["seed"], recipe["steps"]) == (seed, WINDOW_STEPS)
     model = load_motion_model(folder)

@@ -5,12 +5,6 @@ by those tests and by the slow tests that retrain it (tests/test_motion_model.py
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
 from itertools import pairwise
 from pathlib import Path
 
@@ -113,63 +107,3 @@ def check_search(model, folder: Path, classes: list[str], library: Path):
     assert similar[0].path == str(first) and similar[0].score == pytest.approx(1.0, abs=2e-3)  # float16 rows
     assert {clip_label(h.path) for h in similar} == {clip_label(first)}
     return index
-
-
-class Retraining:
-    """The regeneration command run anew for ``seeds``, in the background from the end of collection, so that its
-    training (about 2 minutes a seed on one thread) overlaps the rest of the suite: one command at a time until
-    ``folder(seed)`` is first asked for (the rest of the suite is done), two from then on.
-
-    `stop` kills what still runs and removes the folders."""
-
-    def __init__(self, seeds, workers: int = 1) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="ezclip-retrained-"))
-        self._queue = list(seeds)
-        self._lock = threading.Lock()
-        self._procs: list[subprocess.Popen] = []
-        self._done = {seed: threading.Event() for seed in seeds}
-        self._errors: dict[int, str] = {}
-        self._stopped = self._boosted = False
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(workers)]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-        while True:
-            with self._lock:
-                if not self._queue or self._stopped:
-                    return
-                seed = self._queue.pop(0)
-                out = self.root / f"seed{seed}"
-                command = [sys.executable, "-m", "ezclip_zoo.synthetic.motion_models", str(out), "--seed", str(seed)]
-                # at the lowest priority: the suite's own tests (Ray, torchrun, browsers, streams) come first, and
-                # the training takes the cycles they leave (its result does not depend on speed)
-                command = (["nice", "-n", "19"] if shutil.which("nice") else []) + command
-                proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                self._procs.append(proc)
-            output, _ = proc.communicate()
-            if proc.returncode != 0:
-                self._errors[seed] = output.decode(errors="replace")[-3000:]
-            self._done[seed].set()
-
-    def folder(self, seed: int, timeout: float = 1800.0) -> Path:
-        """The folder the command wrote for ``seed``, once it has."""
-        with self._lock:
-            if not self._boosted and (os.cpu_count() or 1) > 1:  # the suite is done: the second core trains too
-                self._boosted = True
-                self._threads.append(threading.Thread(target=self._work, daemon=True))
-                self._threads[-1].start()
-        assert self._done[seed].wait(timeout), f"seed {seed}: no model after {timeout} s"
-        assert seed not in self._errors, f"seed {seed}: the command failed:\n{self._errors[seed]}"
-        return self.root / f"seed{seed}"
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            for proc in self._procs:
-                if proc.poll() is None:
-                    proc.kill()
-        for thread in self._threads:
-            thread.join(timeout=30)
-        shutil.rmtree(self.root, ignore_errors=True)
