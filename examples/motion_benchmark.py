@@ -52,6 +52,16 @@ VARIANTS = {
 TEST_SEED = 10_000  # held-out clips: a seed no training set uses (training sets use 1000 + run seed)
 
 
+def _text(args) -> dict:
+    """The family's text tower with ``--text-mask`` / ``--text-pool`` in place of its own."""
+    text = {}
+    if args.text_mask != "family":
+        text["no_causal_mask"] = args.text_mask == "none"
+    if args.text_pool != "family":
+        text["pool_type"] = {"last": "last", "eot": "argmax"}[args.text_pool]
+    return text
+
+
 def run_one(variant: str, seed: int, args) -> dict:
     prompts, motion_weight = VARIANTS[variant]
     video = MotionVideoConfig(size=args.size, num_frames=args.frames, pairs=tuple(args.pairs), colour=args.colour)
@@ -59,7 +69,9 @@ def run_one(variant: str, seed: int, args) -> dict:
     model = ezclip_zoo.create_model(
         "ezclip-test-tiny",
         pretrained_backbone=False,
-        backbone=motion_backbone(args.family, size=args.size, patch=args.patch, width=args.width, layers=args.layers),
+        backbone=motion_backbone(
+            args.family, size=args.size, patch=args.patch, width=args.width, layers=args.layers, text=_text(args)
+        ),
         num_frames=args.frames,
         temporal_prompts=prompts,
         drop_path=args.drop_path,
@@ -106,6 +118,18 @@ def main(argv=None) -> int:
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--text-lr", type=float, help="peak lr of the text adapters (default: --lr)")
     p.add_argument("--loss", choices=("softmax", "sigmoid"), default="softmax", help="contrastive loss")
+    p.add_argument(
+        "--text-mask",
+        choices=("family", "causal", "none"),
+        default="family",
+        help="the text tower's attention mask (default: the family's own)",
+    )
+    p.add_argument(
+        "--text-pool",
+        choices=("family", "last", "eot"),
+        default="family",
+        help="where the text tower pools: the last position or the end-of-text token (default: the family's own)",
+    )
     p.add_argument("--warmup-steps", type=int, help="default: 10%% of --steps")
     p.add_argument("--pairs", nargs="+", choices=list(MOTION_PAIRS), default=["horizontal", "vertical", "scale"])
     p.add_argument("--colour", choices=("white", "random"), default="white")

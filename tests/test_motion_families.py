@@ -2,8 +2,6 @@
 family"): EZ-CLIP over the random PE-like backbone learns the order of frames, the base model cannot."""
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,15 +16,15 @@ STEPS = 300  # of the documented 800: seed 0 reaches 92.2% within pairs (94.5% a
 WITHIN_PAIR_BAR = 85.0
 
 
-def _benchmark(tmp_path: Path, variant: str, steps: int) -> dict:
-    out = tmp_path / f"{variant}.json"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+def _benchmark_job(variant: str, steps: int):
+    """A ``background`` job running the benchmark for ``variant`` (one thread: the job's environment pins it)."""
     command = [sys.executable, str(ROOT / "examples" / "motion_benchmark.py"), "--family", FAMILY]
-    command += ["--steps", str(steps), "--seeds", "0", "--variants", variant, "--json", str(out)]
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    data = json.loads(out.read_text())
+    command += ["--steps", str(steps), "--seeds", "0", "--variants", variant, "--json", "{out}/result.json"]
+    return pytest.mark.background(f"motion-benchmark-{FAMILY}-{variant}", command)
+
+
+def _result(folder: Path) -> dict:
+    data = json.loads((folder / "result.json").read_text())
     assert data["settings"]["family"] == FAMILY and data["threads"] == 1
     (run,) = data["runs"]
     assert run["test_clips"] == 512
@@ -54,10 +52,31 @@ def test_every_family_builds_at_the_benchmarks_size():
 
 @pytest.mark.subprocess
 @pytest.mark.slow
-def test_ezclip_learns_motion_on_the_pe_like_backbone(tmp_path):
-    ez = _benchmark(tmp_path, "ezclip", STEPS)
+@_benchmark_job("ezclip", STEPS)
+@_benchmark_job("base", 20)
+def test_ezclip_learns_motion_on_the_pe_like_backbone(background):
+    ez = _result(background.folder(f"motion-benchmark-{FAMILY}-ezclip"))
     assert ez["within_pair"] >= WITHIN_PAIR_BAR, ez
     # a clip and its reversal have the same frame mean: the base model is at 50% within pairs by construction,
     # trained or not (a short run, with adapters off their zero start, shows it)
-    base = _benchmark(tmp_path, "base", 20)
+    base = _result(background.folder(f"motion-benchmark-{FAMILY}-base"))
     assert base["within_pair"] == 50.0, base
+
+
+def test_the_text_options_replace_the_familys_text_tower_shape_only():
+    import ezclip_zoo
+
+    def build(text):
+        torch.manual_seed(0)
+        return ezclip_zoo.create_model(
+            "ezclip-test-tiny", pretrained_backbone=False, backbone=motion_backbone("siglip2", text=text), num_frames=8
+        )
+
+    own, causal_eot = build(None), build({"no_causal_mask": False, "pool_type": "argmax"})
+    assert (own.clip.text.pool_type, causal_eot.clip.text.pool_type) == ("last", "argmax")
+    assert own.clip.text.attn_mask is None and causal_eot.clip.text.attn_mask is not None
+    # the same weights drawn (the options change no parameter's shape), a different read-out of the same names
+    assert all(torch.equal(a, b) for a, b in zip(own.state_dict().values(), causal_eot.state_dict().values()))
+    names = ["moving right", "moving left"]
+    with torch.no_grad():
+        assert not torch.allclose(own.encode_text(names), causal_eot.encode_text(names))

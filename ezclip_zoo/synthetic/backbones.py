@@ -61,7 +61,15 @@ def _timm_sizes(size: int, patch: int, width: int, layers: int) -> dict[str, Any
     return {"depth": layers, "embed_dim": width, "num_heads": heads, "patch_size": patch, "img_size": size}
 
 
-def motion_backbone(family: str, *, size: int = 32, patch: int = 16, width: int = 128, layers: int = 4) -> dict:
+def motion_backbone(
+    family: str,
+    *,
+    size: int = 32,
+    patch: int = 16,
+    width: int = 128,
+    layers: int = 4,
+    text: dict[str, Any] | None = None,
+) -> dict:
     """The `BackboneConfig` dict of the motion benchmark's random ``family`` backbone (one of `MOTION_FAMILIES`):
 
     * ``"openai"``: open_clip's own CLIP (`tiny_clip_config`), the benchmark's original backbone;
@@ -72,11 +80,15 @@ def motion_backbone(family: str, *, size: int = 32, patch: int = 16, width: int 
     * ``"siglip2-causal-text"``: the ``"siglip2"`` vision side with the ``"pe-core"`` text tower.
 
     Vision trunks are ``width`` x ``layers`` with 64-wide heads over ``size`` px frames cut into ``patch`` px
-    patches; weights are whatever the libraries draw from torch's global RNG (seed it first)."""
+    patches; ``text`` overrides keys of the family's open_clip ``text_cfg`` (e.g. ``{"no_causal_mask": False,
+    "pool_type": "argmax"}``: a causal tower pooled at the end-of-text token, to tell which part of a text tower's
+    shape a result depends on). Weights are whatever the libraries draw from torch's global RNG (seed it first)."""
     if family == "openai":
         from ..zoo.architectures import tiny_clip_config
 
-        return {"model_cfg": tiny_clip_config(size, patch, width, layers)}
+        openai = tiny_clip_config(size, patch, width, layers)
+        openai["text_cfg"].update(copy.deepcopy(text or {}))
+        return {"model_cfg": openai}
     sizes = _timm_sizes(size, patch, width, layers)
     grid = size // patch
     if family == "siglip2-causal-text":  # the SigLIP-like vision side under the PE-like text tower
@@ -84,9 +96,9 @@ def motion_backbone(family: str, *, size: int = 32, patch: int = 16, width: int 
         model_cfg = {"embed_dim": width, "init_logit_bias": -10, "vision_cfg": vision, "text_cfg": _pe_text()}
         timm_kwargs = sizes
     elif family == "siglip2":
-        text = {**_TEXT, "context_length": 16, **copy.deepcopy(SIGLIP2_TEXT)}
+        siglip_text = {**_TEXT, "context_length": 16, **copy.deepcopy(SIGLIP2_TEXT)}
         vision = _timm_vision(size, "vit_base_patch16_siglip_224")
-        model_cfg = {"embed_dim": width, "init_logit_bias": -10, "vision_cfg": vision, "text_cfg": text}
+        model_cfg = {"embed_dim": width, "init_logit_bias": -10, "vision_cfg": vision, "text_cfg": siglip_text}
         timm_kwargs = sizes
     elif family == "pe-core":
         vision = {**_timm_vision(size, "vit_pe_core_base_patch16_224"), "timm_proj": None}
@@ -94,6 +106,8 @@ def motion_backbone(family: str, *, size: int = 32, patch: int = 16, width: int 
         timm_kwargs = {**sizes, "ref_feat_shape": [grid, grid], "attn_pool_num_heads": sizes["num_heads"]}
     else:
         raise ValueError(f"unknown motion benchmark family {family!r}; one of {', '.join(MOTION_FAMILIES)}")
+    if text:
+        model_cfg["text_cfg"] = {**model_cfg["text_cfg"], **copy.deepcopy(text)}
     return {
         "model_cfg": {**model_cfg, "custom_text": True},
         "timm_kwargs": timm_kwargs,
