@@ -1,5 +1,7 @@
 """Checkpoints from the authors' release over real sockets: a local HTTP server (Range, cut-offs, HTML pages,
-a changed file) and a local Hub (``HF_ENDPOINT``). Network steps run in subprocesses, since the suite is offline."""
+a changed file). The suite is offline, so each network step runs with the network allowed for that step only
+(`online`: ``HF_HUB_OFFLINE`` off, a cache of the test's own), in this process; two loads at once run in two
+processes, and the command line's one-line error in a process of its own."""
 
 import errno
 import itertools
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from _helpers.servers import LocalServer
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 import ezclip_zoo
 from ezclip_zoo.digest import sha256_file
@@ -65,6 +67,46 @@ def _result(stdout: str, stderr: str) -> dict:
     return result
 
 
+@pytest.fixture
+def online(monkeypatch, capsys):
+    """``online(cache, entry, action, ...)``: run one zoo action here as `_helpers/zoo_driver.py` runs it in a
+    process of its own, and return the same result: the network allowed unless ``offline``, the zoo cache at
+    ``cache``, ``entry`` registered as `NAME` until the test ends; what it printed to stderr in ``result["stderr"]``."""
+    from huggingface_hub import constants
+
+    from ezclip_zoo.fetch import network
+    from ezclip_zoo.zoo.download import download_checkpoint
+
+    for proxy in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)
+    monkeypatch.setitem(_USER_ENTRIES, NAME, None)  # removed again when the test ends
+
+    def run(
+        cache: Path, entry: dict, action: str, *, offline=False, force=False, parity=None, out=None, progress=False
+    ):
+        monkeypatch.setenv("EZCLIP_ZOO_CACHE", str(cache))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1" if offline else "0")
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+        monkeypatch.setattr(network, "_probes", {})  # no verdict on a host kept from an earlier step or test
+        ezclip_zoo.register_pretrained(NAME, entry, overwrite=True)
+        capsys.readouterr()
+        try:
+            if action == "download":
+                download_checkpoint(NAME, force=force, progress=False)
+            if out is not None:
+                model = ezclip_zoo.load(NAME, progress=progress)
+                ref = load_file(parity)
+                with torch.no_grad():
+                    save_file({"logits": model(ref["frames"], ref["text_tokens"]).contiguous()}, str(out))
+            result = {"ok": True}
+        except Exception as exc:  # the driver's report: the test asserts on type and message
+            result = {"error": type(exc).__name__, "message": str(exc)}
+        result["stderr"] = capsys.readouterr().err
+        return result
+
+    return run
+
+
 def drive(tmp_path: Path, cache: Path, env: dict | None = None, **spec) -> dict:
     p = subprocess.run(
         [sys.executable, str(DRIVER), str(_spec_file(tmp_path, spec))],
@@ -98,6 +140,10 @@ def _reference_logits(parity_dir, parity_ref) -> torch.Tensor:
         return model(parity_ref["frames"], parity_ref["text_tokens"])
 
 
+def _inputs(parity_dir: Path) -> Path:
+    return parity_dir / "inputs_outputs.safetensors"
+
+
 def _load_spec(parity_dir, entry, out):
     return dict(
         entries={NAME: entry},
@@ -108,13 +154,14 @@ def _load_spec(parity_dir, entry, out):
     )
 
 
-@pytest.mark.subprocess
-@pytest.mark.slow
-def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, official, parity_dir, parity_ref):
+def test_url_source_loads_by_name_then_offline_from_the_cache(
+    tmp_path, server, official, parity_dir, parity_ref, online
+):
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt")
-    result = drive(tmp_path, cache, progress=True, **_load_spec(parity_dir, entry, tmp_path / "a.safetensors"))
+    inputs = parity_dir / "inputs_outputs.safetensors"
+    result = online(cache, entry, "load", parity=inputs, out=tmp_path / "a.safetensors", progress=True)
     assert result.get("ok"), result
     notices = [line for line in result["stderr"].splitlines() if line.startswith("ezclip-zoo: ")]
     assert len(notices) == 1, result["stderr"]  # said once: which source, how large, where it goes
@@ -133,24 +180,14 @@ def test_url_source_loads_by_name_then_offline_from_the_cache(tmp_path, server, 
     assert {p.name for p in folder.iterdir()} >= {"config.json", "model.safetensors", "backbone.safetensors"}
 
     server.stop()  # gone: the cache is all there is
-    result = drive(
-        tmp_path,
-        cache,
-        env=_env(cache, HF_HUB_OFFLINE="1"),
-        **_load_spec(parity_dir, entry, tmp_path / "b.safetensors"),
-    )
+    result = online(cache, entry, "load", offline=True, parity=inputs, out=tmp_path / "b.safetensors")
     assert result.get("ok"), result
     torch.testing.assert_close(_logits(tmp_path / "b.safetensors"), _logits(tmp_path / "a.safetensors"), atol=0, rtol=0)
 
     # a damaged folder is not used: offline, that is a clear error instead of a wrong model
     weights = folder / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-8] + b"\0" * 8)
-    result = drive(
-        tmp_path,
-        cache,
-        env=_env(cache, HF_HUB_OFFLINE="1"),
-        **_load_spec(parity_dir, entry, tmp_path / "c.safetensors"),
-    )
+    result = online(cache, entry, "load", offline=True, parity=inputs, out=tmp_path / "c.safetensors")
     assert result["error"] == "WeightsUnavailableError" and f"ezclip-zoo download {NAME} --to DIR" in result["message"]
 
 
@@ -163,13 +200,11 @@ def _assert_resumed_once(server, size: int, cut: int) -> None:
     assert 0 < start <= cut and ranged[0][1] == size - start
 
 
-@pytest.mark.subprocess
-@pytest.mark.slow
-def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_dir, parity_ref):
+def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_dir, parity_ref, online):
     server.files["/ckpt.pt"] = official
     server.cut_first = len(official) // 2
     cache = tmp_path / "zoo"
-    result = drive(tmp_path, cache, **_load_spec(parity_dir, _entry(server.url + "/ckpt.pt"), tmp_path / "a.st"))
+    result = online(cache, _entry(server.url + "/ckpt.pt"), "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
     assert result.get("ok"), result
     torch.testing.assert_close(
         _logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5
@@ -177,14 +212,12 @@ def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_di
     _assert_resumed_once(server, len(official), cut=len(official) // 2)
 
 
-@pytest.mark.subprocess
-@pytest.mark.slow
-def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, server, official, parity_dir):
+def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, server, official, parity_dir, online):
     server.files["/ckpt.pt"] = official
     server.cut_first, server.fail_after_cut = len(official) // 3, True
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt")
-    result = drive(tmp_path, cache, **_load_spec(parity_dir, entry, tmp_path / "a.st"))
+    result = online(cache, entry, "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
     assert result["error"] == "DownloadError", result
     assert "503" in result["message"] and f"ezclip-zoo download {NAME} --source FILE" in result["message"]
     downloads = list((cache / "downloads").iterdir())
@@ -193,18 +226,16 @@ def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, s
     assert not (cache / "checkpoints" / NAME).exists()
 
     server.fail_after_cut = False  # back up: the next call resumes from the partial file
-    result = drive(tmp_path, cache, **_load_spec(parity_dir, entry, tmp_path / "b.st"))
+    result = online(cache, entry, "load", parity=_inputs(parity_dir), out=tmp_path / "b.st")
     assert result.get("ok"), result
     _assert_resumed_once(server, len(official), cut=len(official) // 3)
 
 
-@pytest.mark.subprocess
-@pytest.mark.slow
-def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, official, parity_dir, parity_ref):
+def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, official, parity_dir, parity_ref, online):
     server.files["/ckpt.pt"] = official
     server.cut_first, server.honor_range = len(official) // 2, False
     cache = tmp_path / "zoo"
-    result = drive(tmp_path, cache, **_load_spec(parity_dir, _entry(server.url + "/ckpt.pt"), tmp_path / "a.st"))
+    result = online(cache, _entry(server.url + "/ckpt.pt"), "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
     assert result.get("ok"), result
     torch.testing.assert_close(
         _logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5
@@ -213,28 +244,24 @@ def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, offic
     assert not any(p.name.endswith(".part") for p in (cache / "downloads").iterdir())
 
 
-@pytest.mark.subprocess
-@pytest.mark.slow
-def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, parity_dir):
+def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, parity_dir, online):
     server.files["/ckpt.pt"] = official
     server.html = True
     cache = tmp_path / "zoo"
-    result = drive(tmp_path, cache, **_load_spec(parity_dir, _entry(server.url + "/ckpt.pt"), tmp_path / "a.st"))
+    result = online(cache, _entry(server.url + "/ckpt.pt"), "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
     assert result["error"] == "SourceVerificationError", result
     assert "web page" in result["message"] and server.url + "/ckpt.pt" in result["message"]
     assert f"ezclip-zoo download {NAME} --source FILE" in result["message"]
     assert not list((cache / "downloads").iterdir()) and not (cache / "checkpoints" / NAME).exists()
 
 
-@pytest.mark.subprocess
-@pytest.mark.slow
-def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, server, official, parity_dir):
+def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, server, official, parity_dir, online):
     from ezclip_zoo.official.checkpoint import read_official_state_dict
 
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt")
-    assert drive(tmp_path, cache, entries={NAME: entry}, action="download", name=NAME).get("ok")
+    assert online(cache, entry, "download").get("ok")
     before = json.loads((cache / "checkpoints" / f"{NAME}.source.json").read_text())
 
     sd = read_official_state_dict(parity_dir / "official_checkpoint.pt")
@@ -242,25 +269,21 @@ def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, 
     changed = tmp_path / "changed.pt"
     torch.save({"model_state_dict": sd}, changed)
     server.files["/ckpt.pt"] = changed.read_bytes()
-    result = drive(tmp_path, cache, entries={NAME: entry}, action="download", name=NAME, force=True)
+    result = online(cache, entry, "download", force=True)
     assert result["error"] == "ChecksumError", result
     assert before["source_sha256"] in result["message"] and sha256_file(changed) in result["message"]
     assert not [p for p in (cache / "downloads").iterdir()]  # the new file is gone
     after = json.loads((cache / "checkpoints" / f"{NAME}.source.json").read_text())
     assert after == before  # the record survives the re-fetch
-    result = drive(
-        tmp_path, cache, env=_env(cache, HF_HUB_OFFLINE="1"), **_load_spec(parity_dir, entry, tmp_path / "a.st")
-    )
+    result = online(cache, entry, "load", offline=True, parity=_inputs(parity_dir), out=tmp_path / "a.st")
     assert result.get("ok"), result  # the verified folder is still there
 
 
-@pytest.mark.subprocess
-@pytest.mark.slow
-def test_an_entry_sha256_is_enforced(tmp_path, server, official, parity_dir):
+def test_an_entry_sha256_is_enforced(tmp_path, server, official, parity_dir, online):
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt", sha256="0" * 64)
-    result = drive(tmp_path, cache, **_load_spec(parity_dir, entry, tmp_path / "a.st"))
+    result = online(cache, entry, "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
     assert result["error"] == "ChecksumError" and "0" * 64 in result["message"], result
     assert not list((cache / "downloads").iterdir()) and not (cache / "checkpoints" / NAME).exists()
 
