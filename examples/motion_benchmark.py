@@ -40,7 +40,7 @@ import torch
 import ezclip_zoo
 from ezclip_zoo.evaluation import evaluate, mean_std
 from ezclip_zoo.synthetic import MOTION_PAIRS, MotionClips, MotionVideoConfig, within_pair_accuracy
-from ezclip_zoo.synthetic.backbones import MOTION_FAMILIES, init_motion_trunk, motion_backbone
+from ezclip_zoo.synthetic.backbones import MOTION_FAMILIES, init_motion_trunk, motion_backbone, teach_text_tower
 from ezclip_zoo.train import TrainConfig, fit
 
 VARIANTS = {
@@ -50,6 +50,7 @@ VARIANTS = {
     "base": (False, 0.0),
 }
 TEST_SEED = 10_000  # held-out clips: a seed no training set uses (training sets use 1000 + run seed)
+TEACH_SEED = 20_000  # --teach-text's random token strings: 20000 + run seed
 
 
 def _text(args) -> dict:
@@ -78,6 +79,8 @@ def run_one(variant: str, seed: int, args) -> dict:
         prompt_dropout=args.prompt_dropout,
     )
     init_motion_trunk(model, seed)  # timm trunks drawn as open_clip draws its random CLIP; OpenAI layout unchanged
+    if args.teach_text:  # the random text tower first taught to carry its words to where it pools
+        teach_text_tower(model, TEACH_SEED + seed, steps=args.teach_text)
     train = MotionClips(args.steps * args.batch_size, seed=1000 + seed, config=video)
     test = MotionClips(args.test_clips, seed=TEST_SEED, config=video, both_orders=True)
     texts = [[name] for name in train.classes]
@@ -129,6 +132,14 @@ def main(argv=None) -> int:
         choices=("family", "last", "eot"),
         default="family",
         help="where the text tower pools: the last position or the end-of-text token (default: the family's own)",
+    )
+    p.add_argument(
+        "--teach-text",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="first distil the random text tower from itself run causally and pooled at the end-of-text token, "
+        "for STEPS steps on random token strings (teach_text_tower; SigLIP 2's shape needs it to tell names apart)",
     )
     p.add_argument("--warmup-steps", type=int, help="default: 10%% of --steps")
     p.add_argument("--pairs", nargs="+", choices=list(MOTION_PAIRS), default=["horizontal", "vertical", "scale"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ezclip_zoo.synthetic.backbones import MOTION_FAMILIES, init_motion_trunk, motion_backbone
+from ezclip_zoo.synthetic.backbones import MOTION_FAMILIES, init_motion_trunk, motion_backbone, teach_text_tower
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = "pe-core"  # the one that learns fastest of the two timm families
@@ -81,3 +81,35 @@ def test_the_text_options_replace_the_familys_text_tower_shape_only():
     names = ["moving right", "moving left"]
     with torch.no_grad():
         assert not torch.allclose(own.encode_text(names), causal_eot.encode_text(names))
+
+
+def test_teaching_the_siglip_like_text_tower_sets_its_names_apart_and_leaves_the_rest_as_it_was():
+    import ezclip_zoo
+
+    def build():
+        torch.manual_seed(0)
+        return ezclip_zoo.create_model(
+            "ezclip-test-tiny", pretrained_backbone=False, backbone=motion_backbone("siglip2"), num_frames=8
+        )
+
+    names = ["moving right", "moving left", "moving down", "moving up", "growing", "shrinking"]
+
+    def pair_cosine(model) -> float:
+        with torch.no_grad():
+            e = torch.nn.functional.normalize(model.encode_text(names), dim=-1)
+        return float(torch.stack([e[0] @ e[1], e[2] @ e[3], e[4] @ e[5]]).mean())
+
+    model, again = build(), build()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    rng = torch.get_rng_state()
+    start = pair_cosine(model)
+    teach_text_tower(model, seed=1, steps=30)
+    teach_text_tower(again, seed=1, steps=30)
+    assert torch.equal(torch.get_rng_state(), rng)  # drawn from its own generator
+    assert pair_cosine(model) < start - 0.05  # random, the pair's names come out nearly equal (0.98 for seed 0)
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, state[k])}
+    assert changed and all(k.startswith("clip.text.") for k in changed)  # the text tower only
+    assert not any("token_embedding" in k for k in changed)  # the words' table is not what it learns
+    assert not any(p.requires_grad for p in model.clip.parameters())  # frozen again for EZ-CLIP
+    taught = again.state_dict()
+    assert all(torch.equal(v, taught[k]) for k, v in model.state_dict().items())  # deterministic for a seed
