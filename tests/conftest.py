@@ -42,7 +42,11 @@ def _parity_dir() -> Path | None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """One line, even under ``-q``, when the authors' fixtures were missing: where they were looked for."""
+    """One line, even under ``-q``, when the authors' fixtures were missing: where they were looked for; and one on
+    the background jobs, when some ran."""
+    background = config.stash.get(background_key, None)
+    if background is not None:
+        terminalreporter.write_line(background.summary())
     if _parity_dir() is None:
         looked = os.environ.get("EZCLIP_PARITY_DIR") or str(REPO_ROOT.parent / "shared" / "parity")
         skipped = len(terminalreporter.stats.get("skipped", []))

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from .paths import REPO_ROOT
@@ -45,6 +46,10 @@ class Background:
         self._done = {name: threading.Event() for name in jobs}
         self._errors: dict[str, str] = {}
         self._stopped = False
+        self._started = time.monotonic()
+        self._seconds: dict[str, float] = {}  # name -> how long its command ran
+        self._last_end = 0.0  # when the last job ended, in seconds since the jobs started
+        self.waited = 0.0  # seconds that tests spent waiting for a job
         workers = workers or os.cpu_count() or 1
         self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(workers)]
         for thread in self._threads:
@@ -67,8 +72,11 @@ class Background:
                 with self._log(name).open("wb") as log:
                     proc = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
                 self._procs.append(proc)
+            begun = time.monotonic()
             if proc.wait() != 0:
                 self._errors[name] = self.output(name)[-4000:]
+            self._seconds[name] = time.monotonic() - begun
+            self._last_end = max(self._last_end, time.monotonic() - self._started)
             self._done[name].set()
 
     def _log(self, name: str) -> Path:
@@ -81,9 +89,19 @@ class Background:
     def folder(self, name: str, timeout: float = 1800.0) -> Path:
         """The folder of job ``name`` once its command has exited 0 (an assertion error with its output if not)."""
         assert name in self._done, f"no test marked background job {name!r}"
-        assert self._done[name].wait(timeout), f"background job {name!r}: not done after {timeout} s"
+        begun = time.monotonic()
+        done = self._done[name].wait(timeout)
+        self.waited += time.monotonic() - begun
+        assert done, f"background job {name!r}: not done after {timeout} s"
         assert name not in self._errors, f"background job {name!r} failed:\n{self._errors[name]}"
         return self.root / name
+
+    def summary(self) -> str:
+        """One line: how many jobs ran for how long, when the last ended, and how long tests waited for them."""
+        return (
+            f"background jobs: {len(self._seconds)} of {len(self._done)} ran, {sum(self._seconds.values()):.0f} s in "
+            f"all; the last ended {self._last_end:.0f} s after collection; tests waited {self.waited:.0f} s for them"
+        )
 
     def stop(self) -> None:
         with self._lock:
