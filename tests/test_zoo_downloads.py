@@ -79,7 +79,6 @@ def online(monkeypatch, capsys):
 
     for proxy in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(proxy, raising=False)
-    monkeypatch.setitem(_USER_ENTRIES, NAME, None)  # removed again when the test ends
 
     def run(
         cache: Path, entry: dict, action: str, *, offline=False, force=False, parity=None, out=None, progress=False
@@ -104,7 +103,8 @@ def online(monkeypatch, capsys):
         result["stderr"] = capsys.readouterr().err
         return result
 
-    return run
+    yield run
+    _USER_ENTRIES.pop(NAME, None)
 
 
 def drive(tmp_path: Path, cache: Path, env: dict | None = None, **spec) -> dict:
