@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from _helpers.servers import LocalServer
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 import ezclip_zoo
 from ezclip_zoo.digest import sha256_file
@@ -68,10 +68,11 @@ def _result(stdout: str, stderr: str) -> dict:
 
 
 @pytest.fixture
-def online(monkeypatch, capsys):
+def online(monkeypatch, capsys, parity_ref):
     """``online(cache, entry, action, ...)``: run one zoo action here as `_helpers/zoo_driver.py` runs it in a
     process of its own, and return the same result: the network allowed unless ``offline``, the zoo cache at
-    ``cache``, ``entry`` registered as `NAME` until the test ends; what it printed to stderr in ``result["stderr"]``."""
+    ``cache``, ``entry`` registered as `NAME` until the test ends; what it printed to stderr in ``result["stderr"]``;
+    after "load", the loaded model's logits on the parity inputs in ``result["logits"]``."""
     from huggingface_hub import constants
 
     from ezclip_zoo.fetch import network
@@ -80,9 +81,7 @@ def online(monkeypatch, capsys):
     for proxy in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(proxy, raising=False)
 
-    def run(
-        cache: Path, entry: dict, action: str, *, offline=False, force=False, parity=None, out=None, progress=False
-    ):
+    def run(cache: Path, entry: dict, action: str, *, offline=False, force=False, progress=False):
         monkeypatch.setenv("EZCLIP_ZOO_CACHE", str(cache))
         monkeypatch.setenv("HF_HUB_OFFLINE", "1" if offline else "0")
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
@@ -90,14 +89,13 @@ def online(monkeypatch, capsys):
         ezclip_zoo.register_pretrained(NAME, entry, overwrite=True)
         capsys.readouterr()
         try:
+            result = {"ok": True}
             if action == "download":
                 download_checkpoint(NAME, force=force, progress=False)
-            if out is not None:
+            else:
                 model = ezclip_zoo.load(NAME, progress=progress)
-                ref = load_file(parity)
                 with torch.no_grad():
-                    save_file({"logits": model(ref["frames"], ref["text_tokens"]).contiguous()}, str(out))
-            result = {"ok": True}
+                    result["logits"] = model(parity_ref["frames"], parity_ref["text_tokens"])
         except Exception as exc:  # the driver's report: the test asserts on type and message
             result = {"error": type(exc).__name__, "message": str(exc)}
         result["stderr"] = capsys.readouterr().err
@@ -140,10 +138,6 @@ def _reference_logits(parity_dir, parity_ref) -> torch.Tensor:
         return model(parity_ref["frames"], parity_ref["text_tokens"])
 
 
-def _inputs(parity_dir: Path) -> Path:
-    return parity_dir / "inputs_outputs.safetensors"
-
-
 def _load_spec(parity_dir, entry, out):
     return dict(
         entries={NAME: entry},
@@ -160,15 +154,14 @@ def test_url_source_loads_by_name_then_offline_from_the_cache(
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt")
-    inputs = parity_dir / "inputs_outputs.safetensors"
-    result = online(cache, entry, "load", parity=inputs, out=tmp_path / "a.safetensors", progress=True)
+    result = online(cache, entry, "load", progress=True)
     assert result.get("ok"), result
     notices = [line for line in result["stderr"].splitlines() if line.startswith("ezclip-zoo: ")]
     assert len(notices) == 1, result["stderr"]  # said once: which source, how large, where it goes
     assert entry["official_release"]["url"] in notices[0] and str(cache / "checkpoints" / NAME) in notices[0]
     assert " MB once" in notices[0] and "converting" in result["stderr"]  # the conversion's progress bar
     expected = _reference_logits(parity_dir, parity_ref)
-    torch.testing.assert_close(_logits(tmp_path / "a.safetensors"), expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(result["logits"], expected, atol=1e-5, rtol=1e-5)
     assert server.complete_gets("/ckpt.pt") == 1
 
     record = json.loads((cache / "checkpoints" / f"{NAME}.source.json").read_text())
@@ -180,14 +173,14 @@ def test_url_source_loads_by_name_then_offline_from_the_cache(
     assert {p.name for p in folder.iterdir()} >= {"config.json", "model.safetensors", "backbone.safetensors"}
 
     server.stop()  # gone: the cache is all there is
-    result = online(cache, entry, "load", offline=True, parity=inputs, out=tmp_path / "b.safetensors")
-    assert result.get("ok"), result
-    torch.testing.assert_close(_logits(tmp_path / "b.safetensors"), _logits(tmp_path / "a.safetensors"), atol=0, rtol=0)
+    again = online(cache, entry, "load", offline=True)
+    assert again.get("ok"), again
+    torch.testing.assert_close(again["logits"], result["logits"], atol=0, rtol=0)
 
     # a damaged folder is not used: offline, that is a clear error instead of a wrong model
     weights = folder / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-8] + b"\0" * 8)
-    result = online(cache, entry, "load", offline=True, parity=inputs, out=tmp_path / "c.safetensors")
+    result = online(cache, entry, "load", offline=True)
     assert result["error"] == "WeightsUnavailableError" and f"ezclip-zoo download {NAME} --to DIR" in result["message"]
 
 
@@ -204,20 +197,18 @@ def test_a_cut_transfer_resumes_with_range(tmp_path, server, official, parity_di
     server.files["/ckpt.pt"] = official
     server.cut_first = len(official) // 2
     cache = tmp_path / "zoo"
-    result = online(cache, _entry(server.url + "/ckpt.pt"), "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
+    result = online(cache, _entry(server.url + "/ckpt.pt"), "load")
     assert result.get("ok"), result
-    torch.testing.assert_close(
-        _logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5
-    )
+    torch.testing.assert_close(result["logits"], _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5)
     _assert_resumed_once(server, len(official), cut=len(official) // 2)
 
 
-def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, server, official, parity_dir, online):
+def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, server, official, online):
     server.files["/ckpt.pt"] = official
     server.cut_first, server.fail_after_cut = len(official) // 3, True
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt")
-    result = online(cache, entry, "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
+    result = online(cache, entry, "load")
     assert result["error"] == "DownloadError", result
     assert "503" in result["message"] and f"ezclip-zoo download {NAME} --source FILE" in result["message"]
     downloads = list((cache / "downloads").iterdir())
@@ -226,7 +217,7 @@ def test_a_cut_transfer_with_the_server_down_leaves_only_a_part_file(tmp_path, s
     assert not (cache / "checkpoints" / NAME).exists()
 
     server.fail_after_cut = False  # back up: the next call resumes from the partial file
-    result = online(cache, entry, "load", parity=_inputs(parity_dir), out=tmp_path / "b.st")
+    result = online(cache, entry, "load")
     assert result.get("ok"), result
     _assert_resumed_once(server, len(official), cut=len(official) // 3)
 
@@ -235,20 +226,18 @@ def test_a_server_without_range_support_restarts_cleanly(tmp_path, server, offic
     server.files["/ckpt.pt"] = official
     server.cut_first, server.honor_range = len(official) // 2, False
     cache = tmp_path / "zoo"
-    result = online(cache, _entry(server.url + "/ckpt.pt"), "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
+    result = online(cache, _entry(server.url + "/ckpt.pt"), "load")
     assert result.get("ok"), result
-    torch.testing.assert_close(
-        _logits(tmp_path / "a.st"), _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5
-    )
+    torch.testing.assert_close(result["logits"], _reference_logits(parity_dir, parity_ref), atol=1e-5, rtol=1e-5)
     assert server.complete_gets("/ckpt.pt") == 1  # the whole file once more, from the start
     assert not any(p.name.endswith(".part") for p in (cache / "downloads").iterdir())
 
 
-def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, parity_dir, online):
+def test_an_html_page_is_refused_and_nothing_stays(tmp_path, server, official, online):
     server.files["/ckpt.pt"] = official
     server.html = True
     cache = tmp_path / "zoo"
-    result = online(cache, _entry(server.url + "/ckpt.pt"), "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
+    result = online(cache, _entry(server.url + "/ckpt.pt"), "load")
     assert result["error"] == "SourceVerificationError", result
     assert "web page" in result["message"] and server.url + "/ckpt.pt" in result["message"]
     assert f"ezclip-zoo download {NAME} --source FILE" in result["message"]
@@ -275,15 +264,15 @@ def test_a_changed_official_release_file_is_refused_on_forced_refetch(tmp_path, 
     assert not [p for p in (cache / "downloads").iterdir()]  # the new file is gone
     after = json.loads((cache / "checkpoints" / f"{NAME}.source.json").read_text())
     assert after == before  # the record survives the re-fetch
-    result = online(cache, entry, "load", offline=True, parity=_inputs(parity_dir), out=tmp_path / "a.st")
+    result = online(cache, entry, "load", offline=True)
     assert result.get("ok"), result  # the verified folder is still there
 
 
-def test_an_entry_sha256_is_enforced(tmp_path, server, official, parity_dir, online):
+def test_an_entry_sha256_is_enforced(tmp_path, server, official, online):
     server.files["/ckpt.pt"] = official
     cache = tmp_path / "zoo"
     entry = _entry(server.url + "/ckpt.pt", sha256="0" * 64)
-    result = online(cache, entry, "load", parity=_inputs(parity_dir), out=tmp_path / "a.st")
+    result = online(cache, entry, "load")
     assert result["error"] == "ChecksumError" and "0" * 64 in result["message"], result
     assert not list((cache / "downloads").iterdir()) and not (cache / "checkpoints" / NAME).exists()
 

@@ -42,7 +42,7 @@ try:
     else:
         target = spec["name"]
     if spec.get("out"):
-        model = ezclip_zoo.load(target, progress=spec.get("progress", False))
+        model = ezclip_zoo.load(target, progress=False)
         ref = load_file(spec["parity"])
         with torch.no_grad():
             logits = model(ref["frames"], ref["text_tokens"])
