@@ -63,16 +63,18 @@ def test_ezclip_learns_motion_on_the_pe_like_backbone(background):
     assert base["within_pair"] == 50.0, base
 
 
-def test_the_text_options_replace_the_familys_text_tower_shape_only():
+def _siglip_like(text: dict | None = None):
+    """The benchmark's SigLIP-like backbone at seed 0 (``text``: `motion_backbone`'s text-tower overrides)."""
     import ezclip_zoo
 
-    def build(text):
-        torch.manual_seed(0)
-        return ezclip_zoo.create_model(
-            "ezclip-test-tiny", pretrained_backbone=False, backbone=motion_backbone("siglip2", text=text), num_frames=8
-        )
+    torch.manual_seed(0)
+    return ezclip_zoo.create_model(
+        "ezclip-test-tiny", pretrained_backbone=False, backbone=motion_backbone("siglip2", text=text), num_frames=8
+    )
 
-    own, causal_eot = build(None), build({"no_causal_mask": False, "pool_type": "argmax"})
+
+def test_the_text_options_replace_the_familys_text_tower_shape_only():
+    own, causal_eot = _siglip_like(), _siglip_like({"no_causal_mask": False, "pool_type": "argmax"})
     assert (own.clip.text.pool_type, causal_eot.clip.text.pool_type) == ("last", "argmax")
     assert own.clip.text.attn_mask is None and causal_eot.clip.text.attn_mask is not None
     # the same weights drawn (the options change no parameter's shape), a different read-out of the same names
@@ -84,14 +86,6 @@ def test_the_text_options_replace_the_familys_text_tower_shape_only():
 
 
 def test_teaching_the_siglip_like_text_tower_sets_its_names_apart_and_leaves_the_rest_as_it_was():
-    import ezclip_zoo
-
-    def build():
-        torch.manual_seed(0)
-        return ezclip_zoo.create_model(
-            "ezclip-test-tiny", pretrained_backbone=False, backbone=motion_backbone("siglip2"), num_frames=8
-        )
-
     names = ["moving right", "moving left", "moving down", "moving up", "growing", "shrinking"]
 
     def pair_cosine(model) -> float:
@@ -99,7 +93,7 @@ def test_teaching_the_siglip_like_text_tower_sets_its_names_apart_and_leaves_the
             e = torch.nn.functional.normalize(model.encode_text(names), dim=-1)
         return float(torch.stack([e[0] @ e[1], e[2] @ e[3], e[4] @ e[5]]).mean())
 
-    model, again = build(), build()
+    model, again = _siglip_like(), _siglip_like()
     state = {k: v.clone() for k, v in model.state_dict().items()}
     rng = torch.get_rng_state()
     start = pair_cosine(model)

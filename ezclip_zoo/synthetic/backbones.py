@@ -63,6 +63,11 @@ def _timm_sizes(size: int, patch: int, width: int, layers: int) -> dict[str, Any
     return {"depth": layers, "embed_dim": width, "num_heads": heads, "patch_size": patch, "img_size": size}
 
 
+def _with_text(model_cfg: dict[str, Any], text: dict[str, Any] | None) -> dict[str, Any]:
+    """``model_cfg`` with ``text`` overriding keys of its ``text_cfg``."""
+    return {**model_cfg, "text_cfg": {**model_cfg["text_cfg"], **copy.deepcopy(text or {})}}
+
+
 def motion_backbone(
     family: str,
     *,
@@ -88,9 +93,7 @@ def motion_backbone(
     if family == "openai":
         from ..zoo.architectures import tiny_clip_config
 
-        openai = tiny_clip_config(size, patch, width, layers)
-        openai["text_cfg"].update(copy.deepcopy(text or {}))
-        return {"model_cfg": openai}
+        return {"model_cfg": _with_text(tiny_clip_config(size, patch, width, layers), text)}
     sizes = _timm_sizes(size, patch, width, layers)
     grid = size // patch
     model_cfg: dict[str, Any]
@@ -109,10 +112,8 @@ def motion_backbone(
         timm_kwargs = {**sizes, "ref_feat_shape": [grid, grid], "attn_pool_num_heads": sizes["num_heads"]}
     else:
         raise ValueError(f"unknown motion benchmark family {family!r}; one of {', '.join(MOTION_FAMILIES)}")
-    if text:
-        model_cfg["text_cfg"] = {**model_cfg["text_cfg"], **copy.deepcopy(text)}
     return {
-        "model_cfg": {**model_cfg, "custom_text": True},
+        "model_cfg": {**_with_text(model_cfg, text), "custom_text": True},
         "timm_kwargs": timm_kwargs,
         "preprocess": copy.deepcopy(_HALF),
     }

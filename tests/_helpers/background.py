@@ -27,8 +27,8 @@ def background_jobs(items) -> dict[str, list[str]]:
     jobs: dict[str, list[str]] = {}
     for item in items:
         for mark in item.iter_markers("background"):
-            name, command = mark.args
-            if jobs.setdefault(name, list(command)) != list(command):
+            name, command = mark.args[0], list(mark.args[1])
+            if jobs.setdefault(name, command) != command:
                 raise ValueError(f"two tests name background job {name!r} with different commands")
     return jobs
 
